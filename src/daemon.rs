@@ -1,0 +1,253 @@
+//! Wiring: the scheduler loop, the HTTP server, signals.
+//!
+//! [`Daemon::start`] opens the writer store, syncs the configured sources
+//! and builds the publisher. [`Daemon::run`] binds the listener, then loops:
+//! every second it starts polls for due sources (at most
+//! `max_concurrent_fetches` at once, `per_host_concurrency` per host),
+//! feeds each finished poll's touched slices to the publisher cache, and
+//! reloads the config on SIGHUP (a bad file keeps the running one). SIGINT
+//! or SIGTERM stops scheduling, gives in-flight polls ten seconds to finish
+//! (their work is committed per feed), then returns.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::{self, Config, Source};
+use crate::fetch::{FetchSettings, Fetcher};
+use crate::normalize::date;
+use crate::poll::{self, Context, Outcome, PollReport};
+use crate::publish::Publisher;
+use crate::serve::{self, AppState};
+use crate::store::Store;
+
+/// A configured, opened daemon.
+pub struct Daemon {
+    /// The configuration in force.
+    pub config: Arc<Config>,
+    /// The poll context (client, writer, date parser).
+    pub ctx: Context,
+    /// Feeds and their cache.
+    pub publisher: Arc<Publisher>,
+}
+
+impl Daemon {
+    /// Opens the database and prepares everything but the network.
+    pub fn start(config: Config) -> anyhow::Result<Daemon> {
+        let mut store = Store::open(&config.daemon.database)?;
+        store.sync_sources(&config.sources)?;
+        let fetcher = Fetcher::new(FetchSettings {
+            user_agent: config.daemon.user_agent.clone(),
+            connect_timeout: config.daemon.connect_timeout,
+            total_timeout: config.daemon.fetch_timeout,
+            max_body_bytes: config.daemon.max_body_bytes,
+        })?;
+        let tz = config.daemon.timezone;
+        let ctx = Context { fetcher, store: Arc::new(Mutex::new(store)), dates: Arc::new(move |s| date::parse(s, tz)) };
+        let config = Arc::new(config);
+        let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database)?);
+        Ok(Daemon { config, ctx, publisher })
+    }
+
+    /// Polls the given sources once, concurrently within the limits, and
+    /// returns their reports in the order given.
+    pub async fn poll_all(&self, sources: &[Source]) -> Vec<PollReport> {
+        let limits = Limits::new(&self.config);
+        let mut set = JoinSet::new();
+        for (i, source) in sources.iter().cloned().enumerate() {
+            let ctx = self.ctx.clone();
+            let limits = limits.clone();
+            set.spawn(async move {
+                let _permits = limits.acquire(&source).await;
+                (i, poll::poll_source(&ctx, &source).await)
+            });
+        }
+        let mut reports: Vec<Option<PollReport>> = vec![None; sources.len()];
+        while let Some(joined) = set.join_next().await {
+            if let Ok((i, report)) = joined {
+                log_report(&report);
+                self.publisher.invalidate(&report.touched);
+                reports[i] = Some(report);
+            }
+        }
+        reports.into_iter().flatten().collect()
+    }
+
+    /// Enabled sources that are due now (never fetched, or past their time).
+    pub fn due_sources(&self) -> anyhow::Result<Vec<Source>> {
+        let next = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).next_due()?;
+        let next: HashMap<String, Option<i64>> = next.into_iter().collect();
+        let now = chrono::Utc::now().timestamp();
+        Ok(self.config.sources.iter().filter(|s| s.enabled && next.get(&s.id).copied().flatten().is_none_or(|t| t <= now)).cloned().collect())
+    }
+
+    /// Serves HTTP and polls on schedule until SIGINT/SIGTERM.
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.config.daemon.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.config.daemon.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, sources = self.config.sources.len(), "listening");
+        let app = serve::router(Arc::new(AppState { publisher: Arc::clone(&self.publisher) }));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .await
+        });
+        let result = self.schedule_loop().await;
+        let _ = stop_tx.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+        result
+    }
+
+    async fn schedule_loop(&mut self) -> anyhow::Result<()> {
+        let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut in_flight: JoinSet<PollReport> = JoinSet::new();
+        let mut running: HashSet<String> = HashSet::new();
+        let mut limits = Limits::new(&self.config);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    for source in self.due_sources()? {
+                        if running.insert(source.id.clone()) {
+                            let ctx = self.ctx.clone();
+                            let limits = limits.clone();
+                            in_flight.spawn(async move {
+                                let _permits = limits.acquire(&source).await;
+                                poll::poll_source(&ctx, &source).await
+                            });
+                        }
+                    }
+                }
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    if let Ok(report) = joined {
+                        log_report(&report);
+                        self.publisher.invalidate(&report.touched);
+                        running.remove(&report.source_id);
+                    }
+                }
+                _ = sighup.recv() => {
+                    self.reload();
+                    limits = Limits::new(&self.config);
+                }
+                _ = sigterm.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        tracing::info!(in_flight = in_flight.len(), "shutting down");
+        let drain = async {
+            while let Some(joined) = in_flight.join_next().await {
+                if let Ok(report) = joined {
+                    log_report(&report);
+                }
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+            tracing::warn!("in-flight fetches cancelled after 10 s");
+            in_flight.abort_all();
+        }
+        Ok(())
+    }
+
+    fn reload(&mut self) {
+        match config::load(&self.config.path) {
+            Ok(new) => {
+                let synced = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).sync_sources(&new.sources);
+                if let Err(e) = synced {
+                    tracing::error!(error = %e, "reload: could not record the new sources; keeping the running configuration");
+                    return;
+                }
+                tracing::info!(sources = new.sources.len(), "configuration reloaded");
+                self.config = Arc::new(new);
+                self.publisher.set_config(Arc::clone(&self.config));
+            }
+            Err(errors) => {
+                for e in &errors.0 {
+                    tracing::error!(error = %e, "reload rejected; keeping the running configuration");
+                }
+            }
+        }
+    }
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).context("cannot install signal handler")
+}
+
+/// The global and per-host fetch limits.
+#[derive(Clone)]
+struct Limits {
+    global: Arc<Semaphore>,
+    per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    per_host_limit: usize,
+}
+
+impl Limits {
+    fn new(config: &Config) -> Limits {
+        Limits {
+            global: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
+            per_host: Arc::new(Mutex::new(HashMap::new())),
+            per_host_limit: config.daemon.per_host_concurrency,
+        }
+    }
+
+    async fn acquire(&self, source: &Source) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
+        let host = source.url.host_str().unwrap_or_default().to_string();
+        let host_sem = Arc::clone(
+            self.per_host.lock().unwrap_or_else(|p| p.into_inner()).entry(host).or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit))),
+        );
+        let host_permit = host_sem.acquire_owned().await.ok()?;
+        let global_permit = Arc::clone(&self.global).acquire_owned().await.ok()?;
+        Some((host_permit, global_permit))
+    }
+}
+
+/// One log line per fetch.
+pub fn log_report(r: &PollReport) {
+    let ms = r.elapsed.as_millis() as u64;
+    match &r.outcome {
+        Outcome::Failed(error) => {
+            tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, %error, "fetch failed")
+        }
+        Outcome::NotModified => tracing::info!(source = %r.source_id, status = r.status, ms, "not modified"),
+        Outcome::Ingested => tracing::info!(
+            source = %r.source_id,
+            status = r.status,
+            bytes = r.bytes,
+            ms,
+            entries = r.entries,
+            new = r.stats.new,
+            updated = r.stats.updated,
+            duplicates = r.stats.duplicates,
+            "fetched"
+        ),
+    }
+}
+
+/// One line per report, for the `fetch` command.
+pub fn summary_line(r: &PollReport) -> String {
+    let status = r.status.map_or("-".to_string(), |s| s.to_string());
+    match &r.outcome {
+        Outcome::Failed(e) => format!("{:<24} FAILED  status={status} error={e}", r.source_id),
+        Outcome::NotModified => format!("{:<24} 304     not modified ({} ms)", r.source_id, r.elapsed.as_millis()),
+        Outcome::Ingested => format!(
+            "{:<24} ok      status={status} entries={} new={} updated={} duplicates={} bytes={} ({} ms)",
+            r.source_id,
+            r.entries,
+            r.stats.new,
+            r.stats.updated,
+            r.stats.duplicates,
+            r.bytes,
+            r.elapsed.as_millis()
+        ),
+    }
+}

@@ -1,0 +1,107 @@
+//! Deciding when two items are one story, and which copy is canonical.
+//!
+//! Three rules, strongest first: the same source and GUID is the same entry
+//! (the store's unique key handles that); the same canonical link from any
+//! source is the same story; the same fingerprint of the folded title and
+//! text is the same story. Fingerprints are only trusted when the text is
+//! long enough to be specific (a bare "Курс валют" headline is not).
+//!
+//! Of two copies, the one from the source with the higher `priority` is
+//! canonical, then the earlier published, then the one stored first. The
+//! others are kept as its duplicates and credited in the output.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The shortest folded text, in characters, a content hash is trusted on.
+const MIN_HASHED_TEXT: usize = 40;
+
+/// Which rule said two items are the same story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchRule {
+    /// Same canonical link.
+    Link,
+    /// Same hash of the folded title and text.
+    Content,
+}
+
+impl MatchRule {
+    /// The name stored with the duplicate.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchRule::Link => "link",
+            MatchRule::Content => "content",
+        }
+    }
+}
+
+/// What decides which copy of a story is canonical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rank {
+    /// The source's priority: higher wins.
+    pub priority: i64,
+    /// Publication time (unix seconds): earlier wins.
+    pub published_at: i64,
+    /// Row id: lower (stored first) wins the last tie.
+    pub id: i64,
+}
+
+/// Whether `a` should be the canonical copy rather than `b`.
+pub fn outranks(a: &Rank, b: &Rank) -> bool {
+    (b.priority, a.published_at, a.id) < (a.priority, b.published_at, b.id)
+}
+
+/// Lower-case, `ё`→`е`, letters and digits only, single spaces.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            for l in c.to_lowercase() {
+                out.push(if l == 'ё' { 'е' } else { l });
+            }
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+/// Hash of the folded title and text, or `None` when the text is too short
+/// for equal hashes to mean the same story.
+pub fn content_hash(title: &str, text: &str) -> Option<i64> {
+    let text = fold(text);
+    if text.chars().count() < MIN_HASHED_TEXT {
+        return None;
+    }
+    let key = format!("{}\n{}", fold(title), text);
+    Some(xxh3_64(key.as_bytes()) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_table() {
+        let r = |priority, published_at, id| Rank { priority, published_at, id };
+        assert!(outranks(&r(10, 500, 2), &r(0, 100, 1)), "priority first");
+        assert!(outranks(&r(0, 100, 2), &r(0, 500, 1)), "then earliest");
+        assert!(outranks(&r(0, 100, 1), &r(0, 100, 2)), "then stored first");
+        assert!(!outranks(&r(0, 100, 2), &r(0, 100, 1)));
+    }
+
+    #[test]
+    fn content_hash_folds_case_punctuation_and_yo() {
+        let text = "Министр заявил, что всё будет сделано в срок до конца года.";
+        let a = content_hash("Ещё одно заявление", text);
+        let b = content_hash("ЕЩЕ ОДНО ЗАЯВЛЕНИЕ!", &text.replace('ё', "е").to_uppercase());
+        assert!(a.is_some());
+        assert_eq!(a, b);
+        assert_ne!(a, content_hash("Другое заявление", text));
+        assert_eq!(content_hash("Курс валют", "450 тенге"), None, "too short to trust");
+    }
+}

@@ -1,0 +1,207 @@
+//! Turning response bytes into UTF-8 text.
+//!
+//! The order of evidence is: a byte-order mark, then the XML declaration's
+//! `encoding`, then the HTTP `charset`, then "the bytes are valid UTF-8",
+//! then a statistical guess (chardetng). A label that claims UTF-8 for bytes
+//! that are not UTF-8 is ignored, because real feeds lie that way
+//! (windows-1251 bytes under a UTF-8 declaration); such a body then falls
+//! through to detection instead of decoding into U+FFFD.
+//!
+//! [`prepare_xml`] then removes every `<?xml …?>` declaration: the text is
+//! UTF-8 now, a stale declaration would make the parser decode it again, and
+//! a declaration in the wrong place makes feed-rs 3 panic.
+
+use encoding_rs::{Encoding, UTF_8};
+
+/// Text decoded from a response body.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The body as UTF-8, BOM removed.
+    pub text: String,
+    /// The encoding it was decoded from.
+    pub encoding: &'static Encoding,
+    /// How the encoding was chosen.
+    pub evidence: Evidence,
+}
+
+/// Where the choice of encoding came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// A byte-order mark.
+    Bom,
+    /// `<?xml encoding=…?>` or `<meta charset>`.
+    Declared,
+    /// The HTTP `Content-Type` charset.
+    Http,
+    /// The bytes were valid UTF-8.
+    ValidUtf8,
+    /// A statistical guess.
+    Detected,
+}
+
+/// Decodes `bytes` using the evidence order described in the module docs.
+pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+        return Decoded { text: text.into_owned(), encoding, evidence: Evidence::Bom };
+    }
+    let utf8_ok = std::str::from_utf8(bytes).is_ok();
+    let usable = |e: &'static Encoding| {
+        // A UTF-16 label without a BOM cannot be right: we read the label as ASCII.
+        if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
+            return false;
+        }
+        e != UTF_8 || utf8_ok
+    };
+    let declared = declared_encoding(bytes).filter(|e| usable(e));
+    let http = http_charset.and_then(|c| Encoding::for_label(c.trim().trim_matches('"').as_bytes())).filter(|e| usable(e));
+    let (encoding, evidence) = if let Some(e) = declared {
+        (e, Evidence::Declared)
+    } else if let Some(e) = http {
+        (e, Evidence::Http)
+    } else if utf8_ok {
+        (UTF_8, Evidence::ValidUtf8)
+    } else {
+        let mut detector = chardetng::EncodingDetector::new();
+        detector.feed(bytes, true);
+        (detector.guess(None, true), Evidence::Detected)
+    };
+    let text = if encoding == UTF_8 && utf8_ok {
+        // Already checked: copy without a second validation pass.
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        encoding.decode_without_bom_handling(bytes).0.into_owned()
+    };
+    Decoded { text, encoding, evidence }
+}
+
+/// The encoding named by an XML declaration or an HTML `<meta charset>` in
+/// the first kilobytes of an ASCII-compatible document.
+pub fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let head = String::from_utf8_lossy(head);
+    let lower = head.to_ascii_lowercase();
+    if let Some(start) = lower.find("<?xml") {
+        let decl_end = lower[start..].find("?>").map_or(lower.len(), |i| start + i);
+        if let Some(label) = attribute(&lower[start..decl_end], "encoding") {
+            return Encoding::for_label(label.as_bytes());
+        }
+    }
+    // HTML pages: <meta charset="…"> or <meta http-equiv content="…; charset=…">.
+    let mut rest = lower.as_str();
+    while let Some(i) = rest.find("<meta") {
+        rest = &rest[i + 5..];
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        if let Some(label) = attribute(tag, "charset") {
+            return Encoding::for_label(label.as_bytes());
+        }
+        if let Some(pos) = tag.find("charset=") {
+            let label: String = tag[pos + 8..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_:".contains(*c)).collect();
+            return Encoding::for_label(label.as_bytes());
+        }
+    }
+    None
+}
+
+/// The value of `name="…"` (or `'…'`, or bare) inside a tag's text.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(i) = tag[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let preceded_ok = at == 0 || tag.as_bytes()[at - 1].is_ascii_whitespace();
+        let rest = tag[from..].trim_start();
+        if !preceded_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let rest = rest[1..].trim_start();
+        let (quote, body) = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => (Some(q), &rest[1..]),
+            _ => (None, rest),
+        };
+        let end = match quote {
+            Some(q) => body.find(q),
+            None => body.find(|c: char| c.is_whitespace() || c == '/' || c == '>'),
+        }
+        .unwrap_or(body.len());
+        return Some(&body[..end]);
+    }
+    None
+}
+
+/// Removes a leading BOM and every `<?xml …?>` declaration from decoded text.
+pub fn prepare_xml(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !text.contains("<?xml") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<?xml") {
+        // `<?xml-stylesheet …?>` is a processing instruction, not a declaration.
+        let after = rest[start + 5..].chars().next();
+        if !matches!(after, Some(c) if c.is_whitespace()) {
+            out.push_str(&rest[..start + 5]);
+            rest = &rest[start + 5..];
+            continue;
+        }
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("?>") {
+            Some(end) => &rest[start + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_order() {
+        let cp1251 = encoding_rs::WINDOWS_1251.encode("Новости").0.into_owned();
+        let mut declared_utf8 = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><t>".to_vec();
+        declared_utf8.extend_from_slice(&cp1251);
+        let cases: Vec<(Vec<u8>, Option<&str>, &str, Evidence)> = vec![
+            ("\u{feff}<t>Новости</t>".as_bytes().to_vec(), Some("windows-1251"), "Новости", Evidence::Bom),
+            (
+                [b"<?xml version='1.0' encoding='windows-1251'?><t>".as_slice(), &cp1251].concat(),
+                Some("utf-8"),
+                "Новости",
+                Evidence::Declared,
+            ),
+            ([b"<t>".as_slice(), &cp1251].concat(), Some("windows-1251"), "Новости", Evidence::Http),
+            ("<t>Новости</t>".as_bytes().to_vec(), None, "Новости", Evidence::ValidUtf8),
+            // Declared UTF-8 but windows-1251 bytes: the label is a lie.
+            (declared_utf8, None, "Новости", Evidence::Detected),
+        ];
+        for (bytes, http, want, evidence) in cases {
+            let d = decode(&bytes, http);
+            assert!(d.text.contains(want), "{:?} gave {:?}", evidence, d.text);
+            assert_eq!(d.evidence, evidence, "{}", d.text);
+        }
+    }
+
+    #[test]
+    fn html_meta_charset_found_late() {
+        let page = format!("<html><head><title>x</title>{}<meta charset=\"windows-1251\"></head>", " ".repeat(2000));
+        assert_eq!(declared_encoding(page.as_bytes()), Some(encoding_rs::WINDOWS_1251));
+        let page = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=koi8-r\">";
+        assert_eq!(declared_encoding(page.as_bytes()), Some(encoding_rs::KOI8_R));
+    }
+
+    #[test]
+    fn declarations_are_stripped() {
+        let cases = [
+            ("<?xml version=\"1.0\"?><rss/>", "<rss/>"),
+            ("\u{feff}<?xml version=\"1.0\"?>\n<rss><?xml version=\"1.0\" encoding=\"koi8-r\"?></rss>", "\n<rss></rss>"),
+            ("<?xml-stylesheet href=\"a.xsl\"?><rss/>", "<?xml-stylesheet href=\"a.xsl\"?><rss/>"),
+            ("<rss/><?xml unterminated", "<rss/>"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(prepare_xml(input), want, "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The HTTP client: one GET per poll, conditional when we can, bounded always.
+//!
+//! Politeness and safety live here, not in callers: the configured
+//! User-Agent, `If-None-Match`/`If-Modified-Since` from the validators the
+//! store kept, a connect timeout, a read timeout and a total timeout, at most
+//! five redirects, and a body cap enforced while streaming (a declared
+//! `Content-Length` over the cap fails before any body is read). A `304` is
+//! an answer, not an error: [`Fetched::NotModified`]. Bodies are read as
+//! bytes and decoded by [`charset`], never by reqwest's text guess.
+
+pub mod charset;
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap};
+use url::Url;
+
+/// Validators from the previous successful fetch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` the server sent.
+    pub etag: Option<String>,
+    /// The `Last-Modified` the server sent.
+    pub last_modified: Option<String>,
+}
+
+/// Client settings, from `[daemon]`.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// User-Agent header.
+    pub user_agent: String,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub total_timeout: Duration,
+    /// Body cap in bytes.
+    pub max_body_bytes: u64,
+}
+
+/// What a fetch brought back.
+#[derive(Debug)]
+pub enum Fetched {
+    /// `304 Not Modified`: nothing to parse.
+    NotModified {
+        /// Time the request took.
+        elapsed: Duration,
+    },
+    /// A `2xx` response with its body.
+    Body(Body),
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub struct Body {
+    /// HTTP status.
+    pub status: u16,
+    /// The URL after redirects.
+    pub final_url: Url,
+    /// Raw body bytes (content-encoding already undone).
+    pub bytes: Vec<u8>,
+    /// The `charset` parameter of `Content-Type`, if any.
+    pub charset: Option<String>,
+    /// The `Content-Type` media type, lower-cased.
+    pub media_type: Option<String>,
+    /// Validators for the next conditional request.
+    pub validators: Validators,
+    /// Time the request took, body included.
+    pub elapsed: Duration,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The server answered with a status we do not accept.
+    #[error("HTTP {status}{}", retry_after.map(|d| format!(" (Retry-After {}s)", d.as_secs())).unwrap_or_default())]
+    Status {
+        /// The status code.
+        status: u16,
+        /// `Retry-After`, when given and readable.
+        retry_after: Option<Duration>,
+    },
+    /// The body was larger than the configured cap.
+    #[error("response body exceeds the {limit}-byte limit (raise daemon.max_body_bytes if this feed is legitimately that large)")]
+    TooLarge {
+        /// The cap that was hit.
+        limit: u64,
+    },
+    /// The request timed out.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// Connecting, TLS, redirects or reading the body failed.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl FetchError {
+    /// The HTTP status, when the server gave one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A reusable HTTP client for feeds and pages.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+}
+
+impl Fetcher {
+    /// Builds the client. Fails only if the TLS backend cannot start.
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.total_timeout)
+            .timeout(settings.total_timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| FetchError::Transport(describe(&e)))?;
+        Ok(Fetcher { client, settings })
+    }
+
+    /// GETs `url`, conditionally when `validators` has something.
+    pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let started = Instant::now();
+        let mut request = self.client.get(url.clone()).header(
+            header::ACCEPT,
+            "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+        );
+        if let Some(etag) = &validators.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        let timeout = self.settings.total_timeout;
+        let mut response = request.send().await.map_err(|e| transport(e, timeout))?;
+        let status = response.status().as_u16();
+        if status == 304 {
+            return Ok(Fetched::NotModified { elapsed: started.elapsed() });
+        }
+        if !response.status().is_success() {
+            return Err(FetchError::Status { status, retry_after: retry_after(response.headers()) });
+        }
+        let limit = self.settings.max_body_bytes;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge { limit });
+        }
+        let headers = response.headers().clone();
+        let final_url = response.url().clone();
+        let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(64 * 1024).min(limit) as usize);
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, timeout))? {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let (media_type, charset) = content_type(&headers);
+        Ok(Fetched::Body(Body {
+            status,
+            final_url,
+            bytes,
+            charset,
+            media_type,
+            validators: Validators {
+                etag: header_string(&headers, header::ETAG),
+                last_modified: header_string(&headers, header::LAST_MODIFIED),
+            },
+            elapsed: started.elapsed(),
+        }))
+    }
+}
+
+fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// Media type and charset from `Content-Type`.
+fn content_type(headers: &HeaderMap) -> (Option<String>, Option<String>) {
+    let Some(value) = header_string(headers, header::CONTENT_TYPE) else { return (None, None) };
+    let mut parts = value.split(';');
+    let media = parts.next().map(|m| m.trim().to_ascii_lowercase()).filter(|m| !m.is_empty());
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"').to_string())
+    });
+    (media, charset)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+fn transport(e: reqwest::Error, timeout: Duration) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout(timeout)
+    } else {
+        FetchError::Transport(describe(&e))
+    }
+}
+
+/// The whole error chain on one line: reqwest's top-level message alone
+/// ("error sending request") does not tell an admin what went wrong.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,22 @@
+//! syndic: a news-feed aggregator.
+//!
+//! The pipeline, one module per stage, in the order data flows:
+//! [`config`] → [`schedule`] → [`fetch`] → [`parse`] → [`normalize`] →
+//! [`dedup`] → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
+//! orchestrator that runs one source through the stages; [`daemon`] wires
+//! polls, the HTTP server and signals together; [`demo`] runs it all on
+//! bundled sample feeds.
+
+pub mod config;
+pub mod daemon;
+pub mod dedup;
+pub mod demo;
+pub mod fetch;
+pub mod model;
+pub mod normalize;
+pub mod parse;
+pub mod poll;
+pub mod publish;
+pub mod schedule;
+pub mod serve;
+pub mod store;

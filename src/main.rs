@@ -1,0 +1,111 @@
+//! The `syndic` command line: parse arguments, call the library, map
+//! errors to exit codes (0 ok, 1 failure or invalid configuration).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use syndic::config::{self, LogFormat};
+use syndic::daemon::{self, Daemon};
+
+#[derive(Parser)]
+#[command(name = "syndic", version, about = "News-feed aggregator: pull, normalize, deduplicate, republish")]
+struct Cli {
+    /// The daemon settings file (it names the source list).
+    #[arg(long, global = true, default_value = "config/syndic.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: poll sources on schedule and serve the feeds.
+    Run,
+    /// Validate the configuration; exit 1 on any error.
+    Check,
+    /// One pass over due sources (or the named one, or all), then exit.
+    Fetch {
+        /// Only this source (fetched even if not due).
+        #[arg(long)]
+        source: Option<String>,
+        /// Every enabled source, due or not.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Aggregate bundled sample feeds offline and serve the result.
+    Demo {
+        /// Exit after aggregating and printing the summary.
+        #[arg(long)]
+        once: bool,
+        /// Address to serve on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check => check(&cli.config),
+        Command::Run => load(&cli.config).and_then(|c| {
+            init_logs(c.daemon.log_format);
+            runtime()?.block_on(Daemon::start(c)?.run())
+        }),
+        Command::Fetch { source, all } => load(&cli.config).and_then(|c| {
+            init_logs(c.daemon.log_format);
+            runtime()?.block_on(fetch(c, source, all))
+        }),
+        Command::Demo { once, listen } => {
+            init_logs(LogFormat::Text);
+            runtime().and_then(|rt| rt.block_on(syndic::demo::run(listen, once)))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("syndic: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(path: &std::path::Path) -> anyhow::Result<()> {
+    let c = load(path)?;
+    println!("ok: {} sources, {} categories, {} regions", c.sources.len(), c.categories.len(), c.regions.len());
+    Ok(())
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
+    config::load(path).map_err(|errors| anyhow::anyhow!("invalid configuration:\n{errors}"))
+}
+
+async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {
+    let daemon = Daemon::start(c)?;
+    let sources = match &only {
+        Some(id) => vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?],
+        None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
+        None => daemon.due_sources()?,
+    };
+    let reports = daemon.poll_all(&sources).await;
+    for r in &reports {
+        println!("{}", daemon::summary_line(r));
+    }
+    let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
+    println!("{} sources polled, {failed} failed", reports.len());
+    Ok(())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SYNDIC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+}

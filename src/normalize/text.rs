@@ -1,0 +1,143 @@
+//! Plain text out of whatever a feed put in a text field.
+//!
+//! Feeds put entities (`&nbsp;&mdash;`), stray markup and runs of whitespace
+//! in titles; descriptions are HTML. [`clean`] turns a field into one line of
+//! plain text; [`html_to_text`] turns (sanitized) HTML into text, keeping
+//! word boundaries at block elements and `<br>`.
+
+/// Entities decoded, tags removed, whitespace collapsed, trimmed.
+pub fn clean(raw: &str) -> String {
+    if !raw.contains(['<', '&']) {
+        return collapse(raw);
+    }
+    html_to_text(raw)
+}
+
+/// Visible text of an HTML fragment, on one line.
+pub fn html_to_text(html: &str) -> String {
+    let stripped = strip_tags(html);
+    let decoded = html_escape::decode_html_entities(&stripped);
+    collapse(&decoded)
+}
+
+/// Collapses every run of whitespace (including NBSP and zero-width
+/// characters) to one space and trims the ends.
+pub fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '\u{a0}' {
+            pending_space = true;
+        } else if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}') || (c.is_control()) {
+            // invisible: drop without a space
+        } else {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+const BLOCK_TAGS: &[&str] = &[
+    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "blockquote", "pre", "hr", "figure",
+    "figcaption", "section", "article", "header", "footer", "dd", "dt", "img",
+];
+
+/// Removes tags, comments and the contents of `<script>`/`<style>`. A `<`
+/// that does not start a tag (`a < b`) is kept. Block tags become a space.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    let mut text_start = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+        if !(next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?') {
+            i += 1;
+            continue;
+        }
+        out.push_str(&html[text_start..i]);
+        if html[i..].starts_with("<!--") {
+            i = html[i..].find("-->").map_or(bytes.len(), |e| i + e + 3);
+            text_start = i;
+            continue;
+        }
+        let end = tag_end(bytes, i);
+        let name = tag_name(&html[i + 1..end]);
+        if BLOCK_TAGS.contains(&name.as_str()) {
+            out.push(' ');
+        }
+        i = end;
+        if (name == "script" || name == "style") && !html[..end].ends_with("/>") {
+            let close = format!("</{name}");
+            i = find_ascii_ci(&html[i..], &close).map_or(bytes.len(), |e| {
+                let after = i + e;
+                tag_end(bytes, after)
+            });
+        }
+        text_start = i;
+    }
+    out.push_str(&html[text_start.min(html.len())..]);
+    out
+}
+
+/// Index just past the `>` closing the tag that starts at `start`,
+/// respecting quoted attribute values.
+fn tag_end(bytes: &[u8], start: usize) -> usize {
+    let mut quote = None;
+    let mut i = start + 1;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return i + 1,
+            None => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+fn tag_name(tag: &str) -> String {
+    tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    haystack.as_bytes().windows(n).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_table() {
+        let cases = [
+            ("  Президент   подписал\n закон ", "Президент подписал закон"),
+            ("Курс&nbsp;&mdash; 450 тенге", "Курс — 450 тенге"),
+            ("Акорда &laquo;ответила&raquo;", "Акорда «ответила»"),
+            ("<b>Важно</b>: выборы", "Важно: выборы"),
+            ("a < b && c > d", "a < b && c > d"),
+            ("x<br>y<p>z</p>", "x y z"),
+            ("<script>alert(1)</script>Текст", "Текст"),
+            ("<STYLE>p{}</STYLE>Текст<!-- c -->", "Текст"),
+            ("со\u{ad}крат\u{200b}ить", "сократить"),
+            ("<a href=\"x>y\">ссылка</a>", "ссылка"),
+            ("Қазақстан", "Қазақстан"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(clean(input), want, "{input:?}");
+        }
+    }
+}

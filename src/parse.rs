@@ -1,0 +1,232 @@
+//! Bytes (already decoded to UTF-8) to [`Entry`]s, with feed-rs.
+//!
+//! This is the only module that knows feed-rs. It reads RSS 0.9x/1.0/2.0,
+//! Atom and JSON Feed, adapts every entry into our own [`Entry`], and never
+//! lets the parser take the process down: a panic inside feed-rs (it has
+//! them, see STACK.md) becomes a [`ParseError::Panicked`]. A feed that fails
+//! to parse gets one repair pass (bare `&`, NUL character references) and a
+//! second try, because real publishers send those mistakes every day.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use feed_rs::model;
+use url::Url;
+
+use crate::model::Entry;
+
+/// A date reader for the formats feed-rs does not know (zone-less, Russian).
+pub type DateParser = Arc<dyn Fn(&str) -> Option<DateTime<Utc>> + Send + Sync>;
+
+/// A parsed feed.
+#[derive(Debug, Default)]
+pub struct ParsedFeed {
+    /// The feed's own title.
+    pub title: Option<String>,
+    /// The feed's `<ttl>` in minutes (RSS).
+    pub ttl: Option<u32>,
+    /// Entries in document order.
+    pub entries: Vec<Entry>,
+    /// Whether the repair pass was needed.
+    pub repaired: bool,
+}
+
+/// Why a body is not a feed.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Nothing but whitespace.
+    #[error("empty body")]
+    Empty,
+    /// The parser rejected the document, even after repair.
+    #[error("not a valid feed: {0}")]
+    Invalid(String),
+    /// The parser panicked; the document is certainly malformed.
+    #[error("feed parser crashed on this document ({0}); the source sends malformed XML")]
+    Panicked(String),
+}
+
+/// Parses a decoded feed document. `base` resolves relative links.
+pub fn parse(text: &str, base: &Url, dates: &DateParser) -> Result<ParsedFeed, ParseError> {
+    if text.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    match parse_once(text, base, dates) {
+        Ok(feed) => Ok(adapt(feed, false)),
+        Err(first) => {
+            let repaired = repair(text);
+            if repaired == text {
+                return Err(first);
+            }
+            parse_once(&repaired, base, dates).map(|f| adapt(f, true)).map_err(|_| first)
+        }
+    }
+}
+
+fn parse_once(text: &str, base: &Url, dates: &DateParser) -> Result<model::Feed, ParseError> {
+    let dates = Arc::clone(dates);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        // No synthetic ids: an entry without one is keyed on its link later.
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(move |s| dates(s))
+        .build();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes()))) {
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(e)) => Err(ParseError::Invalid(e.to_string())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(ParseError::Panicked(msg))
+        }
+    }
+}
+
+/// Fixes the mistakes that make a whole feed unreadable: a bare `&`
+/// (`AT&T`) and NUL character references.
+pub fn repair(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let entity_len = after
+            .find(';')
+            .filter(|&end| end > 0 && end <= 32)
+            .filter(|&end| {
+                let name = &after[..end];
+                name.chars().all(|c| c.is_ascii_alphanumeric())
+                    || (name.starts_with('#') && name.len() > 1 && name[1..].chars().all(|c| c.is_ascii_hexdigit() || c == 'x' || c == 'X'))
+            });
+        match entity_len {
+            Some(end) if is_nul_reference(&after[..end]) => rest = &after[end + 1..],
+            Some(_) => {
+                out.push('&');
+                rest = after;
+            }
+            None => {
+                out.push_str("&amp;");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_nul_reference(name: &str) -> bool {
+    let Some(num) = name.strip_prefix('#') else { return false };
+    let value = match num.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => num.parse::<u32>().ok(),
+    };
+    value == Some(0)
+}
+
+fn adapt(feed: model::Feed, repaired: bool) -> ParsedFeed {
+    ParsedFeed {
+        title: feed.title.map(|t| t.content),
+        ttl: feed.ttl,
+        entries: feed.entries.into_iter().map(adapt_entry).collect(),
+        repaired,
+    }
+}
+
+fn adapt_entry(e: model::Entry) -> Entry {
+    let link = e
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| e.links.first())
+        .map(|l| l.href.trim().to_string())
+        .filter(|h| !h.is_empty());
+    let image = e.media.iter().find_map(|m| {
+        m.content
+            .iter()
+            .find(|c| c.content_type.as_ref().is_none_or(|t| t.ty() == "image"))
+            .and_then(|c| c.url.as_ref().map(|u| u.to_string()))
+            .or_else(|| m.thumbnails.first().map(|t| t.image.uri.clone()))
+    });
+    Entry {
+        guid: Some(e.id.trim().to_string()).filter(|id| !id.is_empty()),
+        link,
+        title: e.title.map(|t| t.content),
+        summary: e.summary.map(|t| t.content),
+        content: e.content.and_then(|c| c.body),
+        authors: e.authors.into_iter().filter_map(person_name).collect(),
+        categories: e.categories.into_iter().map(|c| c.label.unwrap_or(c.term)).collect(),
+        published: e.published.or(e.updated),
+        updated: e.updated,
+        image,
+    }
+}
+
+/// RSS `<author>` is often `email (Name)`: keep the name.
+fn person_name(p: model::Person) -> Option<String> {
+    let name = p.name.as_deref()?.trim();
+    if let (Some(open), true) = (name.find('('), name.ends_with(')')) {
+        let inner = name[open + 1..name.len() - 1].trim();
+        if !inner.is_empty() && name[..open].contains('@') {
+            return Some(inner.to_string());
+        }
+    }
+    Some(name.to_string()).filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_dates() -> DateParser {
+        Arc::new(|_| None)
+    }
+
+    fn base() -> Url {
+        Url::parse("https://example.kz/rss").unwrap()
+    }
+
+    #[test]
+    fn repairs_table() {
+        let cases = [
+            ("AT&T", "AT&amp;T"),
+            ("a &amp; b", "a &amp; b"),
+            ("&#0;x&#x0;", "x"),
+            ("&#1057;", "&#1057;"),
+            ("&nbsp;", "&nbsp;"),
+            ("Q&A; R&D", "Q&A; R&amp;D"),
+            ("tail &", "tail &amp;"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(repair(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn bare_ampersand_feed_is_repaired() {
+        let xml = "<rss version=\"2.0\"><channel><title>t</title><item><title>AT&T покупает</title><link>https://example.kz/a</link></item></channel></rss>";
+        let feed = parse(xml, &base(), &no_dates()).unwrap();
+        assert!(feed.repaired);
+        assert_eq!(feed.entries[0].title.as_deref(), Some("AT&T покупает"));
+    }
+
+    #[test]
+    fn entries_without_guid_have_none_and_relative_links_resolve() {
+        let xml = "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><link>/news/1</link><author>a@b.kz (Айгуль)</author></item></channel></rss>";
+        let feed = parse(xml, &base(), &no_dates()).unwrap();
+        let e = &feed.entries[0];
+        assert_eq!(e.guid, None);
+        assert_eq!(e.link.as_deref(), Some("https://example.kz/news/1"));
+        assert_eq!(e.authors, vec!["Айгуль".to_string()]);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for input in ["", "   ", "<html><body>not a feed</body></html>", "<rss><channel><item><title>cut", "{\"version\": 1"] {
+            assert!(parse(input, &base(), &no_dates()).is_err(), "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The orchestrator for one source: fetch → decode → parse → normalize →
+//! fingerprint → store, in that order, read top to bottom.
+//!
+//! Every failure of a stage ends here as data: it is recorded on the source
+//! (status, error, consecutive failures, next due time) and returned in the
+//! [`PollReport`]; nothing a source sends can fail the caller. CPU-bound
+//! work (decoding, parsing, sanitizing, SQLite) runs on the blocking pool.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Source;
+use crate::fetch::{Body, FetchError, Fetched, Fetcher, charset};
+use crate::model::Item;
+use crate::normalize::Normalizer;
+use crate::parse::{self, DateParser};
+use crate::schedule;
+use crate::store::{FetchRecord, IngestStats, Store, Touched};
+use crate::dedup;
+
+/// What a poll needs; cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    /// The HTTP client.
+    pub fetcher: Fetcher,
+    /// The writer connection.
+    pub store: Arc<Mutex<Store>>,
+    /// The date reader for this daemon's zone.
+    pub dates: DateParser,
+}
+
+/// How a poll ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server said 304.
+    NotModified,
+    /// A body was parsed and stored.
+    Ingested,
+    /// Fetching, decoding, parsing or storing failed.
+    Failed(String),
+}
+
+/// What one poll did, for logs, the CLI and the cache.
+#[derive(Debug, Clone)]
+pub struct PollReport {
+    /// Source id.
+    pub source_id: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// Body bytes.
+    pub bytes: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Entries in the feed.
+    pub entries: usize,
+    /// Store counts.
+    pub stats: IngestStats,
+    /// Feed slices that changed.
+    pub touched: Touched,
+}
+
+/// Polls one source once and records the result.
+pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
+    let started = std::time::Instant::now();
+    let mut report = PollReport {
+        source_id: source.id.clone(),
+        outcome: Outcome::NotModified,
+        status: None,
+        bytes: 0,
+        elapsed: Duration::ZERO,
+        entries: 0,
+        stats: IngestStats::default(),
+        touched: Touched::default(),
+    };
+    let state = {
+        let store = Arc::clone(&ctx.store);
+        let id = source.id.clone();
+        blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).source_state(&id).map_err(|e| e.to_string())).await
+    };
+    let state = match state {
+        Ok(state) => state,
+        Err(e) => {
+            report.outcome = Outcome::Failed(e);
+            return report;
+        }
+    };
+    let now = Utc::now();
+    let fetched = ctx.fetcher.get(&source.url, &state.validators).await;
+    let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
+    let mut record = FetchRecord { at: now.timestamp(), ..FetchRecord::default() };
+    match fetched {
+        Ok(Fetched::NotModified { .. }) => {
+            report.status = Some(304);
+            record.status = Some(304);
+            record.next_fetch_at = next(now, source, 0, None);
+        }
+        Ok(Fetched::Body(body)) => {
+            report.status = Some(body.status);
+            report.bytes = body.bytes.len() as u64;
+            record.status = Some(body.status);
+            record.bytes = report.bytes;
+            let ctx = ctx.clone();
+            let owned = source.clone();
+            let result = blocking(move || ingest(&ctx, &owned, body, now)).await;
+            match result {
+                Ok((entries, stats, touched, validators)) => {
+                    report.outcome = Outcome::Ingested;
+                    report.entries = entries;
+                    report.stats = stats;
+                    report.touched = touched;
+                    record.validators = Some(validators);
+                    record.new_items = stats.new;
+                    record.updated_items = stats.updated;
+                    record.duplicates = stats.duplicates;
+                    record.next_fetch_at = next(now, source, 0, None);
+                }
+                Err(e) => {
+                    report.outcome = Outcome::Failed(e.clone());
+                    record.error = Some(e);
+                    record.next_fetch_at = next(now, source, failures + 1, None);
+                }
+            }
+        }
+        Err(e) => {
+            let retry_after = match &e {
+                FetchError::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            report.status = e.status();
+            record.status = e.status();
+            record.error = Some(e.to_string());
+            report.outcome = Outcome::Failed(e.to_string());
+            record.next_fetch_at = next(now, source, failures + 1, retry_after);
+        }
+    }
+    report.elapsed = started.elapsed();
+    record.duration_ms = report.elapsed.as_millis() as u64;
+    let store = Arc::clone(&ctx.store);
+    let id = source.id.clone();
+    if let Err(e) = blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(|e| e.to_string())).await {
+        tracing::error!(source = %source.id, error = %e, "could not record fetch result");
+    }
+    report
+}
+
+type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators);
+
+/// decode → parse → normalize → fingerprint → store, for one response body.
+fn ingest(ctx: &Context, source: &Source, body: Body, now: DateTime<Utc>) -> Result<Ingested, String> {
+    let decoded = charset::decode(&body.bytes, body.charset.as_deref());
+    let xml = charset::prepare_xml(&decoded.text);
+    let feed = parse::parse(&xml, &body.final_url, &ctx.dates).map_err(|e| e.to_string())?;
+    let normalizer = Normalizer::new(source, &body.final_url, now);
+    let entries = feed.entries.len();
+    let items: Vec<Item> = feed
+        .entries
+        .into_iter()
+        .filter_map(|e| normalizer.normalize(e))
+        .map(|mut item| {
+            item.content_hash = dedup::content_hash(&item.title, &item.text);
+            item
+        })
+        .collect();
+    let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
+    let (stats, touched) = store.ingest(&items, source.priority, now.timestamp()).map_err(|e| e.to_string())?;
+    Ok((entries, stats, touched, body.validators))
+}
+
+fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<Duration>) -> i64 {
+    let delay = schedule::delay(&source.id, source.interval, failures, retry_after);
+    now.timestamp() + delay.as_secs() as i64
+}
+
+/// Runs `f` on the blocking pool; a panic there becomes an error.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(format!("internal error: {e}")))
+}

@@ -1,0 +1,224 @@
+//! Republishing: stored stories to feed bytes, rendered once per change.
+//!
+//! [`Publisher`] owns a read-only store connection and a cache of rendered
+//! feeds keyed by slice and format. A cached feed holds its body, its gzip
+//! form (compressed once per render, not per request), a strong `ETag` from
+//! the bytes and a `Last-Modified` from the newest change. Ingest reports
+//! the slices it touched and [`Publisher::invalidate`] drops just those, so a
+//! fetch that changes nothing re-renders nothing.
+
+pub mod rss;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::model::Slice;
+use crate::store::{Store, StoreError, StoredItem, Touched};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// RSS 2.0.
+    Rss,
+}
+
+impl Format {
+    /// From a file extension.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        match ext {
+            "rss" | "xml" => Some(Format::Rss),
+            _ => None,
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+        }
+    }
+
+    /// The `Content-Type` served.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+        }
+    }
+}
+
+/// Channel-level facts every format needs.
+#[derive(Debug, Clone)]
+pub struct FeedMeta {
+    /// Channel title.
+    pub title: String,
+    /// Channel description.
+    pub description: String,
+    /// Our URL for this very feed.
+    pub self_url: String,
+    /// The portal's front page.
+    pub site_url: String,
+    /// Channel language.
+    pub language: String,
+    /// Newest change among the items.
+    pub updated: DateTime<Utc>,
+    /// Suggested polling interval for readers, in minutes.
+    pub ttl_minutes: u64,
+}
+
+/// A rendered feed, ready to serve.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The bytes.
+    pub body: Vec<u8>,
+    /// The same bytes gzip-compressed.
+    pub gzip: Vec<u8>,
+    /// Strong entity tag, quoted.
+    pub etag: String,
+    /// Newest change, as an HTTP date.
+    pub last_modified: std::time::SystemTime,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Number of items.
+    pub items: usize,
+}
+
+/// Renders and caches feeds.
+pub struct Publisher {
+    config: RwLock<Arc<Config>>,
+    reader: Mutex<Store>,
+    cache: RwLock<HashMap<(Slice, Format), Arc<Rendered>>>,
+}
+
+impl Publisher {
+    /// A publisher reading from the database at `db`.
+    pub fn new(config: Arc<Config>, db: &Path) -> Result<Publisher, StoreError> {
+        Ok(Publisher { config: RwLock::new(config), reader: Mutex::new(Store::open_reader(db)?), cache: RwLock::new(HashMap::new()) })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Switches to a new configuration; every cached feed is dropped
+    /// because titles, names and slices may have changed.
+    pub fn set_config(&self, config: Arc<Config>) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.cache.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Drops the cached renders of the touched slices.
+    pub fn invalidate(&self, touched: &Touched) {
+        if touched.slices.is_empty() {
+            return;
+        }
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|(slice, _), _| !touched.slices.contains(slice));
+    }
+
+    /// Every slice that has a feed, in index order.
+    pub fn slices(&self) -> Vec<Slice> {
+        let config = self.config();
+        let mut out = vec![Slice::All];
+        out.extend(config.categories.iter().map(|c| Slice::Category(c.slug.clone())));
+        out.extend(config.regions.iter().map(|r| Slice::Region(r.slug.clone())));
+        out.push(Slice::Partners);
+        out
+    }
+
+    /// The feed for `slice` in `format`, rendered now if not cached;
+    /// `None` when no such slice is configured.
+    pub fn feed(&self, slice: &Slice, format: Format) -> Result<Option<Arc<Rendered>>, StoreError> {
+        let key = (slice.clone(), format);
+        if let Some(hit) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(Some(Arc::clone(hit)));
+        }
+        let config = self.config();
+        let Some(title) = slice_title(&config, slice) else { return Ok(None) };
+        let items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, config.daemon.items_per_feed)?;
+        let updated = items.iter().map(|i| i.updated_at.max(i.published_at)).max().and_then(|t| DateTime::from_timestamp(t, 0)).unwrap_or_else(Utc::now);
+        let base = config.daemon.public_url.as_str().trim_end_matches('/').to_string();
+        let meta = FeedMeta {
+            title: format!("{title} — syndic"),
+            description: format!("{title}: новости из всех источников, без повторов"),
+            self_url: format!("{base}/feeds/{}.{}", slice.path(), format.extension()),
+            site_url: format!("{base}/"),
+            language: "ru".into(),
+            updated,
+            ttl_minutes: (config.daemon.default_interval.as_secs() / 60).max(1),
+        };
+        let body = match format {
+            Format::Rss => rss::render(&meta, &items),
+        };
+        let rendered = Arc::new(Rendered {
+            gzip: gzip(&body),
+            etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body)),
+            last_modified: updated.into(),
+            content_type: format.content_type(),
+            items: items.len(),
+            body,
+        });
+        self.cache.write().unwrap_or_else(|p| p.into_inner()).insert(key, Arc::clone(&rendered));
+        Ok(Some(rendered))
+    }
+}
+
+/// The title of a slice, or `None` when it is not configured.
+pub fn slice_title(config: &Config, slice: &Slice) -> Option<String> {
+    match slice {
+        Slice::All => Some("Все новости".into()),
+        Slice::Partners => Some("Новости партнеров".into()),
+        Slice::Category(c) => config.category(c).map(|c| c.title.clone()),
+        Slice::Region(r) => config.region(r).map(|r| r.title.clone()),
+    }
+}
+
+/// The description HTML: the summary, then "Также: …" crediting the other
+/// sources that carried the story.
+pub fn description_html(i: &StoredItem) -> String {
+    let mut html = i.summary_html.clone().unwrap_or_default();
+    if !i.credits.is_empty() {
+        let credits: Vec<String> = i
+            .credits
+            .iter()
+            .map(|c| {
+                let name = html_escape::encode_text(&c.name);
+                match &c.link {
+                    Some(link) => format!("<a href=\"{}\">{name}</a>", html_escape::encode_double_quoted_attribute(link)),
+                    None => name.into_owned(),
+                }
+            })
+            .collect();
+        html.push_str(&format!("<p>Источник: {}. Также: {}</p>", html_escape::encode_text(&i.source_name), credits.join(", ")));
+    }
+    html
+}
+
+/// A stable, globally unique id for an item that has no permalink GUID.
+pub fn item_id(i: &StoredItem) -> String {
+    format!("syndic:{}:{}", i.source_id, i.guid)
+}
+
+/// A MIME type for an image URL, from its extension.
+pub fn image_type(url: &str) -> &'static str {
+    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+    match path.rsplit('.').next() {
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("svg") => "image/svg+xml",
+        _ => "image/jpeg",
+    }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    enc.write_all(body).ok();
+    enc.finish().unwrap_or_default()
+}

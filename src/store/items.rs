@@ -1,0 +1,331 @@
+//! Items: ingesting one fetched feed in one transaction, and reading slices.
+//!
+//! [`Store::ingest`] upserts each item on its `(source_id, guid)` key (an
+//! entry seen again updates its row; it never adds one), then looks for the
+//! same story under another row (same canonical link, or same content hash)
+//! and links the two with `duplicate_of` pointing at the canonical copy that
+//! `dedup::outranks` picks. Stories never chain: a duplicate always points
+//! at a canonical row, and a promotion re-points the whole group.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError};
+use crate::dedup::{self, MatchRule, Rank};
+use crate::model::{Item, Slice};
+
+/// Counts from one ingest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestStats {
+    /// Rows added.
+    pub new: u64,
+    /// Rows whose content changed.
+    pub updated: u64,
+    /// New rows recorded as another copy of a known story.
+    pub duplicates: u64,
+    /// Entries seen again unchanged.
+    pub unchanged: u64,
+}
+
+/// The feed slices an ingest changed, so their rendered bytes can be dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Slices whose content changed.
+    pub slices: BTreeSet<Slice>,
+}
+
+/// A stored item as published, with its source and the other copies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    /// Row id.
+    pub id: i64,
+    /// The source's GUID for it.
+    pub guid: String,
+    /// The link readers follow.
+    pub link: Option<String>,
+    /// Plain-text title.
+    pub title: String,
+    /// Sanitized summary.
+    pub summary_html: Option<String>,
+    /// Sanitized full content.
+    pub content_html: Option<String>,
+    /// Author names.
+    pub author: Option<String>,
+    /// Image URL.
+    pub image: Option<String>,
+    /// Unix seconds.
+    pub published_at: i64,
+    /// Unix seconds of the last change.
+    pub updated_at: i64,
+    /// Language code.
+    pub language: Option<String>,
+    /// Category slug.
+    pub category: String,
+    /// Region slug.
+    pub region: Option<String>,
+    /// Source id.
+    pub source_id: String,
+    /// Source name, for crediting.
+    pub source_name: String,
+    /// Source feed URL.
+    pub source_url: String,
+    /// Other sources that carried the same story.
+    pub credits: Vec<Credit>,
+}
+
+/// Another source's copy of a story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    /// Source name.
+    pub name: String,
+    /// Its link to the story.
+    pub link: Option<String>,
+}
+
+enum Upserted {
+    New(i64),
+    Updated(i64),
+    Unchanged,
+}
+
+/// Ingest work for one feed; lives as long as its transaction.
+pub struct Batch<'c> {
+    tx: Transaction<'c>,
+    priority: i64,
+    now: i64,
+    stats: IngestStats,
+    touched: BTreeSet<i64>,
+}
+
+impl Store {
+    /// Stores the items of one fetched feed from a source with `priority`,
+    /// in one transaction: all of them or none.
+    pub fn ingest(&mut self, items: &[Item], priority: i64, now: i64) -> Result<(IngestStats, Touched), StoreError> {
+        let mut batch = Batch { tx: self.conn.transaction()?, priority, now, stats: IngestStats::default(), touched: BTreeSet::new() };
+        for item in items {
+            batch.add(item)?;
+        }
+        let touched = batch.touched_slices()?;
+        let stats = batch.stats;
+        batch.tx.commit()?;
+        Ok((stats, touched))
+    }
+}
+
+impl Batch<'_> {
+    fn add(&mut self, item: &Item) -> Result<(), StoreError> {
+        match self.upsert(item)? {
+            Upserted::Unchanged => self.stats.unchanged += 1,
+            Upserted::Updated(id) => {
+                self.stats.updated += 1;
+                self.touch_story(id)?;
+            }
+            Upserted::New(id) => {
+                self.stats.new += 1;
+                if let Some((story, rule)) = self.same_story(item, id)? {
+                    self.stats.duplicates += 1;
+                    let new = Rank { priority: self.priority, published_at: item.published_at.timestamp(), id };
+                    if dedup::outranks(&new, &story) {
+                        self.tx.execute(
+                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = 1.0 WHERE id = ?3 OR duplicate_of = ?3",
+                            params![id, rule.as_str(), story.id],
+                        )?;
+                        self.touched.insert(story.id);
+                    } else {
+                        self.tx.execute(
+                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = 1.0 WHERE id = ?3",
+                            params![story.id, rule.as_str(), id],
+                        )?;
+                        self.touched.insert(story.id);
+                    }
+                }
+                self.touched.insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn upsert(&mut self, item: &Item) -> Result<Upserted, StoreError> {
+        type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String);
+        let existing: Option<Row> = self
+            .tx
+            .prepare_cached("SELECT id, title, summary_html, content_html, link, image, author, category FROM items WHERE source_id = ?1 AND guid = ?2")?
+            .query_row(params![item.source_id, item.guid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
+            .optional()?;
+        if let Some((id, title, summary, content, link, image, author, category)) = existing {
+            let same = title == item.title
+                && summary == item.summary_html
+                && content == item.content_html
+                && link == item.link
+                && image == item.image
+                && author == item.author
+                && category == item.category;
+            if same {
+                return Ok(Upserted::Unchanged);
+            }
+            self.tx
+                .prepare_cached(
+                    "UPDATE items SET title = ?2, summary_html = ?3, content_html = ?4, text = ?5, link = ?6, canonical_link = ?7,
+                       image = ?8, author = ?9, category = ?10, language = ?11, content_hash = ?12, updated_at = ?13 WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    item.title,
+                    item.summary_html,
+                    item.content_html,
+                    item.text,
+                    item.link,
+                    item.canonical_link,
+                    item.image,
+                    item.author,
+                    item.category,
+                    item.language,
+                    item.content_hash,
+                    self.now
+                ])?;
+            // Its old category's feed changes too.
+            self.touched.insert(id);
+            return Ok(Upserted::Updated(id));
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
+                   published_at, first_seen_at, updated_at, language, category, region, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
+            )?
+            .execute(params![
+                item.source_id,
+                item.guid,
+                item.link,
+                item.canonical_link,
+                item.title,
+                item.summary_html,
+                item.content_html,
+                item.text,
+                item.author,
+                item.image,
+                item.published_at.timestamp(),
+                self.now,
+                item.language,
+                item.category,
+                item.region,
+                item.content_hash
+            ])?;
+        Ok(Upserted::New(self.tx.last_insert_rowid()))
+    }
+
+    /// The canonical row of a known story this item is another copy of.
+    fn same_story(&self, item: &Item, id: i64) -> Result<Option<(Rank, MatchRule)>, StoreError> {
+        let mut found = None;
+        if let Some(link) = &item.canonical_link {
+            found = self.first_match("canonical_link = ?1", &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Link));
+        }
+        if found.is_none() {
+            if let Some(hash) = item.content_hash {
+                found = self.first_match("content_hash = ?1", &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Content));
+            }
+        }
+        let Some((story_id, rule)) = found else { return Ok(None) };
+        let rank = self
+            .tx
+            .prepare_cached("SELECT i.published_at, s.priority FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1")?
+            .query_row([story_id], |r| Ok(Rank { published_at: r.get(0)?, priority: r.get(1)?, id: story_id }))?;
+        Ok(Some((rank, rule)))
+    }
+
+    fn first_match(&self, condition: &str, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {
+        let sql = format!("SELECT coalesce(duplicate_of, id) FROM items WHERE {condition} AND id != ?2 ORDER BY id LIMIT 1");
+        Ok(self.tx.prepare_cached(&sql)?.query_row(params![value, id], |r| r.get(0)).optional()?)
+    }
+
+    fn touch_story(&mut self, id: i64) -> Result<(), StoreError> {
+        let story: i64 = self.tx.query_row("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+        self.touched.insert(story);
+        Ok(())
+    }
+
+    /// Every slice that shows one of the touched stories or their copies.
+    fn touched_slices(&self) -> Result<Touched, StoreError> {
+        let mut slices = BTreeSet::new();
+        if self.touched.is_empty() {
+            return Ok(Touched { slices });
+        }
+        slices.insert(Slice::All);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id
+             WHERE i.id = ?1 OR i.duplicate_of = ?1 OR i.id = (SELECT duplicate_of FROM items WHERE id = ?1)",
+        )?;
+        for id in &self.touched {
+            let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
+            for row in rows {
+                let (category, region, kind) = row?;
+                slices.insert(Slice::Category(category));
+                if let Some(region) = region {
+                    slices.insert(Slice::Region(region));
+                }
+                if kind == "partner" {
+                    slices.insert(Slice::Partners);
+                }
+            }
+        }
+        Ok(Touched { slices })
+    }
+}
+
+const ITEM_COLUMNS: &str = "i.id, i.guid, i.link, i.title, i.summary_html, i.content_html, i.author, i.image, i.published_at,
+    i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url";
+
+impl Store {
+    /// The newest `limit` canonical stories of a slice, newest first, each
+    /// with the other sources that carried it.
+    pub fn feed_items(&self, slice: &Slice, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        let (filter, arg): (&str, Option<&str>) = match slice {
+            Slice::All => ("1", None),
+            Slice::Category(c) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2)", Some(c)),
+            Slice::Region(r) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE region = ?2)", Some(r)),
+            Slice::Partners => ("s.kind = 'partner'", None),
+        };
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+             WHERE i.duplicate_of IS NULL AND {filter} ORDER BY i.published_at DESC, i.id DESC LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(StoredItem {
+                id: r.get(0)?,
+                guid: r.get(1)?,
+                link: r.get(2)?,
+                title: r.get(3)?,
+                summary_html: r.get(4)?,
+                content_html: r.get(5)?,
+                author: r.get(6)?,
+                image: r.get(7)?,
+                published_at: r.get(8)?,
+                updated_at: r.get(9)?,
+                language: r.get(10)?,
+                category: r.get(11)?,
+                region: r.get(12)?,
+                source_id: r.get(13)?,
+                source_name: r.get(14)?,
+                source_url: r.get(15)?,
+                credits: Vec::new(),
+            })
+        };
+        let limit = limit as i64;
+        let mut items: Vec<StoredItem> = match arg {
+            Some(a) => stmt.query_map(params![limit, a], map)?.collect::<Result<_, _>>()?,
+            None => stmt.query_map(params![limit], map)?.collect::<Result<_, _>>()?,
+        };
+        let mut credits = self.conn.prepare_cached(
+            "SELECT s.name, i.link FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1 ORDER BY i.id",
+        )?;
+        for item in &mut items {
+            item.credits = credits.query_map([item.id], |r| Ok(Credit { name: r.get(0)?, link: r.get(1)? }))?.collect::<Result<_, _>>()?;
+            item.credits.retain(|c| c.name != item.source_name || c.link != item.link);
+        }
+        Ok(items)
+    }
+}

@@ -1,0 +1,102 @@
+//! SQLite storage: the only module that writes SQL.
+//!
+//! One [`Store`] is one connection. The daemon keeps one writer (all writes
+//! go through it, one transaction per fetched feed) and separate readers for
+//! rendering; WAL mode lets them run side by side. `synchronous = NORMAL` in
+//! WAL mode keeps every committed transaction across a process crash, which
+//! is the guarantee we need (a power cut may lose the last commits, never
+//! consistency). Uniqueness is enforced by constraints, not by checks.
+
+pub mod items;
+pub mod schema;
+pub mod sources;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use items::{Batch, Credit, IngestStats, StoredItem, Touched};
+pub use sources::{FetchRecord, SourceState};
+
+/// Why a database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or created.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// SQLite's reason.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer syndic.
+    #[error("database schema version {found} is newer than this build understands ({latest}); upgrade syndic")]
+    TooNew {
+        /// Version in the file.
+        found: usize,
+        /// Version this build writes.
+        latest: usize,
+    },
+    /// `PRAGMA integrity_check` found damage.
+    #[error("database integrity check failed: {0}")]
+    Corrupt(String),
+    /// Any other SQLite failure.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// One connection to the database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database read-write and migrates it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found = usize::try_from(found).unwrap_or(0);
+        if found > schema::latest() {
+            return Err(StoreError::TooNew { found, latest: schema::latest() });
+        }
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Opens a second connection for reading only (rendering feeds).
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        Ok(Store { conn })
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(result))
+        }
+    }
+
+    /// Number of items stored and how many of them are duplicates.
+    pub fn counts(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.query_row("SELECT count(*), count(duplicate_of) FROM items", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Numbered migrations, tracked in `PRAGMA user_version`.
+//!
+//! Each migration runs in its own transaction together with the version
+//! bump, so a crash mid-migration leaves the previous version intact.
+//! Never edit a shipped migration; append a new one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: sources, items, fetch log.
+    r#"
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        category TEXT NOT NULL,
+        region TEXT,
+        priority INTEGER NOT NULL DEFAULT 0,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        etag TEXT,
+        last_modified TEXT,
+        last_fetch_at INTEGER,
+        last_success_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_fetch_at INTEGER
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        guid TEXT NOT NULL,
+        link TEXT,
+        canonical_link TEXT,
+        title TEXT NOT NULL,
+        summary_html TEXT,
+        content_html TEXT,
+        text TEXT NOT NULL,
+        author TEXT,
+        image TEXT,
+        published_at INTEGER NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        language TEXT,
+        category TEXT NOT NULL,
+        region TEXT,
+        content_hash INTEGER,
+        simhash INTEGER,
+        duplicate_of INTEGER REFERENCES items(id),
+        dup_rule TEXT,
+        dup_score REAL,
+        UNIQUE (source_id, guid)
+    );
+    CREATE INDEX items_category ON items (category, published_at);
+    CREATE INDEX items_region ON items (region, published_at);
+    CREATE INDEX items_published ON items (published_at);
+    CREATE INDEX items_canonical_link ON items (canonical_link);
+    CREATE INDEX items_content_hash ON items (content_hash);
+    CREATE INDEX items_duplicate_of ON items (duplicate_of);
+    CREATE TABLE fetches (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        status INTEGER,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        duration_ms INTEGER NOT NULL DEFAULT 0,
+        new_items INTEGER NOT NULL DEFAULT 0,
+        updated_items INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE INDEX fetches_source ON fetches (source_id, at);
+    "#,
+];
+
+/// Brings the database up to the latest version.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let current = usize::try_from(current).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The version this build writes.
+pub fn latest() -> usize {
+    MIGRATIONS.len()
+}

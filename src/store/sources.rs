@@ -1,0 +1,156 @@
+//! Per-source state: validators, health and the next due time.
+//!
+//! The config is the list of sources; this table is their memory. Syncing
+//! upserts the configured fields and never touches state, so a reload or a
+//! rename of a source's URL keeps its history. Sources removed from the
+//! config keep their rows (their items stay published until retention).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::config::Source;
+use crate::fetch::Validators;
+
+/// What the store remembers about a source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceState {
+    /// Source id.
+    pub id: String,
+    /// Validators for the next conditional GET.
+    #[serde(skip)]
+    pub validators: Validators,
+    /// Unix time of the last attempt.
+    pub last_fetch_at: Option<i64>,
+    /// Unix time of the last success (200 or 304).
+    pub last_success_at: Option<i64>,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Failures since the last success.
+    pub consecutive_failures: i64,
+    /// Unix time the source is next due.
+    pub next_fetch_at: Option<i64>,
+    /// Items stored from this source.
+    pub items: i64,
+}
+
+/// The outcome of one fetch, as recorded.
+#[derive(Debug, Clone, Default)]
+pub struct FetchRecord {
+    /// Unix time of the attempt.
+    pub at: i64,
+    /// HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// Items added, updated and merged as duplicates.
+    pub new_items: u64,
+    /// Items whose content changed.
+    pub updated_items: u64,
+    /// Items recorded as duplicates of another source's copy.
+    pub duplicates: u64,
+    /// `None` on success.
+    pub error: Option<String>,
+    /// New validators (success with a body only).
+    pub validators: Option<Validators>,
+    /// When the source is next due.
+    pub next_fetch_at: i64,
+}
+
+/// Attempts kept in the `fetches` log.
+const FETCH_LOG_ROWS: i64 = 20_000;
+
+impl Store {
+    /// Upserts the configured fields of every source.
+    pub fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO sources (id, url, name, kind, category, region, priority, enabled)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, name = excluded.name, kind = excluded.kind,
+                   category = excluded.category, region = excluded.region, priority = excluded.priority,
+                   enabled = excluded.enabled,
+                   etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
+                   last_modified = CASE WHEN sources.url = excluded.url THEN sources.last_modified END",
+            )?;
+            for s in sources {
+                stmt.execute(params![s.id, s.url.as_str(), s.name, s.kind.as_str(), s.category, s.region, s.priority, s.enabled])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// State of one source (default state when it was never fetched).
+    pub fn source_state(&self, id: &str) -> Result<SourceState, StoreError> {
+        let state = self
+            .conn
+            .query_row(
+                "SELECT etag, last_modified, last_fetch_at, last_success_at, last_status, last_error,
+                        consecutive_failures, next_fetch_at,
+                        (SELECT count(*) FROM items WHERE source_id = ?1)
+                 FROM sources WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(SourceState {
+                        id: id.to_string(),
+                        validators: Validators { etag: r.get(0)?, last_modified: r.get(1)? },
+                        last_fetch_at: r.get(2)?,
+                        last_success_at: r.get(3)?,
+                        last_status: r.get(4)?,
+                        last_error: r.get(5)?,
+                        consecutive_failures: r.get(6)?,
+                        next_fetch_at: r.get(7)?,
+                        items: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(state.unwrap_or_else(|| SourceState { id: id.to_string(), ..SourceState::default() }))
+    }
+
+    /// Records an attempt: source health, validators, next due time, and a
+    /// row in the bounded fetch log.
+    pub fn record_fetch(&mut self, id: &str, rec: &FetchRecord) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let status = rec.status.map(i64::from);
+        if rec.error.is_none() {
+            tx.execute(
+                "UPDATE sources SET last_fetch_at = ?2, last_success_at = ?2, last_status = ?3, last_error = NULL,
+                   consecutive_failures = 0, next_fetch_at = ?4 WHERE id = ?1",
+                params![id, rec.at, status, rec.next_fetch_at],
+            )?;
+            if let Some(v) = &rec.validators {
+                tx.execute("UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1", params![id, v.etag, v.last_modified])?;
+            }
+        } else {
+            tx.execute(
+                "UPDATE sources SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
+                   consecutive_failures = consecutive_failures + 1, next_fetch_at = ?5 WHERE id = ?1",
+                params![id, rec.at, status, rec.error, rec.next_fetch_at],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO fetches (source_id, at, status, bytes, duration_ms, new_items, updated_items, duplicates, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![id, rec.at, status, rec.bytes as i64, rec.duration_ms as i64, rec.new_items as i64, rec.updated_items as i64, rec.duplicates as i64, rec.error],
+        )?;
+        let last = tx.last_insert_rowid();
+        if last % 1000 == 0 {
+            tx.execute("DELETE FROM fetches WHERE id <= ?1", [last - FETCH_LOG_ROWS])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Unix time each source is next due, for the scheduler.
+    pub fn next_due(&self) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, next_fetch_at FROM sources")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
