@@ -86,10 +86,15 @@ impl Daemon {
     }
 
     /// Serves HTTP and polls on schedule until SIGINT/SIGTERM.
-    pub async fn run(mut self) -> anyhow::Result<()> {
+    pub async fn run(self) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(self.config.daemon.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.config.daemon.listen))?;
+        self.run_on(listener).await
+    }
+
+    /// Like [`Daemon::run`], on a listener the caller bound.
+    pub async fn run_on(mut self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sources = self.config.sources.len(), "listening");
         let app = serve::router(Arc::new(AppState { publisher: Arc::clone(&self.publisher) }));

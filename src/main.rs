@@ -57,7 +57,8 @@ fn main() -> ExitCode {
             runtime()?.block_on(fetch(c, source, all))
         }),
         Command::Demo { once, listen } => {
-            init_logs(LogFormat::Text);
+            // The demo prints its own summary; logs only for problems.
+            init_logs_default(LogFormat::Text, "warn");
             runtime().and_then(|rt| rt.block_on(syndic::demo::run(listen, once)))
         }
     };
@@ -101,8 +102,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn init_logs(format: LogFormat) {
+    init_logs_default(format, "info");
+}
+
+/// Logs to stderr; `SYNDIC_LOG` (e.g. `debug`, `syndic=trace`) overrides the level.
+fn init_logs_default(format: LogFormat, level: &str) {
     use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SYNDIC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SYNDIC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

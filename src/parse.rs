@@ -168,6 +168,8 @@ fn adapt_entry(e: model::Entry) -> Entry {
 /// RSS `<author>` is often `email (Name)`: keep the name.
 fn person_name(p: model::Person) -> Option<String> {
     let name = p.name.as_deref()?.trim();
+    // feed-rs splits `email (Name)` into the email and `(Name)`.
+    let name = name.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(name).trim();
     if let (Some(open), true) = (name.find('('), name.ends_with(')')) {
         let inner = name[open + 1..name.len() - 1].trim();
         if !inner.is_empty() && name[..open].contains('@') {

@@ -121,7 +121,7 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
         };
         let end = match quote {
             Some(q) => body.find(q),
-            None => body.find(|c: char| c.is_whitespace() || c == '/' || c == '>'),
+            None => body.find(|c: char| c.is_whitespace() || "/>;\"'".contains(c)),
         }
         .unwrap_or(body.len());
         return Some(&body[..end]);

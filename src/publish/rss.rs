@@ -37,7 +37,6 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
         ("content".to_string(), "http://purl.org/rss/1.0/modules/content/".to_string()),
     ]);
     let mut out = Vec::with_capacity(1024 + items.len() * 1024);
-    out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     // Writing to a Vec cannot fail.
     channel.write_to(&mut out).ok();
     out
