@@ -300,14 +300,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let mut errors = report.errors;
     let sources = load_sources(&sources_path, daemon.as_ref().map(|d| d.default_interval));
     match (daemon, sources) {
-        (Some(daemon), Ok((categories, regions, sources))) if errors.is_empty() => Ok(Config {
-            path: path.to_path_buf(),
-            sources_path,
-            daemon,
-            categories,
-            regions,
-            sources,
-        }),
+        (Some(daemon), Ok((categories, regions, sources))) if errors.is_empty() => {
+            Ok(Config { path: path.to_path_buf(), sources_path, daemon, categories, regions, sources })
+        }
         (_, result) => {
             if let Err(ConfigErrors(more)) = result {
                 errors.extend(more);
@@ -319,12 +314,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
 
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![ConfigError {
-            file: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the file: {e}"),
-        }])
+        ConfigErrors(vec![ConfigError { file: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read the file: {e}") }])
     })
 }
 
@@ -344,9 +334,13 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     };
     let timezone = match raw.timezone {
         None => Some(chrono_tz::Asia::Almaty),
-        Some(tz) => tz.get_ref().parse::<chrono_tz::Tz>().map_err(|_| {
-            report.at(tz.span(), format!("timezone: unknown zone {:?}; use an IANA name such as \"Asia/Almaty\"", tz.get_ref()))
-        }).ok(),
+        Some(tz) => tz
+            .get_ref()
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                report.at(tz.span(), format!("timezone: unknown zone {:?}; use an IANA name such as \"Asia/Almaty\"", tz.get_ref()))
+            })
+            .ok(),
     };
     let default_interval = duration(raw.default_interval.as_ref(), "default_interval", Duration::from_secs(900), report);
     let retention = duration(raw.retention.as_ref(), "retention", Duration::from_secs(90 * 86400), report);
@@ -402,11 +396,7 @@ pub fn load_sources(path: &Path, default_interval: Option<Duration>) -> Result<S
             sources.push(source);
         }
     }
-    if report.errors.is_empty() {
-        Ok((categories, regions, sources))
-    } else {
-        Err(ConfigErrors(report.errors))
-    }
+    if report.errors.is_empty() { Ok((categories, regions, sources)) } else { Err(ConfigErrors(report.errors)) }
 }
 
 fn sections(raw: Vec<RawSection>, what: &str, report: &mut Report<'_>) -> Vec<Section> {
@@ -451,16 +441,16 @@ fn validate_source(
     if !known(categories, s.category.get_ref()) {
         report.at(s.category.span(), format!("unknown category {:?}; add a [[category]] with that slug", s.category.get_ref()));
     }
-    if let Some(r) = &s.region {
-        if !known(regions, r.get_ref()) {
-            report.at(r.span(), format!("unknown region {:?}; add a [[region]] with that slug", r.get_ref()));
-        }
+    if let Some(r) = &s.region
+        && !known(regions, r.get_ref())
+    {
+        report.at(r.span(), format!("unknown region {:?}; add a [[region]] with that slug", r.get_ref()));
     }
     let interval = duration(s.interval.as_ref(), "interval", default_interval, report);
-    if interval < Duration::from_secs(60) {
-        if let Some(i) = &s.interval {
-            report.at(i.span(), "interval: poll no more often than once a minute");
-        }
+    if let Some(i) = &s.interval
+        && interval < Duration::from_secs(60)
+    {
+        report.at(i.span(), "interval: poll no more often than once a minute");
     }
     let mut map = HashMap::new();
     for (term, slug) in s.categories {
@@ -502,7 +492,10 @@ fn http_url(value: &Spanned<String>, key: &str, report: &mut Report<'_>) -> Opti
     match Url::parse(value.get_ref()) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Some(u),
         Ok(u) => {
-            report.at(value.span(), format!("{key}: {:?} must be an http:// or https:// URL with a host (scheme is {:?})", value.get_ref(), u.scheme()));
+            report.at(
+                value.span(),
+                format!("{key}: {:?} must be an http:// or https:// URL with a host (scheme is {:?})", value.get_ref(), u.scheme()),
+            );
             None
         }
         Err(e) => {

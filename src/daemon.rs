@@ -82,7 +82,13 @@ impl Daemon {
         let next = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).next_due()?;
         let next: HashMap<String, Option<i64>> = next.into_iter().collect();
         let now = chrono::Utc::now().timestamp();
-        Ok(self.config.sources.iter().filter(|s| s.enabled && next.get(&s.id).copied().flatten().is_none_or(|t| t <= now)).cloned().collect())
+        Ok(self
+            .config
+            .sources
+            .iter()
+            .filter(|s| s.enabled && next.get(&s.id).copied().flatten().is_none_or(|t| t <= now))
+            .cloned()
+            .collect())
     }
 
     /// Serves HTTP and polls on schedule until SIGINT/SIGTERM.
@@ -101,10 +107,11 @@ impl Daemon {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            })
-            .await
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = server_stop.wait_for(|s| *s).await;
+                })
+                .await
         });
         let result = self.schedule_loop().await;
         let _ = stop_tx.send(true);
@@ -208,7 +215,11 @@ impl Limits {
     async fn acquire(&self, source: &Source) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
         let host = source.url.host_str().unwrap_or_default().to_string();
         let host_sem = Arc::clone(
-            self.per_host.lock().unwrap_or_else(|p| p.into_inner()).entry(host).or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit))),
+            self.per_host
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit))),
         );
         let host_permit = host_sem.acquire_owned().await.ok()?;
         let global_permit = Arc::clone(&self.global).acquire_owned().await.ok()?;

@@ -84,7 +84,9 @@ fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
 async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {
     let daemon = Daemon::start(c)?;
     let sources = match &only {
-        Some(id) => vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?],
+        Some(id) => {
+            vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?]
+        }
         None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
         None => daemon.due_sources()?,
     };

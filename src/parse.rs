@@ -94,14 +94,11 @@ pub fn repair(text: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let entity_len = after
-            .find(';')
-            .filter(|&end| end > 0 && end <= 32)
-            .filter(|&end| {
-                let name = &after[..end];
-                name.chars().all(|c| c.is_ascii_alphanumeric())
-                    || (name.starts_with('#') && name.len() > 1 && name[1..].chars().all(|c| c.is_ascii_hexdigit() || c == 'x' || c == 'X'))
-            });
+        let entity_len = after.find(';').filter(|&end| end > 0 && end <= 32).filter(|&end| {
+            let name = &after[..end];
+            name.chars().all(|c| c.is_ascii_alphanumeric())
+                || (name.starts_with('#') && name.len() > 1 && name[1..].chars().all(|c| c.is_ascii_hexdigit() || c == 'x' || c == 'X'))
+        });
         match entity_len {
             Some(end) if is_nul_reference(&after[..end]) => rest = &after[end + 1..],
             Some(_) => {

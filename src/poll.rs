@@ -12,13 +12,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::Source;
+use crate::dedup;
 use crate::fetch::{Body, FetchError, Fetched, Fetcher, charset};
 use crate::model::Item;
 use crate::normalize::Normalizer;
 use crate::parse::{self, DateParser};
 use crate::schedule;
 use crate::store::{FetchRecord, IngestStats, Store, Touched};
-use crate::dedup;
 
 /// What a poll needs; cheap to clone.
 #[derive(Clone)]
@@ -141,7 +141,9 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
     record.duration_ms = report.elapsed.as_millis() as u64;
     let store = Arc::clone(&ctx.store);
     let id = source.id.clone();
-    if let Err(e) = blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(|e| e.to_string())).await {
+    if let Err(e) =
+        blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(|e| e.to_string())).await
+    {
         tracing::error!(source = %source.id, error = %e, "could not record fetch result");
     }
     report
@@ -150,7 +152,7 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
 type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators);
 
 /// decode → parse → normalize → fingerprint → store, for one response body.
-fn ingest(ctx: &Context, source: &Source, body: Body, now: DateTime<Utc>) -> Result<Ingested, String> {
+fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<Utc>) -> Result<Ingested, String> {
     let decoded = charset::decode(&body.bytes, body.charset.as_deref());
     let xml = charset::prepare_xml(&decoded.text);
     let feed = parse::parse(&xml, &body.final_url, &ctx.dates).map_err(|e| e.to_string())?;

@@ -91,8 +91,20 @@ fn failing_source_is_recorded_and_others_still_ingest() {
     let (up, _) = setup();
     let sources = vec![
         TestSource { id: "gone", url: format!("http://{}/missing.xml", up.addr), kind: "partner", category: "politics", priority: 0 },
-        TestSource { id: "html", url: up.put("page.html", b"<html><body>Not a feed</body></html>".to_vec(), "text/html"), kind: "partner", category: "politics", priority: 0 },
-        TestSource { id: "ok", url: up.put("ok.xml", fixture("partner-politics.xml"), "application/rss+xml"), kind: "partner", category: "politics", priority: 0 },
+        TestSource {
+            id: "html",
+            url: up.put("page.html", b"<html><body>Not a feed</body></html>".to_vec(), "text/html"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "ok",
+            url: up.put("ok.xml", fixture("partner-politics.xml"), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
     ];
     let s = Setup::new(&sources);
     let out = s.syndic(&["fetch", "--all"]);
@@ -129,7 +141,12 @@ fn republished_feeds_are_clean_cached_and_conditional() {
         assert!(e.published.is_some());
     }
     let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.as_str()).collect();
-    for want in ["Ёлку установят на площади Республики", "Компания AT&T открыла офис в Алматы", "Шымкентте жаңа мектеп ашылды", "Снегопад ожидается в Алматы на выходных"] {
+    for want in [
+        "Ёлку установят на площади Республики",
+        "Компания AT&T открыла офис в Алматы",
+        "Шымкентте жаңа мектеп ашылды",
+        "Снегопад ожидается в Алматы на выходных",
+    ] {
         assert!(titles.contains(&want), "{want} missing from {titles:?}");
     }
     // Nothing executable survives.

@@ -70,8 +70,14 @@ fn bad_source_lists_name_file_line_column() {
             "sources.toml:18:6: duplicate source id \"a\"",
         ),
         (GOOD_SOURCES.replace("category = \"politics\"\n", "category = \"sports\"\n"), "sources.toml:15:12: unknown category \"sports\""),
-        (GOOD_SOURCES.replace("url = \"https://a.kz/rss\"", "url = \"ftp://a.kz/rss\""), "sources.toml:13:7: url: \"ftp://a.kz/rss\" must be an http"),
-        (GOOD_SOURCES.replace("url = \"https://a.kz/rss\"", "url = \"not a url\""), "sources.toml:13:7: url: \"not a url\" is not a valid URL"),
+        (
+            GOOD_SOURCES.replace("url = \"https://a.kz/rss\"", "url = \"ftp://a.kz/rss\""),
+            "sources.toml:13:7: url: \"ftp://a.kz/rss\" must be an http",
+        ),
+        (
+            GOOD_SOURCES.replace("url = \"https://a.kz/rss\"", "url = \"not a url\""),
+            "sources.toml:13:7: url: \"not a url\" is not a valid URL",
+        ),
         (source("interval = \"soon\"\n"), "sources.toml:16:12: interval: \"soon\" is not a duration"),
         (source("interval = \"10s\"\n"), "sources.toml:16:12: interval: poll no more often than once a minute"),
         (source("exclude = [\"(unclosed\"]\n"), "sources.toml:16:12: exclude: bad regex"),
@@ -82,7 +88,10 @@ fn bad_source_lists_name_file_line_column() {
         (source("priority = \"high\"\n"), "sources.toml:16:12: invalid type"),
         (GOOD_SOURCES.replace("[[region]]", "[[region]\n"), "sources.toml:6:"),
         (GOOD_SOURCES.replace("name = \"A\"\n", ""), "sources.toml:10:1: missing field `name`"),
-        (format!("{GOOD_SOURCES}\n[[category]]\nslug = \"politics\"\ntitle = \"x\"\n"), "sources.toml:18:8: duplicate category slug \"politics\""),
+        (
+            format!("{GOOD_SOURCES}\n[[category]]\nslug = \"politics\"\ntitle = \"x\"\n"),
+            "sources.toml:18:8: duplicate category slug \"politics\"",
+        ),
         (GOOD_SOURCES.replace("slug = \"almaty\"", "slug = \"all\""), "sources.toml:7:8: region slug \"all\" is reserved"),
     ];
     for (text, want) in cases {

@@ -46,7 +46,7 @@ pub enum Fetched {
         elapsed: Duration,
     },
     /// A `2xx` response with its body.
-    Body(Body),
+    Body(Box<Body>),
 }
 
 /// A successful response.
@@ -160,7 +160,7 @@ impl Fetcher {
             bytes.extend_from_slice(&chunk);
         }
         let (media_type, charset) = content_type(&headers);
-        Ok(Fetched::Body(Body {
+        Ok(Fetched::Body(Box::new(Body {
             status,
             final_url,
             bytes,
@@ -171,7 +171,7 @@ impl Fetcher {
                 last_modified: header_string(&headers, header::LAST_MODIFIED),
             },
             elapsed: started.elapsed(),
-        }))
+        })))
     }
 }
 
@@ -202,11 +202,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 fn transport(e: reqwest::Error, timeout: Duration) -> FetchError {
-    if e.is_timeout() {
-        FetchError::Timeout(timeout)
-    } else {
-        FetchError::Transport(describe(&e))
-    }
+    if e.is_timeout() { FetchError::Timeout(timeout) } else { FetchError::Transport(describe(&e)) }
 }
 
 /// The whole error chain on one line: reqwest's top-level message alone

@@ -148,11 +148,10 @@ fn with_month_name(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let month = MONTHS.iter().find(|(stem, _)| words[month_at].starts_with(stem))?.1;
     let number = |w: &str| w.trim_end_matches(['г', '.']).parse::<i32>().ok();
     let day = month_at.checked_sub(1).and_then(|i| number(words[i]))?;
-    let year = words
-        .get(month_at + 1)
-        .and_then(|w| number(w))
-        .filter(|y| *y > 1900)
-        .or_else(|| words[..month_at.saturating_sub(1)].iter().find_map(|w| number(w.trim_end_matches("жылғы")).filter(|y| *y > 1900)))?;
+    let year =
+        words.get(month_at + 1).and_then(|w| number(w)).filter(|y| *y > 1900).or_else(|| {
+            words[..month_at.saturating_sub(1)].iter().find_map(|w| number(w.trim_end_matches("жылғы")).filter(|y| *y > 1900))
+        })?;
     let time = words
         .iter()
         .skip(month_at + 1)

@@ -38,11 +38,8 @@ impl Sanitizer {
         if input.is_empty() {
             return None;
         }
-        let html = if input.contains(['<', '&']) {
-            self.builder.clean(input).to_string()
-        } else {
-            html_escape::encode_text(input).into_owned()
-        };
+        let html =
+            if input.contains(['<', '&']) { self.builder.clean(input).to_string() } else { html_escape::encode_text(input).into_owned() };
         let html = html.trim();
         (!html.is_empty()).then(|| html.to_string())
     }

@@ -86,11 +86,7 @@ impl<'a> Normalizer<'a> {
     /// The source's default category, unless its `categories` map knows one
     /// of the entry's own terms.
     fn category(&self, terms: &[String]) -> String {
-        terms
-            .iter()
-            .find_map(|t| self.source.categories.get(&text::clean(t).to_lowercase()))
-            .unwrap_or(&self.source.category)
-            .clone()
+        terms.iter().find_map(|t| self.source.categories.get(&text::clean(t).to_lowercase())).unwrap_or(&self.source.category).clone()
     }
 }
 

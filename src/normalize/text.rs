@@ -42,8 +42,34 @@ pub fn collapse(s: &str) -> String {
 }
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "blockquote", "pre", "hr", "figure",
-    "figcaption", "section", "article", "header", "footer", "dd", "dt", "img",
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "blockquote",
+    "pre",
+    "hr",
+    "figure",
+    "figcaption",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "dd",
+    "dt",
+    "img",
 ];
 
 /// Removes tags, comments and the contents of `<script>`/`<style>`. A `<`

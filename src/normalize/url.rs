@@ -9,8 +9,26 @@
 use url::Url;
 
 const TRACKING: &[&str] = &[
-    "fbclid", "gclid", "gclsrc", "dclid", "yclid", "ysclid", "_openstat", "msclkid", "mc_cid", "mc_eid", "igshid", "_ga", "_gl", "twclid",
-    "ttclid", "wickedid", "spm", "rb_clickid", "cmpid", "from_rss",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "yclid",
+    "ysclid",
+    "_openstat",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "_ga",
+    "_gl",
+    "twclid",
+    "ttclid",
+    "wickedid",
+    "spm",
+    "rb_clickid",
+    "cmpid",
+    "from_rss",
 ];
 
 fn is_tracking(key: &str) -> bool {
@@ -33,7 +51,8 @@ pub fn clean(raw: &str, base: Option<&Url>) -> Option<Url> {
     }
     url.set_fragment(None);
     if url.query().is_some() {
-        let kept: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| !is_tracking(k)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let kept: Vec<(String, String)> =
+            url.query_pairs().filter(|(k, _)| !is_tracking(k)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         set_query(&mut url, &kept);
     }
     Some(url)
@@ -53,7 +72,8 @@ pub fn canonical(url: &Url) -> String {
     let path = url.path();
     key.push_str(if path.len() > 1 { path.trim_end_matches('/') } else { "" });
     if url.query().is_some() {
-        let mut pairs: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| !is_tracking(k)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let mut pairs: Vec<(String, String)> =
+            url.query_pairs().filter(|(k, _)| !is_tracking(k)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         if !pairs.is_empty() {
             pairs.sort();
             let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();

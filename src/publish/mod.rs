@@ -141,7 +141,12 @@ impl Publisher {
         let config = self.config();
         let Some(title) = slice_title(&config, slice) else { return Ok(None) };
         let items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, config.daemon.items_per_feed)?;
-        let updated = items.iter().map(|i| i.updated_at.max(i.published_at)).max().and_then(|t| DateTime::from_timestamp(t, 0)).unwrap_or_else(Utc::now);
+        let updated = items
+            .iter()
+            .map(|i| i.updated_at.max(i.published_at))
+            .max()
+            .and_then(|t| DateTime::from_timestamp(t, 0))
+            .unwrap_or_else(Utc::now);
         let base = config.daemon.public_url.as_str().trim_end_matches('/').to_string();
         let meta = FeedMeta {
             title: format!("{title} — syndic"),

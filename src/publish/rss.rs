@@ -29,7 +29,8 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
         items: items.iter().map(item).collect(),
         ..Default::default()
     };
-    let self_link = Link { href: meta.self_url.clone(), rel: "self".into(), mime_type: Some("application/rss+xml".into()), ..Default::default() };
+    let self_link =
+        Link { href: meta.self_url.clone(), rel: "self".into(), mime_type: Some("application/rss+xml".into()), ..Default::default() };
     channel.atom_ext = Some(AtomExtension { links: vec![self_link] });
     channel.namespaces = BTreeMap::from([
         ("atom".to_string(), rss::extension::atom::NAMESPACE.to_string()),
@@ -58,7 +59,11 @@ fn item(i: &StoredItem) -> rss::Item {
         pub_date: Some(rfc2822(DateTime::from_timestamp(i.published_at, 0).unwrap_or_default())),
         categories: vec![rss::Category { name: i.category.clone(), domain: None }],
         source: Some(rss::Source { url: i.source_url.clone(), title: Some(i.source_name.clone()) }),
-        enclosure: i.image.as_ref().map(|url| rss::Enclosure { url: url.clone(), length: "0".into(), mime_type: super::image_type(url).into() }),
+        enclosure: i.image.as_ref().map(|url| rss::Enclosure {
+            url: url.clone(),
+            length: "0".into(),
+            mime_type: super::image_type(url).into(),
+        }),
         dublin_core_ext: Some(dc),
         ..Default::default()
     }

@@ -150,7 +150,9 @@ impl Batch<'_> {
         type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String);
         let existing: Option<Row> = self
             .tx
-            .prepare_cached("SELECT id, title, summary_html, content_html, link, image, author, category FROM items WHERE source_id = ?1 AND guid = ?2")?
+            .prepare_cached(
+                "SELECT id, title, summary_html, content_html, link, image, author, category FROM items WHERE source_id = ?1 AND guid = ?2",
+            )?
             .query_row(params![item.source_id, item.guid], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
             })
@@ -223,10 +225,8 @@ impl Batch<'_> {
         if let Some(link) = &item.canonical_link {
             found = self.first_match("canonical_link = ?1", &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Link));
         }
-        if found.is_none() {
-            if let Some(hash) = item.content_hash {
-                found = self.first_match("content_hash = ?1", &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Content));
-            }
+        if let (None, Some(hash)) = (found, item.content_hash) {
+            found = self.first_match("content_hash = ?1", &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Content));
         }
         let Some((story_id, rule)) = found else { return Ok(None) };
         let rank = self

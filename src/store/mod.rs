@@ -73,7 +73,8 @@ impl Store {
     /// Opens a second connection for reading only (rendering feeds).
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         Ok(Store { conn })
     }
@@ -81,11 +82,7 @@ impl Store {
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<(), StoreError> {
         let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if result == "ok" {
-            Ok(())
-        } else {
-            Err(StoreError::Corrupt(result))
-        }
+        if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
     }
 
     /// Number of items stored and how many of them are duplicates.

@@ -137,7 +137,17 @@ impl Store {
         tx.execute(
             "INSERT INTO fetches (source_id, at, status, bytes, duration_ms, new_items, updated_items, duplicates, error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, rec.at, status, rec.bytes as i64, rec.duration_ms as i64, rec.new_items as i64, rec.updated_items as i64, rec.duplicates as i64, rec.error],
+            params![
+                id,
+                rec.at,
+                status,
+                rec.bytes as i64,
+                rec.duration_ms as i64,
+                rec.new_items as i64,
+                rec.updated_items as i64,
+                rec.duplicates as i64,
+                rec.error
+            ],
         )?;
         let last = tx.last_insert_rowid();
         if last % 1000 == 0 {

@@ -37,9 +37,12 @@ pub struct Seen {
     pub at: Instant,
 }
 
+/// Served files: path → (bytes, content type).
+type FileMap = HashMap<String, (Vec<u8>, String)>;
+
 #[derive(Clone, Default)]
 struct Files {
-    files: Arc<Mutex<HashMap<String, (Vec<u8>, String)>>>,
+    files: Arc<Mutex<FileMap>>,
     log: Arc<Mutex<Vec<Seen>>>,
 }
 
@@ -240,7 +243,12 @@ pub fn feedparser_check(feeds: &[(&str, &str)]) {
             assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "CI=true but Python feedparser is not installed");
             eprintln!("SKIPPED: feedparser check (pip install feedparser)");
         }
-        Ok(out) => assert!(out.status.success(), "feedparser rejects our feed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        Ok(out) => assert!(
+            out.status.success(),
+            "feedparser rejects our feed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
         Err(e) => {
             assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "CI=true but python3 cannot run: {e}");
             eprintln!("SKIPPED: feedparser check (no python3: {e})");
