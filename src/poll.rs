@@ -153,10 +153,24 @@ type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators);
 
 /// decode → parse → normalize → fingerprint → store, for one response body.
 fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<Utc>) -> Result<Ingested, String> {
-    let decoded = charset::decode(&body.bytes, body.charset.as_deref());
+    let (entries, stats, touched) = ingest_bytes(ctx, source, &body.bytes, body.charset.as_deref(), &body.final_url, now)?;
+    Ok((entries, stats, touched, body.validators))
+}
+
+/// The CPU and storage half of a poll, for bytes already fetched from
+/// `url`: returns the entry count, the store's counts and touched slices.
+pub fn ingest_bytes(
+    ctx: &Context,
+    source: &Source,
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    url: &url::Url,
+    now: DateTime<Utc>,
+) -> Result<(usize, IngestStats, Touched), String> {
+    let decoded = charset::decode(bytes, http_charset);
     let xml = charset::prepare_xml(&decoded.text);
-    let feed = parse::parse(&xml, &body.final_url, &ctx.dates).map_err(|e| e.to_string())?;
-    let normalizer = Normalizer::new(source, &body.final_url, now);
+    let feed = parse::parse(&xml, url, &ctx.dates).map_err(|e| e.to_string())?;
+    let normalizer = Normalizer::new(source, url, now);
     let entries = feed.entries.len();
     let items: Vec<Item> = feed
         .entries
@@ -169,7 +183,7 @@ fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<Utc>) -
         .collect();
     let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
     let (stats, touched) = store.ingest(&items, source.priority, now.timestamp()).map_err(|e| e.to_string())?;
-    Ok((entries, stats, touched, body.validators))
+    Ok((entries, stats, touched))
 }
 
 fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<Duration>) -> i64 {
