@@ -15,6 +15,9 @@ use xxhash_rust::xxh3::xxh3_64;
 /// The shortest folded text, in characters, a content hash is trusted on.
 const MIN_HASHED_TEXT: usize = 40;
 
+/// How much of the text the content hash covers, in characters.
+const HASHED_PREFIX_CHARS: usize = 1000;
+
 /// Which rule said two items are the same story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchRule {
@@ -73,7 +76,10 @@ pub fn fold(text: &str) -> String {
 /// Hash of the folded title and text, or `None` when the text is too short
 /// for equal hashes to mean the same story.
 pub fn content_hash(title: &str, text: &str) -> Option<i64> {
-    let text = fold(text);
+    // The lead identifies the story; folding a whole long article would
+    // cost more than the rest of its ingest.
+    let lead = text.char_indices().nth(HASHED_PREFIX_CHARS).map_or(text, |(i, _)| &text[..i]);
+    let text = fold(lead);
     if text.chars().count() < MIN_HASHED_TEXT {
         return None;
     }

@@ -229,3 +229,27 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod regression {
+    use super::*;
+
+    /// feed-rs 3 asserts inside quick-xml on a declaration past byte 64 or a
+    /// second declaration mid-document: that must be an error, not a crash.
+    #[test]
+    fn parser_panic_is_contained() {
+        let base = Url::parse("https://example.kz/").unwrap();
+        let dates: DateParser = Arc::new(|_| None);
+        let padding = " ".repeat(80);
+        let inputs = [
+            format!("{padding}<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>"),
+            "<rss version=\"2.0\"><channel><title>t</title><?xml version=\"1.0\" encoding=\"koi8-r\"?><item><title>x</title></item></channel></rss>".to_string(),
+        ];
+        for input in inputs {
+            assert!(matches!(parse(&input, &base, &dates), Err(ParseError::Panicked(_))));
+            // The pipeline strips declarations first, and then the feed reads.
+            let prepared = crate::fetch::charset::prepare_xml(&input);
+            assert!(parse(&prepared, &base, &dates).is_ok(), "{prepared}");
+        }
+    }
+}

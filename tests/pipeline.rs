@@ -199,3 +199,65 @@ fn check_reports_errors_with_location_and_exit_code() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("sources.toml:") && stderr.contains("unknown variant `pal`"), "{stderr}");
 }
+
+#[test]
+fn body_over_the_cap_fails_that_source_only() {
+    let up = Upstream::start();
+    let big = format!(
+        "<rss version=\"2.0\"><channel><title>big</title>{}</channel></rss>",
+        "<item><title>Очень длинная лента</title><description>текст текст текст</description></item>".repeat(200)
+    );
+    let sources = vec![
+        TestSource {
+            id: "big",
+            url: up.put("big.xml", big.into_bytes(), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "small",
+            url: up.put("small.xml", fixture("partner-politics.xml"), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+    ];
+    let s = Setup::with_settings(&sources, "max_body_bytes = 4096\n");
+    let out = s.syndic(&["fetch", "--all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("exceeds the 4096-byte limit"), "{stdout}");
+    assert_eq!(s.count("SELECT count(*) FROM items WHERE source_id = 'big'"), 0);
+    assert_eq!(s.count("SELECT count(*) FROM items WHERE source_id = 'small'"), 2);
+}
+
+/// Rendered feeds are cached and re-rendered only when their slice changes.
+#[test]
+fn only_touched_feeds_are_rendered_again() {
+    let (_up, s) = setup();
+    let config = syndic::config::load(&s.config()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let daemon = syndic::daemon::Daemon::start(config).unwrap();
+    let pick = |id: &str| daemon.config.source(id).unwrap().clone();
+    runtime.block_on(daemon.poll_all(&[pick("partner-politics")]));
+    use syndic::model::Slice;
+    use syndic::publish::Format;
+    let feed = |slice: Slice| daemon.publisher.feed(&slice, Format::Rss).unwrap().unwrap();
+    let politics = feed(Slice::Category("politics".into()));
+    let sport = feed(Slice::Category("sport".into()));
+    let all = feed(Slice::All);
+    assert_eq!(politics.items, 2);
+    assert_eq!(sport.items, 0);
+    // Unchanged: served from the cache.
+    assert!(std::sync::Arc::ptr_eq(&politics, &feed(Slice::Category("politics".into()))));
+    // A sport source brings items: sport and all change, politics does not.
+    runtime.block_on(daemon.poll_all(&[pick("partner-sport")]));
+    assert!(std::sync::Arc::ptr_eq(&politics, &feed(Slice::Category("politics".into()))));
+    assert_eq!(feed(Slice::Category("sport".into())).items, 2);
+    assert_eq!(feed(Slice::All).items, 4);
+    assert!(!std::sync::Arc::ptr_eq(&all, &feed(Slice::All)));
+    // A repeat fetch that changes nothing re-renders nothing.
+    let all = feed(Slice::All);
+    runtime.block_on(daemon.poll_all(&[pick("partner-sport")]));
+    assert!(std::sync::Arc::ptr_eq(&all, &feed(Slice::All)));
+}

@@ -45,7 +45,8 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded { text: text.into_owned(), encoding, evidence: Evidence::Bom };
     }
-    let utf8_ok = std::str::from_utf8(bytes).is_ok();
+    let utf8 = std::str::from_utf8(bytes).ok();
+    let utf8_ok = utf8.is_some();
     let usable = |e: &'static Encoding| {
         // A UTF-16 label without a BOM cannot be right: we read the label as ASCII.
         if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
@@ -66,9 +67,9 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
         detector.feed(bytes, true);
         (detector.guess(None, true), Evidence::Detected)
     };
-    let text = if encoding == UTF_8 && utf8_ok {
-        // Already checked: copy without a second validation pass.
-        String::from_utf8_lossy(bytes).into_owned()
+    let text = if let (true, Some(text)) = (encoding == UTF_8, utf8) {
+        // Already validated: copy without a second pass.
+        text.to_owned()
     } else {
         encoding.decode_without_bom_handling(bytes).0.into_owned()
     };

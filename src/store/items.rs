@@ -237,8 +237,20 @@ impl Batch<'_> {
     }
 
     fn first_match(&self, condition: &str, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {
-        let sql = format!("SELECT coalesce(duplicate_of, id) FROM items WHERE {condition} AND id != ?2 ORDER BY id LIMIT 1");
-        Ok(self.tx.prepare_cached(&sql)?.query_row(params![value, id], |r| r.get(0)).optional()?)
+        // Only an equality on the indexed column: `ORDER BY id LIMIT 1` makes
+        // SQLite walk the primary key, and `id != ?` makes the bundled
+        // SQLite (STAT4) re-prepare the statement on every bind.
+        let sql = format!("SELECT id, coalesce(duplicate_of, id) FROM items WHERE {condition}");
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query([value])?;
+        let mut story: Option<i64> = None;
+        while let Some(row) = rows.next()? {
+            let (row_id, row_story): (i64, i64) = (row.get(0)?, row.get(1)?);
+            if row_id != id {
+                story = Some(story.map_or(row_story, |s| s.min(row_story)));
+            }
+        }
+        Ok(story)
     }
 
     fn touch_story(&mut self, id: i64) -> Result<(), StoreError> {
@@ -254,20 +266,31 @@ impl Batch<'_> {
             return Ok(Touched { slices });
         }
         slices.insert(Slice::All);
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id
-             WHERE i.id = ?1 OR i.duplicate_of = ?1 OR i.id = (SELECT duplicate_of FROM items WHERE id = ?1)",
-        )?;
+        // Each touched id is a story's canonical row or a copy of one: the
+        // story is its canonical row plus every row pointing at it. Two
+        // indexed lookups each (an OR across columns would scan the table).
+        let mut canonical = self.tx.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
+        let mut stories = BTreeSet::new();
         for id in &self.touched {
-            let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
-            for row in rows {
-                let (category, region, kind) = row?;
-                slices.insert(Slice::Category(category));
-                if let Some(region) = region {
-                    slices.insert(Slice::Region(region));
-                }
-                if kind == "partner" {
-                    slices.insert(Slice::Partners);
+            stories.insert(canonical.query_row([id], |r| r.get::<_, i64>(0))?);
+        }
+        for sql in [
+            "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
+            "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1",
+        ] {
+            let mut stmt = self.tx.prepare_cached(sql)?;
+            for id in &stories {
+                let rows =
+                    stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
+                for row in rows {
+                    let (category, region, kind) = row?;
+                    slices.insert(Slice::Category(category));
+                    if let Some(region) = region {
+                        slices.insert(Slice::Region(region));
+                    }
+                    if kind == "partner" {
+                        slices.insert(Slice::Partners);
+                    }
                 }
             }
         }

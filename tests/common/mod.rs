@@ -107,10 +107,15 @@ pub struct Setup {
 
 impl Setup {
     pub fn new(sources: &[TestSource<'_>]) -> Setup {
+        Setup::with_settings(sources, "")
+    }
+
+    /// Like `new`, with extra `[daemon]` lines.
+    pub fn with_settings(sources: &[TestSource<'_>], extra: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let settings = format!(
-            "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\nfetch_timeout = \"20s\"\n",
+            "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\nfetch_timeout = \"20s\"\n{extra}",
             dir.path().join("syndic.db").display()
         );
         std::fs::write(dir.path().join("syndic.toml"), settings).unwrap();
