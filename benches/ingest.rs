@@ -80,6 +80,7 @@ fn bench(c: &mut Criterion) {
                     fetcher: fetcher.clone(),
                     store: Arc::new(Mutex::new(store)),
                     dates: Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty)),
+                    matcher: Arc::new(syndic::dedup::Matcher::default()),
                 };
                 (dir, ctx)
             },

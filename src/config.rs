@@ -126,6 +126,10 @@ pub struct Daemon {
     pub fetch_timeout: Duration,
     /// Log format: human-readable text or one JSON object per line.
     pub log_format: LogFormat,
+    /// Items are matched as the same story only within this time window.
+    pub dedup_window: Duration,
+    /// Extra boilerplate removed before matching (case-insensitive regexes).
+    pub dedup_boilerplate: Vec<Regex>,
 }
 
 /// How log lines are written.
@@ -198,6 +202,9 @@ struct RawDaemon {
     connect_timeout: Option<Spanned<String>>,
     fetch_timeout: Option<Spanned<String>>,
     log_format: Option<LogFormat>,
+    dedup_window: Option<Spanned<String>>,
+    #[serde(default)]
+    dedup_boilerplate: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -350,6 +357,8 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let per_host_concurrency = count(raw.per_host_concurrency.as_ref(), "per_host_concurrency", 2, 1..=64, report);
     let items_per_feed = count(raw.items_per_feed.as_ref(), "items_per_feed", 50, 1..=1000, report);
     let max_body_bytes = count(raw.max_body_bytes.as_ref(), "max_body_bytes", 16 << 20, 1024..=(1 << 30), report);
+    let dedup_window = duration(raw.dedup_window.as_ref(), "dedup_window", Duration::from_secs(72 * 3600), report);
+    let dedup_boilerplate = regexes(&raw.dedup_boilerplate, "dedup_boilerplate", "(?i)", report);
     if report.errors.len() > errors_before {
         return None;
     }
@@ -368,6 +377,8 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         connect_timeout,
         fetch_timeout,
         log_format: raw.log_format.unwrap_or(LogFormat::Text),
+        dedup_window,
+        dedup_boilerplate,
     })
 }
 
@@ -459,13 +470,7 @@ fn validate_source(
         }
         map.insert(term.trim().to_lowercase(), slug.into_inner());
     }
-    let mut exclude = Vec::new();
-    for pattern in &s.exclude {
-        match Regex::new(pattern.get_ref()) {
-            Ok(re) => exclude.push(re),
-            Err(e) => report.at(pattern.span(), format!("exclude: bad regex: {}", one_line(&e.to_string()))),
-        }
-    }
+    let exclude = regexes(&s.exclude, "exclude", "", report);
     if report.errors.len() > errors_before {
         return None;
     }
@@ -482,6 +487,17 @@ fn validate_source(
         exclude,
         enabled: s.enabled,
     })
+}
+
+fn regexes(patterns: &[Spanned<String>], key: &str, flags: &str, report: &mut Report<'_>) -> Vec<Regex> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        match Regex::new(&format!("{flags}{}", pattern.get_ref())) {
+            Ok(re) => out.push(re),
+            Err(e) => report.at(pattern.span(), format!("{key}: bad regex: {}", one_line(&e.to_string()))),
+        }
+    }
+    out
 }
 
 fn one_line(s: &str) -> String {

@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::{self, Config, Source};
+use crate::dedup::Matcher;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::normalize::date;
 use crate::poll::{self, Context, Outcome, PollReport};
@@ -47,7 +48,13 @@ impl Daemon {
             max_body_bytes: config.daemon.max_body_bytes,
         })?;
         let tz = config.daemon.timezone;
-        let ctx = Context { fetcher, store: Arc::new(Mutex::new(store)), dates: Arc::new(move |s| date::parse(s, tz)) };
+        let matcher = Matcher { window_secs: config.daemon.dedup_window.as_secs() as i64, rules: config.daemon.dedup_boilerplate.clone() };
+        let ctx = Context {
+            fetcher,
+            store: Arc::new(Mutex::new(store)),
+            dates: Arc::new(move |s| date::parse(s, tz)),
+            matcher: Arc::new(matcher),
+        };
         let config = Arc::new(config);
         let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database)?);
         Ok(Daemon { config, ctx, publisher })

@@ -33,6 +33,12 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The same-story decision on pairs of texts (TSV or ParaPhraser XML).
+    DedupCheck {
+        /// The pairs file.
+        #[arg(long)]
+        pairs: PathBuf,
+    },
     /// Aggregate bundled sample feeds offline and serve the result.
     Demo {
         /// Exit after aggregating and printing the summary.
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
+        Command::DedupCheck { pairs } => dedup_check(&pairs),
         Command::Demo { once, listen } => {
             // The demo prints its own summary; logs only for problems.
             init_logs_default(LogFormat::Text, "warn");
@@ -96,6 +103,41 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
     }
     let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
+    Ok(())
+}
+
+fn dedup_check(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    use syndic::dedup::pairs;
+    let pairs = pairs::read(path)?;
+    let mut score = pairs::Score::default();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for pair in &pairs {
+        let d = pairs::decide(pair, &[]);
+        let (shared, a, b) = d.shared;
+        writeln!(
+            out,
+            "{}\t{:.3}\t{}\tshared={shared}/{a}/{b}\ttitle={:.2}",
+            if d.same { "dup" } else { "distinct" },
+            d.score,
+            d.rule,
+            d.title_overlap
+        )?;
+        if let Some(label) = pair.label {
+            score.add(label, d.same);
+        }
+    }
+    if score.pairs() > 0 {
+        writeln!(
+            out,
+            "precision={:.3} recall={:.3} f1={:.3} pairs={} false_merge_rate={:.4}",
+            score.precision(),
+            score.recall(),
+            score.f1(),
+            score.pairs(),
+            score.false_merge_rate()
+        )?;
+    }
     Ok(())
 }
 

@@ -29,6 +29,8 @@ pub struct Context {
     pub store: Arc<Mutex<Store>>,
     /// The date reader for this daemon's zone.
     pub dates: DateParser,
+    /// Near-duplicate settings.
+    pub matcher: Arc<dedup::Matcher>,
 }
 
 /// How a poll ended.
@@ -172,17 +174,16 @@ pub fn ingest_bytes(
     let feed = parse::parse(&xml, url, &ctx.dates).map_err(|e| e.to_string())?;
     let normalizer = Normalizer::new(source, url, now);
     let entries = feed.entries.len();
-    let items: Vec<Item> = feed
-        .entries
-        .into_iter()
-        .filter_map(|e| normalizer.normalize(e))
-        .map(|mut item| {
+    let mut items: Vec<Item> = feed.entries.into_iter().filter_map(|e| normalizer.normalize(e)).collect();
+    let prints: Vec<dedup::Fingerprint> = items
+        .iter_mut()
+        .map(|item| {
             item.content_hash = dedup::content_hash(&item.title, &item.text);
-            item
+            ctx.matcher.fingerprint(&item.title, &item.text)
         })
         .collect();
     let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
-    let (stats, touched) = store.ingest(&items, source.priority, now.timestamp()).map_err(|e| e.to_string())?;
+    let (stats, touched) = store.ingest(&items, &prints, source.priority, now.timestamp(), &ctx.matcher).map_err(|e| e.to_string())?;
     Ok((entries, stats, touched))
 }
 

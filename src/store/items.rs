@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError};
-use crate::dedup::{self, MatchRule, Rank};
+use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
 
 /// Counts from one ingest.
@@ -94,17 +94,37 @@ pub struct Batch<'c> {
     tx: Transaction<'c>,
     priority: i64,
     now: i64,
+    matcher: &'c Matcher,
     stats: IngestStats,
     touched: BTreeSet<i64>,
 }
 
+/// A known story a new item was found to be another copy of.
+struct Match {
+    story: Rank,
+    rule: &'static str,
+    score: f64,
+}
+
+/// Candidate stories checked per item, at most.
+const MAX_CANDIDATES: usize = 20;
+
 impl Store {
     /// Stores the items of one fetched feed from a source with `priority`,
     /// in one transaction: all of them or none.
-    pub fn ingest(&mut self, items: &[Item], priority: i64, now: i64) -> Result<(IngestStats, Touched), StoreError> {
-        let mut batch = Batch { tx: self.conn.transaction()?, priority, now, stats: IngestStats::default(), touched: BTreeSet::new() };
-        for item in items {
-            batch.add(item)?;
+    /// `prints[i]` is the fingerprint of `items[i]`.
+    pub fn ingest<'a>(
+        &'a mut self,
+        items: &[Item],
+        prints: &[Fingerprint],
+        priority: i64,
+        now: i64,
+        matcher: &'a Matcher,
+    ) -> Result<(IngestStats, Touched), StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut batch = Batch { tx, priority, now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
+        for (item, print) in items.iter().zip(prints) {
+            batch.add(item, print)?;
         }
         let touched = batch.touched_slices()?;
         let stats = batch.stats;
@@ -114,7 +134,7 @@ impl Store {
 }
 
 impl Batch<'_> {
-    fn add(&mut self, item: &Item) -> Result<(), StoreError> {
+    fn add(&mut self, item: &Item, print: &Fingerprint) -> Result<(), StoreError> {
         match self.upsert(item)? {
             Upserted::Unchanged => self.stats.unchanged += 1,
             Upserted::Updated(id) => {
@@ -123,22 +143,31 @@ impl Batch<'_> {
             }
             Upserted::New(id) => {
                 self.stats.new += 1;
-                if let Some((story, rule)) = self.same_story(item, id)? {
+                let found = match self.same_story(item, id)? {
+                    Some(m) => Some(m),
+                    None => self.near_story(item, print)?,
+                };
+                if let Some(Match { story, rule, score }) = found {
                     self.stats.duplicates += 1;
                     let new = Rank { priority: self.priority, published_at: item.published_at.timestamp(), id };
                     if dedup::outranks(&new, &story) {
+                        // The new copy represents the story from now on; the
+                        // whole group points at it (no chains).
                         self.tx.execute(
-                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = 1.0 WHERE id = ?3 OR duplicate_of = ?3",
-                            params![id, rule.as_str(), story.id],
+                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4 OR duplicate_of = ?4",
+                            params![id, rule, score, story.id],
                         )?;
-                        self.touched.insert(story.id);
                     } else {
                         self.tx.execute(
-                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = 1.0 WHERE id = ?3",
-                            params![story.id, rule.as_str(), id],
+                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4",
+                            params![story.id, rule, score, id],
                         )?;
-                        self.touched.insert(story.id);
                     }
+                    self.touched.insert(story.id);
+                }
+                let mut band = self.tx.prepare_cached("INSERT INTO item_bands (band, item_id, published_at) VALUES (?1, ?2, ?3)")?;
+                for key in &print.bands {
+                    band.execute(params![key, id, item.published_at.timestamp()])?;
                 }
                 self.touched.insert(id);
             }
@@ -219,21 +248,72 @@ impl Batch<'_> {
         Ok(Upserted::New(self.tx.last_insert_rowid()))
     }
 
-    /// The canonical row of a known story this item is another copy of.
-    fn same_story(&self, item: &Item, id: i64) -> Result<Option<(Rank, MatchRule)>, StoreError> {
+    /// A known story with the same canonical link or content hash.
+    fn same_story(&self, item: &Item, id: i64) -> Result<Option<Match>, StoreError> {
         let mut found = None;
         if let Some(link) = &item.canonical_link {
-            found = self.first_match("canonical_link = ?1", &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Link));
+            found = self.first_match("canonical_link = ?1", &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, "link"));
         }
         if let (None, Some(hash)) = (found, item.content_hash) {
-            found = self.first_match("content_hash = ?1", &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, MatchRule::Content));
+            found = self.first_match("content_hash = ?1", &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, "content"));
         }
         let Some((story_id, rule)) = found else { return Ok(None) };
-        let rank = self
+        Ok(Some(Match { story: self.rank(story_id)?, rule, score: 1.0 }))
+    }
+
+    fn rank(&self, story_id: i64) -> Result<Rank, StoreError> {
+        Ok(self
             .tx
             .prepare_cached("SELECT i.published_at, s.priority FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1")?
-            .query_row([story_id], |r| Ok(Rank { published_at: r.get(0)?, priority: r.get(1)?, id: story_id }))?;
-        Ok(Some((rank, rule)))
+            .query_row([story_id], |r| Ok(Rank { published_at: r.get(0)?, priority: r.get(1)?, id: story_id }))?)
+    }
+
+    /// A known story, published within the window, that this item retells:
+    /// candidates share a MinHash band; each is verified against the
+    /// story's canonical copy (its representative), best score wins.
+    fn near_story(&self, item: &Item, print: &Fingerprint) -> Result<Option<Match>, StoreError> {
+        if print.bands.is_empty() {
+            return Ok(None);
+        }
+        let t = item.published_at.timestamp();
+        let (from, to) = (t - self.matcher.window_secs, t + self.matcher.window_secs);
+        let mut stories: Vec<(i64, usize)> = Vec::new();
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT coalesce(i.duplicate_of, i.id) FROM item_bands b JOIN items i ON i.id = b.item_id
+                 WHERE b.band = ?1 AND b.published_at BETWEEN ?2 AND ?3",
+            )?;
+            for band in &print.bands {
+                let rows = stmt.query_map(params![band, from, to], |r| r.get::<_, i64>(0))?;
+                for story in rows {
+                    let story = story?;
+                    match stories.iter_mut().find(|(s, _)| *s == story) {
+                        Some((_, hits)) => *hits += 1,
+                        None => stories.push((story, 1)),
+                    }
+                }
+            }
+        }
+        // Most shared bands first: the likeliest matches get verified.
+        stories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let host = |link: Option<&str>| {
+            link.and_then(|l| url::Url::parse(l).ok()).and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()))
+        };
+        let own_host = host(item.link.as_deref());
+        let mut best: Option<(i64, near::Verdict)> = None;
+        let mut load = self.tx.prepare_cached("SELECT source_id, title, text, link FROM items WHERE id = ?1")?;
+        for (story, _) in stories.into_iter().take(MAX_CANDIDATES) {
+            let (source_id, title, text, link): (String, String, String, Option<String>) =
+                load.query_row([story], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let same_site = source_id == item.source_id || (own_host.is_some() && host(link.as_deref()) == own_host);
+            let theirs = self.matcher.fingerprint(&title, &text);
+            let verdict = near::compare(&print.profile, &theirs.profile, same_site);
+            if verdict.same && best.as_ref().is_none_or(|(_, b)| verdict.score > b.score) {
+                best = Some((story, verdict));
+            }
+        }
+        let Some((story, verdict)) = best else { return Ok(None) };
+        Ok(Some(Match { story: self.rank(story)?, rule: verdict.rule, score: verdict.score }))
     }
 
     fn first_match(&self, condition: &str, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {

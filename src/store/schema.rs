@@ -72,6 +72,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX fetches_source ON fetches (source_id, at);
     "#,
+    // 2: MinHash band keys for near-duplicate candidates.
+    r#"
+    CREATE TABLE item_bands (
+        band INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        published_at INTEGER NOT NULL
+    );
+    CREATE INDEX item_bands_band ON item_bands (band, published_at);
+    CREATE INDEX item_bands_item ON item_bands (item_id);
+    "#,
 ];
 
 /// Brings the database up to the latest version.

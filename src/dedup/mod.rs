@@ -10,32 +10,51 @@
 //! canonical, then the earlier published, then the one stored first. The
 //! others are kept as its duplicates and credited in the output.
 
+pub mod fold;
+pub mod near;
+pub mod pairs;
+
 use xxhash_rust::xxh3::xxh3_64;
+
+/// Near-duplicate settings shared by the daemon and `dedup-check`.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// Stories are matched only against items published within this many
+    /// seconds of the new one.
+    pub window_secs: i64,
+    /// The admin's boilerplate rules, on top of the built-in ones.
+    pub rules: Vec<regex::Regex>,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Matcher { window_secs: 72 * 3600, rules: Vec::new() }
+    }
+}
+
+/// What an item is matched on besides its link and content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Stems, title stems, numbers, template flag.
+    pub profile: near::Profile,
+    /// MinHash band keys for candidate lookup.
+    pub bands: Vec<i64>,
+}
+
+impl Matcher {
+    /// The fingerprint of a title and text.
+    pub fn fingerprint(&self, title: &str, text: &str) -> Fingerprint {
+        let profile = near::profile(title, text, &self.rules);
+        let bands = near::bands(&profile);
+        Fingerprint { profile, bands }
+    }
+}
 
 /// The shortest folded text, in characters, a content hash is trusted on.
 const MIN_HASHED_TEXT: usize = 40;
 
 /// How much of the text the content hash covers, in characters.
 const HASHED_PREFIX_CHARS: usize = 1000;
-
-/// Which rule said two items are the same story.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchRule {
-    /// Same canonical link.
-    Link,
-    /// Same hash of the folded title and text.
-    Content,
-}
-
-impl MatchRule {
-    /// The name stored with the duplicate.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchRule::Link => "link",
-            MatchRule::Content => "content",
-        }
-    }
-}
 
 /// What decides which copy of a story is canonical.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

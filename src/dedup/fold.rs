@@ -1,0 +1,170 @@
+//! Matching normalization: text folded for fingerprints only.
+//!
+//! Stored text stays as published; this is what two copies of a story are
+//! compared on. NFKC, case folding, `ё`→`е`, soft hyphens and zero-width
+//! characters gone, NBSP as space, quotes and dashes unified, Latin
+//! look-alike letters inside Cyrillic words mapped to Cyrillic (`Cамолет`
+//! typed with a Latin C), digit groups joined (`5 000` → `5000`), and
+//! boilerplate (attribution tails, "(ВИДЕО)", "Фото: …", "Читайте также")
+//! removed by rules an admin can extend. Kazakh letters are kept, then
+//! folded to their nearest Russian letter so that a Kazakh spelling and a
+//! Russian transliteration of a name meet.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// Built-in boilerplate patterns, applied to lower-cased text.
+pub const DEFAULT_BOILERPLATE: &[&str] = &[
+    // Attribution tails: "передает Liter.kz", "— сообщает Kazinform", "пишет РБК".
+    r"[,.—–-]?\s*(?:как\s+)?(?:передает|передаёт|сообщает|сообщают|пишет|пишут|информирует|отмечает|уточняет)\s+(?:корреспондент\s+|агентство\s+|издание\s+|пресс-служба\s+)?[\p{L}\d.\-]+(?:\s+со\s+ссылкой\s+на\s+[\p{L}\d.\- ]+)?\s*[.]?$",
+    r"[,.—–-]?\s*деп\s+(?:хабарлайды|жазады|хабарлады)\s+[\p{L}\d.\- ]+[.]?$",
+    r"[\p{L}\d.\- ]+\s+тілшісі\s+хабарлайды[.]?",
+    // Marks in titles.
+    r"\((?:видео|фото|фото,\s*видео|видео,\s*фото|инфографика|обновлено|дополнено|онлайн|live)\)",
+    r"\[(?:видео|фото)\]",
+    // Photo credits and cross-links.
+    r"(?:фото|фото/видео|видео|источник|иллюстративное фото)\s*:\s*[^.\n]{0,80}(?:\.|$)",
+    r"читайте\s+также[^.\n]*(?:\.|$)",
+    r"подписывайтесь\s+на\s+[^.\n]*(?:\.|$)",
+];
+
+static DEFAULT_RULES: LazyLock<Vec<Regex>> =
+    LazyLock::new(|| DEFAULT_BOILERPLATE.iter().filter_map(|p| Regex::new(&format!("(?i){p}")).ok()).collect());
+
+/// The built-in boilerplate rules.
+pub fn default_rules() -> &'static [Regex] {
+    &DEFAULT_RULES
+}
+
+/// Folds `text` for matching; `extra` are the admin's boilerplate rules.
+pub fn fold(text: &str, extra: &[Regex]) -> String {
+    let mut s: String = text.nfkc().flat_map(char::to_lowercase).filter_map(fold_char).collect();
+    for rule in default_rules().iter().chain(extra) {
+        if rule.is_match(&s) {
+            s = rule.replace_all(&s, " ").into_owned();
+        }
+    }
+    let s = fix_lookalikes(&s);
+    join_digit_groups(&s)
+}
+
+/// Per-character folding; `None` drops the character.
+fn fold_char(c: char) -> Option<char> {
+    Some(match c {
+        '\u{ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' => return None,
+        '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2009}' => ' ',
+        'ё' => 'е',
+        '«' | '»' | '„' | '“' | '”' | '‟' | '‹' | '›' | '\'' | '‘' | '’' | '`' => '"',
+        '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' => '-',
+        c => c,
+    })
+}
+
+/// Latin letters that look Cyrillic, inside a word that is otherwise Cyrillic.
+fn fix_lookalikes(s: &str) -> String {
+    if !s.chars().any(|c| c.is_ascii_alphabetic()) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_inclusive(|c: char| !c.is_alphanumeric()) {
+        let cyrillic = word.chars().filter(|c| is_cyrillic(*c)).count();
+        let latin = word.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        if cyrillic > 0 && latin > 0 {
+            out.extend(word.chars().map(|c| lookalike(c).unwrap_or(c)));
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+fn lookalike(c: char) -> Option<char> {
+    Some(match c {
+        'a' => 'а',
+        'c' => 'с',
+        'e' => 'е',
+        'o' => 'о',
+        'p' => 'р',
+        'x' => 'х',
+        'y' => 'у',
+        'k' => 'к',
+        'm' => 'м',
+        'h' => 'н',
+        't' => 'т',
+        'b' => 'в',
+        'i' => 'і',
+        _ => return None,
+    })
+}
+
+fn is_cyrillic(c: char) -> bool {
+    ('\u{0400}'..='\u{04ff}').contains(&c)
+}
+
+/// `5 000 000` → `5000000`, `2,5` stays.
+fn join_digit_groups(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' '
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1..i + 4).is_some_and(|g| g.iter().all(char::is_ascii_digit))
+            && chars.get(i + 4).is_none_or(|n| !n.is_ascii_digit())
+        {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Kazakh letters to the Russian letters they are transliterated with.
+pub fn kazakh_to_russian(c: char) -> char {
+    match c {
+        'ә' => 'а',
+        'ғ' => 'г',
+        'қ' => 'к',
+        'ң' => 'н',
+        'ө' => 'о',
+        'ұ' | 'ү' => 'у',
+        'һ' => 'х',
+        'і' => 'и',
+        c => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_table() {
+        let cases = [
+            ("Ёлка «Главная» — 5 000 000 тенге", "елка \"главная\" - 5000000 тенге"),
+            ("Сенат принял закон, передает Liter.kz", "сенат принял закон"),
+            ("Сенат принял закон — сообщает Kazinform.", "сенат принял закон"),
+            ("Сенат заңды қабылдады, деп хабарлайды Kazinform", "сенат заңды қабылдады"),
+            ("Пожар в Алматы (ВИДЕО)", "пожар в алматы  "),
+            ("Текст. Фото: Тенгриньюс. Еще текст.", "текст.   еще текст."),
+            ("Текст. Читайте также: другое.", "текст.  "),
+            ("Cамолет", "самолет"),
+            ("co\u{ad}kpa\u{200b}щение", "сокращение"),
+            ("iPhone 15", "iphone 15"),
+            ("2,5 трлн", "2,5 трлн"),
+        ];
+        // Only the words matter to matching; spaces left by removals do not.
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (input, want) in cases {
+            assert_eq!(squash(&fold(input, &[])), squash(want), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn admin_rules_extend_the_defaults() {
+        let extra = [Regex::new(r"(?i)новости партнеров.*$").unwrap()];
+        assert_eq!(fold("Главное. Новости партнеров: реклама", &extra).trim(), "главное.");
+    }
+}

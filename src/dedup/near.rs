@@ -1,0 +1,283 @@
+//! Near duplicates: the same story told in other words.
+//!
+//! A [`Profile`] of an item is built from its folded title and lead (the
+//! first words of its text): a set of crude stems (the first five letters
+//! of each content word, Kazakh letters folded to Russian), the title's own
+//! stems, the numbers in the title, whether the title is a template
+//! (weather, exchange rates, horoscopes), and MinHash band keys over the
+//! stems. Band keys find candidates cheaply (an index lookup per band);
+//! [`compare`] then decides on the actual stem sets, with vetoes: titles
+//! with numbers but none in common, template headlines that are not
+//! near-identical, and two different articles of the same site are never
+//! merged. Wrong merges hide news; precision comes first.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+use super::fold::{fold, kazakh_to_russian};
+
+/// Words of the text that count as the lead.
+const LEAD_WORDS: usize = 60;
+/// MinHash functions over all stems, and over title stems only (a retold
+/// story often keeps its headline words but few lead words); bands of
+/// [`ROWS`] rows each.
+const HASHES: usize = 24;
+const TITLE_HASHES: usize = 12;
+const ROWS: usize = 2;
+/// Letters kept of each word: a crude stem that survives Russian endings.
+const STEM_CHARS: usize = 5;
+
+/// Thresholds, set on the Telegram same-story pools (the highest different-
+/// story pair there scores 0.51 on the text rule and 0.60 on titles) and on
+/// ParaPhraser's different-headline pairs for headline-only items; pinned
+/// by `tests/dedup_corpus.rs`.
+const SAME_TEXT_JACCARD: f64 = 0.6;
+const TITLE_OVERLAP: f64 = 0.65;
+const TITLE_LEAD_CONTAINMENT: f64 = 0.35;
+/// Below this many stems in its lead an item is a bare headline.
+const LEAD_STEMS: usize = 5;
+const HEADLINE_JACCARD: f64 = 0.7;
+const HEADLINE_SHARED: usize = 4;
+
+static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    "и в во не что он на я с со как а то все всё она так его но да ты к у же вы за бы по только ее её мне было вот от меня еще ещё нет о из ему \
+     теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где \
+     есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем \
+     ним здесь этом один почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над больше \
+     тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им \
+     более всегда конечно всю между также это этого году года год годы лет время так уже который которые которая которое также заявил \
+     заявила сообщил сообщила рассказал рассказала отметил отметила стало стал стала станет будут может могут свой своей свои своих \
+     глава новости новость сегодня вчера завтра сообщает передает пишет и или және мен бен пен деп бұл осы үшін да де та те ол бір \
+     жылы жыл туралы бойынша the a an of to in on for and is are was were by with at from"
+        .split_whitespace()
+        .collect()
+});
+
+static TEMPLATE_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(курс[ыа]?\s+(валют|доллара|евро|рубля|тенге)|прогноз\s+погоды|погода\s+(на|в)\s|гороскоп|итоги\s+дня|главное\s+за\s+день|новости\s+дня|ауа\s+райы|валюта\s+бағамы|курсы?\s+валют|коронавирус.{0,20}(статистик|за\s+сутки))",
+    )
+    .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+});
+
+/// What one item is compared on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Stem hashes of title and lead, sorted, unique.
+    pub stems: Vec<u64>,
+    /// Stem hashes of the title alone, sorted, unique.
+    pub title: Vec<u64>,
+    /// Numbers in the title.
+    pub numbers: Vec<u64>,
+    /// The title is a recurring template (weather, rates, …).
+    pub template: bool,
+    /// Stems in the lead (text) alone.
+    pub lead: usize,
+}
+
+/// A comparison's outcome.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// Same story?
+    pub same: bool,
+    /// The similarity that decided, 0..=1.
+    pub score: f64,
+    /// The rule or veto that decided.
+    pub rule: &'static str,
+    /// Stems the two share, and each side's stem count.
+    pub shared: (usize, usize, usize),
+    /// Share of the shorter title's stems found in the other title.
+    pub title_overlap: f64,
+}
+
+/// Builds the profile of a title and text; `extra` are admin boilerplate rules.
+pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
+    let lead: String = text.split_whitespace().take(LEAD_WORDS).collect::<Vec<_>>().join(" ");
+    let folded_title = fold(title, extra);
+    let folded_lead = fold(&lead, extra);
+    let title_stems = stems(&folded_title);
+    let mut all = title_stems.clone();
+    let lead_stems = stems(&folded_lead);
+    let lead = lead_stems.len();
+    all.extend(lead_stems);
+    all.sort_unstable();
+    all.dedup();
+    let mut numbers: Vec<u64> = folded_title
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .map(|n| xxh3_64(n.trim_start_matches('0').as_bytes()))
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut title = title_stems;
+    title.sort_unstable();
+    title.dedup();
+    Profile { stems: all, title, numbers, template: TEMPLATE_TITLE.is_match(&folded_title), lead }
+}
+
+fn stems(folded: &str) -> Vec<u64> {
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
+        .filter(|w| w.chars().count() >= 3 || w.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| {
+            let stem: String = w.chars().take(STEM_CHARS).map(kazakh_to_russian).collect();
+            xxh3_64(stem.as_bytes())
+        })
+        .collect()
+}
+
+/// MinHash band keys of a profile (empty when it has too few stems).
+pub fn bands(p: &Profile) -> Vec<i64> {
+    if p.stems.len() < 3 {
+        return Vec::new();
+    }
+    let mut keys = band_keys(&p.stems, HASHES, 0);
+    if p.title.len() >= 3 {
+        keys.extend(band_keys(&p.title, TITLE_HASHES, HASHES));
+    }
+    keys
+}
+
+/// `hashes` MinHash values of `set` (seeds from `first`), in bands.
+fn band_keys(set: &[u64], hashes: usize, first: usize) -> Vec<i64> {
+    let mins: Vec<u64> = (first..first + hashes)
+        .map(|i| set.iter().map(|s| xxh3_64_with_seed(&s.to_le_bytes(), i as u64)).min().unwrap_or(u64::MAX))
+        .collect();
+    mins.chunks(ROWS)
+        .enumerate()
+        .map(|(band, rows)| {
+            let band = band + first / ROWS;
+            let mut key = Vec::with_capacity(8 * (ROWS + 1));
+            key.extend_from_slice(&(band as u64).to_le_bytes());
+            for r in rows {
+                key.extend_from_slice(&r.to_le_bytes());
+            }
+            xxh3_64(&key) as i64
+        })
+        .collect()
+}
+
+/// Whether two profiles are the same story. `same_site` is true when both
+/// come from the same source or site (then only exact rules may merge them).
+pub fn compare(a: &Profile, b: &Profile, same_site: bool) -> Verdict {
+    let all = jaccard(&a.stems, &b.stems);
+    let containment = overlap(&a.stems, &b.stems) as f64 / a.stems.len().min(b.stems.len()).max(1) as f64;
+    let title = overlap(&a.title, &b.title) as f64 / a.title.len().min(b.title.len()).max(1) as f64;
+    let shared = (overlap(&a.stems, &b.stems), a.stems.len(), b.stems.len());
+    let verdict = |same, score, rule| Verdict { same, score, rule, shared, title_overlap: title };
+    let veto = |rule| verdict(false, all, rule);
+    if same_site {
+        return veto("veto:same-site");
+    }
+    if a.stems.len() < 3 || b.stems.len() < 3 {
+        return veto("veto:too-short");
+    }
+    if !a.numbers.is_empty() && !b.numbers.is_empty() && overlap(&a.numbers, &b.numbers) == 0 {
+        return veto("veto:numbers");
+    }
+    if a.template || b.template {
+        return if a.title == b.title && a.numbers == b.numbers && all >= 0.8 {
+            verdict(true, all, "template-identical")
+        } else {
+            veto("veto:template")
+        };
+    }
+    if a.lead < LEAD_STEMS || b.lead < LEAD_STEMS {
+        // Headlines alone share topic words easily: demand near-identity.
+        if all >= HEADLINE_JACCARD && shared.0 >= HEADLINE_SHARED {
+            return verdict(true, all, "near-headline");
+        }
+        return verdict(false, all, "distinct");
+    }
+    if all >= SAME_TEXT_JACCARD {
+        return verdict(true, all, "near-text");
+    }
+    if a.title.len().min(b.title.len()) >= 3 && title >= TITLE_OVERLAP && containment >= TITLE_LEAD_CONTAINMENT {
+        return verdict(true, (title + containment) / 2.0, "title+lead");
+    }
+    verdict(false, all, "distinct")
+}
+
+fn overlap(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let both = overlap(a, b);
+    let union = a.len() + b.len() - both;
+    if union == 0 { 0.0 } else { both as f64 / union as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: (&str, &str), b: (&str, &str)) -> Verdict {
+        compare(&profile(a.0, a.1, &[]), &profile(b.0, b.1, &[]), false)
+    }
+
+    #[test]
+    fn rewritten_headline_with_attribution_is_the_same_story() {
+        let v = same(
+            (
+                "Генсек НАТО призвал Грузию готовиться к членству",
+                "Генеральный секретарь НАТО Йенс Столтенберг призвал Грузию готовиться к членству в Альянсе, передает Liter.kz.",
+            ),
+            (
+                "Генсек НАТО призвал Грузию ускорить подготовку к членству в Альянсе",
+                "Генеральный секретарь НАТО Йенс Столтенберг призвал Грузию ускорить подготовку к членству в Альянсе, сообщает Kazinform.",
+            ),
+        );
+        assert!(v.same, "{v:?}");
+    }
+
+    #[test]
+    fn vetoes() {
+        let v = same(("Прогноз погоды на 8 ноября", "В Алматы снег."), ("Прогноз погоды на 16 ноября", "В Алматы снег."));
+        assert!(!v.same && v.rule == "veto:numbers", "{v:?}");
+        let v = same(("Курс доллара на сегодня", "Нацбанк установил курс."), ("Курс доллара на сегодня вырос", "Нацбанк установил курс."));
+        assert!(!v.same && v.rule == "veto:template", "{v:?}");
+        let a = profile("Токаев подписал закон о бюджете", "Президент подписал закон о республиканском бюджете", &[]);
+        assert!(!compare(&a, &a, true).same, "two articles of one site are never merged on wording");
+        assert!(compare(&a, &a, false).same);
+    }
+
+    #[test]
+    fn different_stories_on_one_topic_stay_apart() {
+        let v = same(
+            ("Мажилис одобрил поправки в Налоговый кодекс", "Депутаты одобрили в первом чтении поправки для малого бизнеса."),
+            ("Сенат вернул в мажилис закон о банках", "Сенаторы не согласились с нормами о банковской тайне."),
+        );
+        assert!(!v.same, "{v:?}");
+    }
+
+    #[test]
+    fn similar_profiles_share_a_band() {
+        let a =
+            profile("Генсек НАТО призвал Грузию готовиться к членству", "Столтенберг призвал Грузию готовиться к членству в Альянсе", &[]);
+        let b = profile(
+            "Генсек НАТО призвал Грузию ускорить подготовку к членству",
+            "Столтенберг призвал Грузию ускорить подготовку к членству в Альянсе",
+            &[],
+        );
+        let (ba, bb) = (bands(&a), bands(&b));
+        assert_eq!(ba.len(), (HASHES + TITLE_HASHES) / ROWS);
+        assert!(ba.iter().any(|k| bb.contains(k)));
+    }
+}
