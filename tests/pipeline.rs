@@ -153,6 +153,12 @@ fn republished_feeds_are_clean_cached_and_conditional() {
     assert!(!text.contains("<script") && !text.contains("javascript:") && !text.contains("onclick"));
     // Credits for the merged story.
     assert!(text.contains("Также: <a href=\"https://www.partner-news.example.kz/politics/budget-2027/\">partner-1251</a>"), "{text}");
+    assert!(
+        text.contains(
+            "<syndic:alsoReportedBy url=\"https://www.partner-news.example.kz/politics/budget-2027/\">partner-1251</syndic:alsoReportedBy>"
+        ),
+        "{text}"
+    );
 
     // Repeat with validators: 304, both ways.
     let etag = headers["etag"].to_str().unwrap().to_string();

@@ -78,6 +78,46 @@ pub struct Profile {
     pub lead: usize,
 }
 
+impl Profile {
+    /// A compact binary form, stored with the item so that candidates need
+    /// not be folded again.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + 8 * (self.stems.len() + self.title.len() + self.numbers.len()));
+        for list in [&self.stems, &self.title, &self.numbers] {
+            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+            for v in list.iter() {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out.push(u8::from(self.template));
+        out.extend_from_slice(&(self.lead as u32).to_le_bytes());
+        out
+    }
+
+    /// Reads [`Profile::to_bytes`]; `None` for anything malformed.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Profile> {
+        let mut rest = bytes;
+        let mut take_u32 = |rest: &mut &[u8]| -> Option<u32> {
+            let (head, tail) = rest.split_at_checked(4)?;
+            *rest = tail;
+            Some(u32::from_le_bytes(head.try_into().ok()?))
+        };
+        let mut lists = Vec::with_capacity(3);
+        for _ in 0..3 {
+            let n = take_u32(&mut rest)? as usize;
+            let (head, tail) = rest.split_at_checked(n.checked_mul(8)?)?;
+            rest = tail;
+            lists.push(head.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect::<Vec<u64>>());
+        }
+        let (&template, mut tail) = rest.split_first()?;
+        let lead = take_u32(&mut tail)? as usize;
+        let numbers = lists.pop()?;
+        let title = lists.pop()?;
+        let stems = lists.pop()?;
+        Some(Profile { stems, title, numbers, template: template == 1, lead })
+    }
+}
+
 /// A comparison's outcome.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Verdict {
@@ -265,6 +305,14 @@ mod tests {
             ("Сенат вернул в мажилис закон о банках", "Сенаторы не согласились с нормами о банковской тайне."),
         );
         assert!(!v.same, "{v:?}");
+    }
+
+    #[test]
+    fn profile_bytes_round_trip() {
+        let p = profile("Курс доллара 450 тенге", "Нацбанк установил курс на сегодня по итогам торгов", &[]);
+        assert_eq!(Profile::from_bytes(&p.to_bytes()), Some(p.clone()));
+        assert_eq!(Profile::from_bytes(&p.to_bytes()[..5]), None);
+        assert_eq!(Profile::from_bytes(&[]), None);
     }
 
     #[test]

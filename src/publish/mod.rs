@@ -20,6 +20,9 @@ use crate::config::Config;
 use crate::model::Slice;
 use crate::store::{Store, StoreError, StoredItem, Touched};
 
+/// Namespace of our own extension elements (credits).
+pub const SYNDIC_NAMESPACE: &str = "https://github.com/syndic/syndic/ns/1.0";
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {

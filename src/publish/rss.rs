@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 
@@ -36,6 +37,7 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
         ("atom".to_string(), rss::extension::atom::NAMESPACE.to_string()),
         ("dc".to_string(), rss::extension::dublincore::NAMESPACE.to_string()),
         ("content".to_string(), "http://purl.org/rss/1.0/modules/content/".to_string()),
+        ("syndic".to_string(), super::SYNDIC_NAMESPACE.to_string()),
     ]);
     let mut out = Vec::with_capacity(1024 + items.len() * 1024);
     // Writing to a Vec cannot fail.
@@ -65,8 +67,29 @@ fn item(i: &StoredItem) -> rss::Item {
             mime_type: super::image_type(url).into(),
         }),
         dublin_core_ext: Some(dc),
+        extensions: credits(i),
         ..Default::default()
     }
+}
+
+/// `<syndic:alsoReportedBy url="…">Name</syndic:alsoReportedBy>` per other
+/// source that carried the story: machine-readable credits for readers and
+/// portals (RSS allows one `<source>`, the origin's).
+fn credits(i: &StoredItem) -> rss::extension::ExtensionMap {
+    let also: Vec<Extension> = i
+        .credits
+        .iter()
+        .map(|c| Extension {
+            name: "syndic:alsoReportedBy".into(),
+            value: Some(c.name.clone()),
+            attrs: c.link.iter().map(|l| ("url".to_string(), l.clone())).collect(),
+            children: BTreeMap::new(),
+        })
+        .collect();
+    if also.is_empty() {
+        return BTreeMap::new();
+    }
+    BTreeMap::from([("syndic".to_string(), BTreeMap::from([("alsoReportedBy".to_string(), also)]))])
 }
 
 fn rfc2822(d: DateTime<Utc>) -> String {

@@ -107,7 +107,11 @@ struct Match {
 }
 
 /// Candidate stories checked per item, at most.
-const MAX_CANDIDATES: usize = 20;
+const MAX_CANDIDATES: usize = 10;
+
+/// A band key shared by more items than this in the window is made of
+/// words too common to say anything; it is skipped rather than scanned.
+const MAX_BAND_ROWS: usize = 64;
 
 impl Store {
     /// Stores the items of one fetched feed from a source with `priority`,
@@ -130,6 +134,26 @@ impl Store {
         let stats = batch.stats;
         batch.tx.commit()?;
         Ok((stats, touched))
+    }
+
+    /// [`Store::ingest`], then rolled back: measures the work without
+    /// changing the database (benchmarks).
+    pub fn ingest_rolled_back(
+        &mut self,
+        items: &[Item],
+        prints: &[Fingerprint],
+        priority: i64,
+        now: i64,
+        matcher: &Matcher,
+    ) -> Result<IngestStats, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut batch = Batch { tx, priority, now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
+        for (item, print) in items.iter().zip(prints) {
+            batch.add(item, print)?;
+        }
+        let stats = batch.stats;
+        batch.tx.rollback()?;
+        Ok(stats)
     }
 }
 
@@ -165,6 +189,7 @@ impl Batch<'_> {
                     }
                     self.touched.insert(story.id);
                 }
+                self.tx.prepare_cached("UPDATE items SET profile = ?2 WHERE id = ?1")?.execute(params![id, print.profile.to_bytes()])?;
                 let mut band = self.tx.prepare_cached("INSERT INTO item_bands (band, item_id, published_at) VALUES (?1, ?2, ?3)")?;
                 for key in &print.bands {
                     band.execute(params![key, id, item.published_at.timestamp()])?;
@@ -277,37 +302,55 @@ impl Batch<'_> {
         }
         let t = item.published_at.timestamp();
         let (from, to) = (t - self.matcher.window_secs, t + self.matcher.window_secs);
-        let mut stories: Vec<(i64, usize)> = Vec::new();
+        // Items sharing band keys, counted; the index covers this query.
+        let mut counts: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
         {
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT coalesce(i.duplicate_of, i.id) FROM item_bands b JOIN items i ON i.id = b.item_id
-                 WHERE b.band = ?1 AND b.published_at BETWEEN ?2 AND ?3",
-            )?;
+            let mut stmt =
+                self.tx.prepare_cached("SELECT item_id FROM item_bands WHERE band = ?1 AND published_at BETWEEN ?2 AND ?3 LIMIT ?4")?;
             for band in &print.bands {
-                let rows = stmt.query_map(params![band, from, to], |r| r.get::<_, i64>(0))?;
-                for story in rows {
-                    let story = story?;
-                    match stories.iter_mut().find(|(s, _)| *s == story) {
-                        Some((_, hits)) => *hits += 1,
-                        None => stories.push((story, 1)),
-                    }
+                let rows: Vec<i64> =
+                    stmt.query_map(params![band, from, to, MAX_BAND_ROWS as i64 + 1], |r| r.get::<_, i64>(0))?.collect::<Result<_, _>>()?;
+                if rows.len() > MAX_BAND_ROWS {
+                    continue;
+                }
+                for item_id in rows {
+                    *counts.entry(item_id).or_default() += 1;
                 }
             }
         }
+        let mut hits: Vec<(i64, usize)> = counts.into_iter().collect();
         // Most shared bands first: the likeliest matches get verified.
-        stories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let host = |link: Option<&str>| {
             link.and_then(|l| url::Url::parse(l).ok()).and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()))
         };
         let own_host = host(item.link.as_deref());
+        let mut story_of = self.tx.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
+        let mut load = self.tx.prepare_cached("SELECT source_id, link, profile FROM items WHERE id = ?1")?;
+        let mut seen = Vec::new();
         let mut best: Option<(i64, near::Verdict)> = None;
-        let mut load = self.tx.prepare_cached("SELECT source_id, title, text, link FROM items WHERE id = ?1")?;
-        for (story, _) in stories.into_iter().take(MAX_CANDIDATES) {
-            let (source_id, title, text, link): (String, String, String, Option<String>) =
-                load.query_row([story], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        for (item_id, _) in hits {
+            if seen.len() >= MAX_CANDIDATES {
+                break;
+            }
+            let story: i64 = story_of.query_row([item_id], |r| r.get(0))?;
+            if seen.contains(&story) {
+                continue;
+            }
+            seen.push(story);
+            let (source_id, link, stored): (String, Option<String>, Option<Vec<u8>>) =
+                load.query_row([story], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             let same_site = source_id == item.source_id || (own_host.is_some() && host(link.as_deref()) == own_host);
-            let theirs = self.matcher.fingerprint(&title, &text);
-            let verdict = near::compare(&print.profile, &theirs.profile, same_site);
+            let theirs = match stored.as_deref().and_then(near::Profile::from_bytes) {
+                Some(p) => p,
+                // Rows from before profiles were stored are folded again.
+                None => {
+                    let (title, text): (String, String) =
+                        self.tx.query_row("SELECT title, text FROM items WHERE id = ?1", [story], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    self.matcher.fingerprint(&title, &text).profile
+                }
+            };
+            let verdict = near::compare(&print.profile, &theirs, same_site);
             if verdict.same && best.as_ref().is_none_or(|(_, b)| verdict.score > b.score) {
                 best = Some((story, verdict));
             }

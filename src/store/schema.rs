@@ -79,8 +79,9 @@ const MIGRATIONS: &[&str] = &[
         item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
         published_at INTEGER NOT NULL
     );
-    CREATE INDEX item_bands_band ON item_bands (band, published_at);
+    CREATE INDEX item_bands_band ON item_bands (band, published_at, item_id);
     CREATE INDEX item_bands_item ON item_bands (item_id);
+    ALTER TABLE items ADD COLUMN profile BLOB;
     "#,
 ];
 
