@@ -97,7 +97,7 @@ impl Profile {
     /// Reads [`Profile::to_bytes`]; `None` for anything malformed.
     pub fn from_bytes(bytes: &[u8]) -> Option<Profile> {
         let mut rest = bytes;
-        let mut take_u32 = |rest: &mut &[u8]| -> Option<u32> {
+        let take_u32 = |rest: &mut &[u8]| -> Option<u32> {
             let (head, tail) = rest.split_at_checked(4)?;
             *rest = tail;
             Some(u32::from_le_bytes(head.try_into().ok()?))
