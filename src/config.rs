@@ -130,6 +130,10 @@ pub struct Daemon {
     pub dedup_window: Duration,
     /// Extra boilerplate removed before matching (case-insensitive regexes).
     pub dedup_boilerplate: Vec<Regex>,
+    /// WebSub hub announced in every feed and pinged when a feed changes.
+    pub websub_hub: Option<Url>,
+    /// Directory the daemon keeps a static copy of every feed in.
+    pub publish_dir: Option<PathBuf>,
 }
 
 /// How log lines are written.
@@ -205,6 +209,8 @@ struct RawDaemon {
     dedup_window: Option<Spanned<String>>,
     #[serde(default)]
     dedup_boilerplate: Vec<Spanned<String>>,
+    websub_hub: Option<Spanned<String>>,
+    publish_dir: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -359,6 +365,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let max_body_bytes = count(raw.max_body_bytes.as_ref(), "max_body_bytes", 16 << 20, 1024..=(1 << 30), report);
     let dedup_window = duration(raw.dedup_window.as_ref(), "dedup_window", Duration::from_secs(72 * 3600), report);
     let dedup_boilerplate = regexes(&raw.dedup_boilerplate, "dedup_boilerplate", "(?i)", report);
+    let websub_hub = raw.websub_hub.as_ref().and_then(|h| http_url(h, "websub_hub", report));
     if report.errors.len() > errors_before {
         return None;
     }
@@ -379,6 +386,8 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         log_format: raw.log_format.unwrap_or(LogFormat::Text),
         dedup_window,
         dedup_boilerplate,
+        websub_hub,
+        publish_dir: raw.publish_dir.map(PathBuf::from),
     })
 }
 

@@ -151,6 +151,7 @@ impl Daemon {
                     if let Ok(report) = joined {
                         log_report(&report);
                         self.publisher.invalidate(&report.touched);
+                        self.after_change(&report);
                         running.remove(&report.source_id);
                     }
                 }
@@ -175,6 +176,39 @@ impl Daemon {
             in_flight.abort_all();
         }
         Ok(())
+    }
+
+    /// Keeps the static copy current and tells the WebSub hub, when the
+    /// poll changed any feed. Both run in the background; failures are logged.
+    fn after_change(&self, report: &PollReport) {
+        if report.touched.slices.is_empty() {
+            return;
+        }
+        if let Some(dir) = self.config.daemon.publish_dir.clone() {
+            let publisher = Arc::clone(&self.publisher);
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = crate::publish::export::export(&publisher, &dir) {
+                    tracing::error!(error = %e, dir = %dir.display(), "static export failed");
+                }
+            });
+        }
+        if let Some(hub) = self.config.daemon.websub_hub.clone() {
+            let base = self.config.daemon.public_url.as_str().trim_end_matches('/').to_string();
+            let urls: Vec<String> = report
+                .touched
+                .slices
+                .iter()
+                .flat_map(|s| crate::publish::Format::ALL.map(|f| format!("{base}/feeds/{}.{}", s.path(), f.extension())))
+                .collect();
+            let fetcher = self.ctx.fetcher.clone();
+            tokio::spawn(async move {
+                for url in urls {
+                    if let Err(e) = fetcher.websub_ping(&hub, &url).await {
+                        tracing::warn!(hub = %hub, feed = %url, error = %e, "WebSub ping failed");
+                    }
+                }
+            });
+        }
     }
 
     fn reload(&mut self) {

@@ -33,6 +33,17 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Write every feed, index.html and feeds.opml into a directory.
+    Publish {
+        /// The directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Move source lists in and out as OPML.
+    Opml {
+        #[command(subcommand)]
+        action: OpmlAction,
+    },
     /// The same-story decision on pairs of texts (TSV or ParaPhraser XML).
     DedupCheck {
         /// The pairs file.
@@ -50,6 +61,12 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum OpmlAction {
+    /// Print the configured sources as OPML.
+    Export,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -63,6 +80,13 @@ fn main() -> ExitCode {
             runtime()?.block_on(fetch(c, source, all))
         }),
         Command::DedupCheck { pairs } => dedup_check(&pairs),
+        Command::Publish { out } => load(&cli.config).and_then(|c| {
+            let daemon = Daemon::start(c)?;
+            let files = syndic::publish::export::export(&daemon.publisher, &out)?;
+            println!("wrote {files} files to {}", out.display());
+            Ok(())
+        }),
+        Command::Opml { action: OpmlAction::Export } => load(&cli.config).map(|c| print!("{}", syndic::publish::opml::sources(&c))),
         Command::Demo { once, listen } => {
             // The demo prints its own summary; logs only for problems.
             init_logs_default(LogFormat::Text, "warn");

@@ -108,6 +108,8 @@ pub enum Slice {
     Region(String),
     /// Stories from partner sources.
     Partners,
+    /// Stories in one category from one region.
+    CategoryRegion(String, String),
 }
 
 impl Slice {
@@ -118,6 +120,7 @@ impl Slice {
             Slice::Category(c) => c.clone(),
             Slice::Region(r) => format!("region/{r}"),
             Slice::Partners => "partners".into(),
+            Slice::CategoryRegion(c, r) => format!("{c}/{r}"),
         }
     }
 }

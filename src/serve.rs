@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::model::Slice;
-use crate::publish::{Format, Publisher, Rendered, slice_title};
+use crate::publish::{Format, Publisher, Rendered};
 
 /// Shared state of the HTTP handlers.
 pub struct AppState {
@@ -30,6 +30,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/feeds/{*path}", get(feed))
+        .route("/feeds.opml", get(feeds_opml))
+        .route("/sources.opml", get(sources_opml))
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .with_state(state)
@@ -44,18 +46,31 @@ pub fn parse_feed_path(path: &str) -> Option<(Slice, Format)> {
         ["all"] => Slice::All,
         ["partners"] => Slice::Partners,
         ["region", r] if slug_ok(r) => Slice::Region((*r).to_string()),
+        [c, r] if slug_ok(c) && slug_ok(r) => Slice::CategoryRegion((*c).to_string(), (*r).to_string()),
         [c] if slug_ok(c) => Slice::Category((*c).to_string()),
         _ => return None,
     };
     Some((slice, format))
 }
 
-async fn feed(State(state): State<Arc<AppState>>, Path(path): Path<String>, headers: HeaderMap) -> Response {
+/// `?limit=N`.
+#[derive(serde::Deserialize)]
+struct FeedQuery {
+    limit: Option<usize>,
+}
+
+async fn feed(
+    State(state): State<Arc<AppState>>,
+    Path(path): Path<String>,
+    Query(query): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Response {
     let Some((slice, format)) = parse_feed_path(&path) else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
+    let limit = query.limit;
     let publisher = Arc::clone(&state.publisher);
-    let rendered = tokio::task::spawn_blocking(move || publisher.feed(&slice, format)).await;
+    let rendered = tokio::task::spawn_blocking(move || publisher.feed_limited(&slice, format, limit)).await;
     match rendered {
         Ok(Ok(Some(r))) => respond(&r, &headers),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such feed\n").into_response(),
@@ -78,13 +93,18 @@ fn respond(r: &Rendered, req: &HeaderMap) -> Response {
     if let Ok(v) = HeaderValue::from_str(&last_modified) {
         headers.insert(header::LAST_MODIFIED, v);
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={}", r.max_age)) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if not_modified(r, req) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    if accepts_gzip(req) {
+    if accepts(req, "br") {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        (StatusCode::OK, headers, r.brotli.clone()).into_response()
+    } else if accepts(req, "gzip") {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         (StatusCode::OK, headers, r.gzip.clone()).into_response()
     } else {
@@ -110,32 +130,36 @@ fn truncate_to_seconds(t: SystemTime) -> SystemTime {
     SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
 }
 
-fn accepts_gzip(req: &HeaderMap) -> bool {
+/// Whether `Accept-Encoding` allows `coding` (named, or `*`; not `q=0`).
+fn accepts(req: &HeaderMap, coding_name: &str) -> bool {
     req.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|coding| {
         let mut parts = coding.split(';');
         let name = parts.next().unwrap_or("").trim();
         let q_zero = parts.any(|p| matches!(p.trim().strip_prefix("q="), Some(q) if q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)));
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
+        (name.eq_ignore_ascii_case(coding_name) || name == "*") && !q_zero
     })
 }
 
-async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
-    let config = state.publisher.config();
-    let base = config.daemon.public_url.as_str().trim_end_matches('/').to_string();
-    let mut links = String::new();
-    let mut rows = String::new();
-    for slice in state.publisher.slices() {
-        let title = slice_title(&config, &slice).unwrap_or_default();
-        let title = html_escape::encode_text(&title);
-        let href = format!("{base}/feeds/{}.rss", slice.path());
-        let href = html_escape::encode_double_quoted_attribute(&href);
-        links.push_str(&format!("<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{title}\" href=\"{href}\">\n"));
-        rows.push_str(&format!("<li><a href=\"{href}\">{title}</a> <code>{href}</code></li>\n"));
+async fn index(State(state): State<Arc<AppState>>) -> Response {
+    let publisher = Arc::clone(&state.publisher);
+    match tokio::task::spawn_blocking(move || crate::publish::index::render(&publisher)).await {
+        Ok(Ok(html)) => Html(html).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "rendering the index failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable\n").into_response()
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
     }
-    Html(format!(
-        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>syndic — ленты новостей</title>\n{links}</head>\n\
-         <body><h1>Ленты новостей</h1><p>Подпишитесь в любом RSS-ридере:</p><ul>\n{rows}</ul></body></html>\n"
-    ))
+}
+
+async fn feeds_opml(State(state): State<Arc<AppState>>) -> Response {
+    let body = crate::publish::opml::feeds(&state.publisher.config(), &state.publisher.slices());
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+}
+
+async fn sources_opml(State(state): State<Arc<AppState>>) -> Response {
+    let body = crate::publish::opml::sources(&state.publisher.config());
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
 }
 
 #[cfg(test)]
@@ -153,6 +177,8 @@ mod tests {
             ("politics", None),
             ("politics.exe", None),
             ("a/b/c.rss", None),
+            ("politics/almaty.atom", Some((Slice::CategoryRegion("politics".into(), "almaty".into()), Format::Atom))),
+            ("all.json", Some((Slice::All, Format::Json))),
             ("Politics.rss", None),
         ];
         for (path, want) in cases {
@@ -167,10 +193,11 @@ mod tests {
             m.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
             m
         };
-        assert!(accepts_gzip(&h("gzip, deflate, br")));
-        assert!(accepts_gzip(&h("br;q=1.0, gzip;q=0.8")));
-        assert!(!accepts_gzip(&h("gzip;q=0")));
-        assert!(!accepts_gzip(&h("br")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
+        assert!(accepts(&h("gzip, deflate, br"), "gzip"));
+        assert!(accepts(&h("br;q=1.0, gzip;q=0.8"), "gzip"));
+        assert!(!accepts(&h("gzip;q=0"), "gzip"));
+        assert!(!accepts(&h("br"), "gzip"));
+        assert!(accepts(&h("br"), "br"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
     }
 }

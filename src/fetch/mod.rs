@@ -175,6 +175,27 @@ impl Fetcher {
     }
 }
 
+impl Fetcher {
+    /// Tells a WebSub hub that `feed` changed (`hub.mode=publish`).
+    pub async fn websub_ping(&self, hub: &Url, feed: &str) -> Result<(), FetchError> {
+        let body =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("hub.mode", "publish").append_pair("hub.url", feed).finish();
+        let response = self
+            .client
+            .post(hub.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| transport(e, self.settings.total_timeout))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(FetchError::Status { status: response.status().as_u16(), retry_after: None })
+        }
+    }
+}
+
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }

@@ -7,6 +7,11 @@
 //! the slices it touched and [`Publisher::invalidate`] drops just those, so a
 //! fetch that changes nothing re-renders nothing.
 
+pub mod atom;
+pub mod export;
+pub mod index;
+pub mod json;
+pub mod opml;
 pub mod rss;
 
 use std::collections::HashMap;
@@ -28,13 +33,22 @@ pub const SYNDIC_NAMESPACE: &str = "https://github.com/syndic/syndic/ns/1.0";
 pub enum Format {
     /// RSS 2.0.
     Rss,
+    /// Atom 1.0.
+    Atom,
+    /// JSON Feed 1.1.
+    Json,
 }
 
 impl Format {
+    /// Every format, in index order.
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
     /// From a file extension.
     pub fn from_extension(ext: &str) -> Option<Format> {
         match ext {
             "rss" | "xml" => Some(Format::Rss),
+            "atom" => Some(Format::Atom),
+            "json" => Some(Format::Json),
             _ => None,
         }
     }
@@ -43,6 +57,8 @@ impl Format {
     pub fn extension(self) -> &'static str {
         match self {
             Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
         }
     }
 
@@ -50,6 +66,17 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The name shown to readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Rss => "RSS",
+            Format::Atom => "Atom",
+            Format::Json => "JSON Feed",
         }
     }
 }
@@ -71,6 +98,8 @@ pub struct FeedMeta {
     pub updated: DateTime<Utc>,
     /// Suggested polling interval for readers, in minutes.
     pub ttl_minutes: u64,
+    /// WebSub hub, when configured.
+    pub hub: Option<String>,
 }
 
 /// A rendered feed, ready to serve.
@@ -80,6 +109,11 @@ pub struct Rendered {
     pub body: Vec<u8>,
     /// The same bytes gzip-compressed.
     pub gzip: Vec<u8>,
+    /// The same bytes brotli-compressed.
+    pub brotli: Vec<u8>,
+    /// Seconds readers and caches may keep it: the shortest poll interval
+    /// of the sources feeding this slice.
+    pub max_age: u64,
     /// Strong entity tag, quoted.
     pub etag: String,
     /// Newest change, as an HTTP date.
@@ -94,7 +128,7 @@ pub struct Rendered {
 pub struct Publisher {
     config: RwLock<Arc<Config>>,
     reader: Mutex<Store>,
-    cache: RwLock<HashMap<(Slice, Format), Arc<Rendered>>>,
+    cache: RwLock<HashMap<(Slice, Format, usize), Arc<Rendered>>>,
 }
 
 impl Publisher {
@@ -121,7 +155,7 @@ impl Publisher {
             return;
         }
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|(slice, _), _| !touched.slices.contains(slice));
+        cache.retain(|(slice, _, _), _| !touched.slices.contains(slice));
     }
 
     /// Every slice that has a feed, in index order.
@@ -131,19 +165,39 @@ impl Publisher {
         out.extend(config.categories.iter().map(|c| Slice::Category(c.slug.clone())));
         out.extend(config.regions.iter().map(|r| Slice::Region(r.slug.clone())));
         out.push(Slice::Partners);
+        let mut pairs: Vec<Slice> = Vec::new();
+        for s in config.sources.iter().filter(|s| s.enabled) {
+            if let Some(region) = &s.region {
+                for category in std::iter::once(&s.category).chain(s.categories.values()) {
+                    let slice = Slice::CategoryRegion(category.clone(), region.clone());
+                    if !pairs.contains(&slice) {
+                        pairs.push(slice);
+                    }
+                }
+            }
+        }
+        pairs.sort();
+        out.extend(pairs);
         out
     }
 
     /// The feed for `slice` in `format`, rendered now if not cached;
     /// `None` when no such slice is configured.
     pub fn feed(&self, slice: &Slice, format: Format) -> Result<Option<Arc<Rendered>>, StoreError> {
-        let key = (slice.clone(), format);
+        self.feed_limited(slice, format, None)
+    }
+
+    /// Like [`Publisher::feed`] with at most `limit` items (never more than
+    /// `items_per_feed`).
+    pub fn feed_limited(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Result<Option<Arc<Rendered>>, StoreError> {
+        let config = self.config();
+        let limit = limit.unwrap_or(config.daemon.items_per_feed).clamp(1, config.daemon.items_per_feed);
+        let key = (slice.clone(), format, limit);
         if let Some(hit) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(Some(Arc::clone(hit)));
         }
-        let config = self.config();
         let Some(title) = slice_title(&config, slice) else { return Ok(None) };
-        let items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, config.daemon.items_per_feed)?;
+        let items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, limit)?;
         let updated = items
             .iter()
             .map(|i| i.updated_at.max(i.published_at))
@@ -159,12 +213,17 @@ impl Publisher {
             language: "ru".into(),
             updated,
             ttl_minutes: (config.daemon.default_interval.as_secs() / 60).max(1),
+            hub: config.daemon.websub_hub.as_ref().map(|h| h.to_string()),
         };
         let body = match format {
             Format::Rss => rss::render(&meta, &items),
+            Format::Atom => atom::render(&meta, &items),
+            Format::Json => json::render(&meta, &items),
         };
         let rendered = Arc::new(Rendered {
             gzip: gzip(&body),
+            brotli: brotli(&body),
+            max_age: max_age(&config, slice),
             etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body)),
             last_modified: updated.into(),
             content_type: format.content_type(),
@@ -183,7 +242,28 @@ pub fn slice_title(config: &Config, slice: &Slice) -> Option<String> {
         Slice::Partners => Some("Новости партнеров".into()),
         Slice::Category(c) => config.category(c).map(|c| c.title.clone()),
         Slice::Region(r) => config.region(r).map(|r| r.title.clone()),
+        Slice::CategoryRegion(c, r) => Some(format!("{} — {}", config.category(c)?.title, config.region(r)?.title)),
     }
+}
+
+/// The shortest poll interval among the enabled sources that can feed
+/// `slice` (the default interval when none does), in seconds.
+fn max_age(config: &Config, slice: &Slice) -> u64 {
+    let in_category = |s: &crate::config::Source, c: &str| s.category == c || s.categories.values().any(|v| v == c);
+    config
+        .sources
+        .iter()
+        .filter(|s| s.enabled)
+        .filter(|s| match slice {
+            Slice::All => true,
+            Slice::Partners => s.kind == crate::model::SourceKind::Partner,
+            Slice::Category(c) => in_category(s, c),
+            Slice::Region(r) => s.region.as_deref() == Some(r.as_str()),
+            Slice::CategoryRegion(c, r) => in_category(s, c) && s.region.as_deref() == Some(r.as_str()),
+        })
+        .map(|s| s.interval.as_secs())
+        .min()
+        .unwrap_or(config.daemon.default_interval.as_secs())
 }
 
 /// The description HTML: the summary, then "Также: …" crediting the other
@@ -222,6 +302,14 @@ pub fn image_type(url: &str) -> &'static str {
         Some("svg") => "image/svg+xml",
         _ => "image/jpeg",
     }
+}
+
+fn brotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() / 5);
+    let params = ::brotli::enc::BrotliEncoderParams { quality: 9, ..Default::default() };
+    // Reading from a slice and writing to a Vec cannot fail.
+    ::brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok();
+    out
 }
 
 fn gzip(body: &[u8]) -> Vec<u8> {

@@ -407,10 +407,11 @@ impl Batch<'_> {
                     stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
                 for row in rows {
                     let (category, region, kind) = row?;
-                    slices.insert(Slice::Category(category));
                     if let Some(region) = region {
+                        slices.insert(Slice::CategoryRegion(category.clone(), region.clone()));
                         slices.insert(Slice::Region(region));
                     }
+                    slices.insert(Slice::Category(category));
                     if kind == "partner" {
                         slices.insert(Slice::Partners);
                     }
@@ -428,11 +429,14 @@ impl Store {
     /// The newest `limit` canonical stories of a slice, newest first, each
     /// with the other sources that carried it.
     pub fn feed_items(&self, slice: &Slice, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
-        let (filter, arg): (&str, Option<&str>) = match slice {
-            Slice::All => ("1", None),
-            Slice::Category(c) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2)", Some(c)),
-            Slice::Region(r) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE region = ?2)", Some(r)),
-            Slice::Partners => ("s.kind = 'partner'", None),
+        let (filter, args): (&str, Vec<&str>) = match slice {
+            Slice::All => ("1", vec![]),
+            Slice::Category(c) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2)", vec![c]),
+            Slice::Region(r) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE region = ?2)", vec![r]),
+            Slice::Partners => ("s.kind = 'partner'", vec![]),
+            Slice::CategoryRegion(c, r) => {
+                ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2 AND region = ?3)", vec![c, r])
+            }
         };
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
@@ -461,9 +465,10 @@ impl Store {
             })
         };
         let limit = limit as i64;
-        let mut items: Vec<StoredItem> = match arg {
-            Some(a) => stmt.query_map(params![limit, a], map)?.collect::<Result<_, _>>()?,
-            None => stmt.query_map(params![limit], map)?.collect::<Result<_, _>>()?,
+        let mut items: Vec<StoredItem> = match args.as_slice() {
+            [] => stmt.query_map(params![limit], map)?.collect::<Result<_, _>>()?,
+            [a] => stmt.query_map(params![limit, a], map)?.collect::<Result<_, _>>()?,
+            [a, b, ..] => stmt.query_map(params![limit, a, b], map)?.collect::<Result<_, _>>()?,
         };
         let mut credits = self.conn.prepare_cached(
             "SELECT s.name, i.link FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1 ORDER BY i.id",

@@ -58,7 +58,7 @@ impl Upstream {
     pub fn start() -> Upstream {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let state = Files::default();
-        let app = Router::new().route("/{*path}", routing::get(serve_file)).with_state(state.clone());
+        let app = Router::new().route("/{*path}", routing::get(serve_file).post(record_post)).with_state(state.clone());
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         runtime.spawn(async move { axum::serve(listener, app).await });
@@ -75,6 +75,12 @@ impl Upstream {
     pub fn log(&self) -> Vec<Seen> {
         self.state.log.lock().unwrap().clone()
     }
+}
+
+/// Records a POST (a WebSub ping) with its form body in `path`.
+async fn record_post(State(state): State<Files>, UrlPath(path): UrlPath<String>, headers: HeaderMap, body: String) -> StatusCode {
+    state.log.lock().unwrap().push(Seen { path: format!("POST {path}?{body}"), headers, at: Instant::now() });
+    StatusCode::ACCEPTED
 }
 
 async fn serve_file(State(state): State<Files>, UrlPath(path): UrlPath<String>, headers: HeaderMap) -> Response {
@@ -212,7 +218,7 @@ pub fn free_port() -> u16 {
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), reqwest::Error> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let client = reqwest::Client::builder().no_gzip().timeout(Duration::from_secs(10)).build()?;
+        let client = reqwest::Client::builder().no_gzip().no_brotli().no_deflate().timeout(Duration::from_secs(10)).build()?;
         let mut req = client.get(url);
         for (k, v) in headers {
             req = req.header(*k, *v);

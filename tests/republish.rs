@@ -1,0 +1,184 @@
+//! The republishing tier: every format and slice, caching, compression,
+//! static export, OPML and WebSub, through the real binary.
+
+mod common;
+
+use std::io::Read;
+
+use common::{Setup, TestSource, Upstream, get, read_feed};
+
+fn demo(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
+}
+
+fn setup(extra: &str) -> (Upstream, Setup) {
+    let up = Upstream::start();
+    let sources = vec![
+        TestSource {
+            id: "almaty-desk",
+            url: up.put("a.xml", demo("almaty-desk.xml"), "application/rss+xml"),
+            kind: "regional",
+            category: "regions",
+            priority: 20,
+        },
+        TestSource {
+            id: "politics",
+            url: up.put("p.xml", demo("partner-politics.xml"), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 10,
+        },
+        TestSource {
+            id: "p1251",
+            url: up.put("c.xml", demo("partner-1251.xml"), "text/xml"),
+            kind: "partner",
+            category: "regions",
+            priority: 0,
+        },
+        TestSource {
+            id: "sport",
+            url: up.put("s.json", demo("partner-sport.json"), "application/feed+json"),
+            kind: "partner",
+            category: "sport",
+            priority: 5,
+        },
+    ];
+    let s = Setup::with_settings(&sources, extra);
+    // Put two sources in a region so that category/region feeds exist.
+    let path = s.dir.path().join("sources.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replacen("[[source]]", "[[region]]\nslug = \"almaty\"\ntitle = \"Алматы\"\n\n[[source]]", 1);
+    let text = text.replace("category = \"regions\"\npriority = 20", "category = \"regions\"\nregion = \"almaty\"\npriority = 20");
+    std::fs::write(&path, text).unwrap();
+    (up, s)
+}
+
+#[test]
+fn every_format_of_every_slice_is_valid() {
+    let (_up, s) = setup("");
+    assert!(s.syndic(&["fetch", "--all"]).status.success());
+    let daemon = s.start_daemon();
+    let mut checked = Vec::new();
+    for slice in ["all", "politics", "regions", "sport", "partners", "region/almaty", "regions/almaty"] {
+        for ext in ["rss", "atom", "json"] {
+            let url = format!("{}/feeds/{slice}.{ext}", daemon.base);
+            let (status, headers, body) = get(&url, &[]).unwrap();
+            assert_eq!(status, 200, "{url}");
+            let feed = read_feed(&body);
+            assert!(!feed.entries.is_empty(), "{url}");
+            for e in &feed.entries {
+                assert!(e.title.is_some() && !e.links.is_empty() && !e.id.is_empty(), "{url}");
+            }
+            let ct = headers["content-type"].to_str().unwrap();
+            assert!(
+                ct.contains(match ext {
+                    "rss" => "rss+xml",
+                    "atom" => "atom+xml",
+                    _ => "feed+json",
+                }),
+                "{ct}"
+            );
+            checked.push((format!("{}.{ext}", slice.replace('/', "-")), String::from_utf8(body).unwrap()));
+        }
+    }
+    // Provenance in each format.
+    let find = |name: &str| &checked.iter().find(|(n, _)| n == name).unwrap().1;
+    assert!(find("politics.rss").contains("<source url="));
+    assert!(find("politics.atom").contains("<source>"));
+    assert!(find("politics.json").contains("\"_syndic\"") && find("politics.json").contains("\"also_reported_by\""));
+    let refs: Vec<(&str, &str)> = checked.iter().map(|(n, b)| (n.as_str(), b.as_str())).collect();
+    common::feedparser_check(&refs);
+    // The all feed lists stories once: 3 + 2 + 3 + 2 entries, 2 merged.
+    assert_eq!(read_feed(find("all.rss").as_bytes()).entries.len(), 8);
+}
+
+#[test]
+fn limit_head_compression_and_cache_headers() {
+    let (_up, s) = setup("");
+    s.syndic(&["fetch", "--all"]);
+    let daemon = s.start_daemon();
+    let url = format!("{}/feeds/all.atom", daemon.base);
+    let (_, _, limited) = get(&format!("{url}?limit=2"), &[]).unwrap();
+    assert_eq!(read_feed(&limited).entries.len(), 2);
+    assert_eq!(get(&format!("{url}?limit=zero"), &[]).unwrap().0, 400);
+    let (_, headers, body) = get(&url, &[]).unwrap();
+    assert_eq!(headers["cache-control"], "public, max-age=900");
+    let (_, br_headers, br) = get(&url, &[("accept-encoding", "br, gzip")]).unwrap();
+    assert_eq!(br_headers["content-encoding"], "br");
+    let mut plain = Vec::new();
+    brotli::Decompressor::new(&br[..], 4096).read_to_end(&mut plain).unwrap();
+    assert_eq!(plain, body);
+    // HEAD: same headers, no body.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let head = runtime.block_on(async { reqwest::Client::new().head(&url).send().await.unwrap() });
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["etag"], headers["etag"]);
+    assert_eq!(runtime.block_on(head.bytes()).unwrap().len(), 0);
+    // OPML for readers and for admins.
+    let (_, _, opml) = get(&format!("{}/feeds.opml", daemon.base), &[]).unwrap();
+    let opml = String::from_utf8(opml).unwrap();
+    assert!(opml.contains("xmlUrl=\"http://127.0.0.1:") && opml.contains("/feeds/regions/almaty.rss"));
+    let (_, _, sources) = get(&format!("{}/sources.opml", daemon.base), &[]).unwrap();
+    assert_eq!(String::from_utf8(sources).unwrap().matches("type=\"rss\"").count(), 4);
+    // Index: counts and all three formats per feed, autodiscovery.
+    let (_, _, index) = get(&format!("{}/", daemon.base), &[]).unwrap();
+    let index = String::from_utf8(index).unwrap();
+    assert!(index.contains("type=\"application/atom+xml\"") && index.contains("type=\"application/feed+json\""));
+    assert!(index.contains("Рубрики по регионам"));
+}
+
+#[test]
+fn static_export_writes_every_feed_atomically() {
+    let (_up, s) = setup("");
+    s.syndic(&["fetch", "--all"]);
+    let out = s.dir.path().join("www");
+    let result = s.syndic(&["publish", "--out", out.to_str().unwrap()]);
+    assert!(result.status.success());
+    for f in ["index.html", "feeds.opml", "feeds/all.rss", "feeds/all.rss.gz", "feeds/region/almaty.json", "feeds/regions/almaty.atom"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(out.join("feeds/all.rss.gz")).unwrap()).read_to_end(&mut unzipped).unwrap();
+    assert_eq!(unzipped, std::fs::read(out.join("feeds/all.rss")).unwrap());
+    assert!(std::fs::read_dir(out.join("feeds")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains(".tmp-")));
+
+    // A reader polling the file during repeated exports never sees half of it.
+    let path = out.join("feeds/all.rss");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(bytes.ends_with(b"</rss>"), "partial file seen after {reads} reads");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for _ in 0..5 {
+        assert!(s.syndic(&["publish", "--out", out.to_str().unwrap()]).status.success());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 0);
+}
+
+#[test]
+fn daemon_keeps_a_static_copy_and_pings_the_hub() {
+    let up_hub = Upstream::start();
+    let hub = format!("http://{}/hub", up_hub.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, s) = setup(&format!("websub_hub = \"{hub}\"\npublish_dir = \"{}\"\n", dir.path().display()));
+    let daemon = s.start_daemon();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline && (!dir.path().join("feeds/all.rss").exists() || up_hub.log().is_empty()) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(dir.path().join("feeds/all.rss").exists(), "publish_dir not written");
+    let pings: Vec<String> = up_hub.log().into_iter().map(|r| r.path).collect();
+    assert!(pings.iter().any(|p| p.starts_with("POST hub?hub.mode=publish&hub.url=") && p.contains("all.rss")), "{pings:?}");
+    let (_, _, body) = get(&format!("{}/feeds/all.atom", daemon.base), &[]).unwrap();
+    assert!(String::from_utf8(body).unwrap().contains(&format!("href=\"{hub}\" rel=\"hub\"")));
+}
