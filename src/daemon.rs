@@ -84,6 +84,32 @@ impl Daemon {
         reports.into_iter().flatten().collect()
     }
 
+    /// Deletes stories older than `retention` (never one a feed still
+    /// shows), a batch at a time with the writer released in between, and
+    /// band keys older than the matching window. Returns rows deleted.
+    pub fn prune(&self) -> anyhow::Result<usize> {
+        let now = chrono::Utc::now().timestamp();
+        let cutoff = now - self.config.daemon.retention.as_secs() as i64;
+        let mut protected = std::collections::HashSet::new();
+        {
+            let store = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner());
+            for slice in self.publisher.slices() {
+                protected.extend(store.feed_ids(&slice, self.config.daemon.items_per_feed)?);
+            }
+        }
+        let mut total = 0;
+        loop {
+            let n = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).prune_batch(cutoff, &protected)?;
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+        let band_cutoff = now - 2 * self.config.daemon.dedup_window.as_secs() as i64;
+        while self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).prune_bands(band_cutoff)? > 0 {}
+        Ok(total)
+    }
+
     /// Enabled sources that are due now (never fetched, or past their time).
     pub fn due_sources(&self) -> anyhow::Result<Vec<Source>> {
         let next = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).next_due()?;
@@ -133,8 +159,17 @@ impl Daemon {
         let mut running: HashSet<String> = HashSet::new();
         let mut limits = Limits::new(&self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut prune_tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tokio::select! {
+                _ = prune_tick.tick() => {
+                    let daemon = self.prune_handle();
+                    tokio::task::spawn_blocking(move || match daemon.prune() {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(rows = n, "retention: pruned old items"),
+                        Err(e) => tracing::error!(error = %e, "retention: pruning failed; will retry"),
+                    });
+                }
                 _ = tick.tick() => {
                     for source in self.due_sources()? {
                         if running.insert(source.id.clone()) {
@@ -176,6 +211,11 @@ impl Daemon {
             in_flight.abort_all();
         }
         Ok(())
+    }
+
+    /// A cheap copy sharing the store and publisher, for background work.
+    fn prune_handle(&self) -> Daemon {
+        Daemon { config: Arc::clone(&self.config), ctx: self.ctx.clone(), publisher: Arc::clone(&self.publisher) }
     }
 
     /// Keeps the static copy current and tells the WebSub hub, when the

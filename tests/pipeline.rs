@@ -267,3 +267,41 @@ fn only_touched_feeds_are_rendered_again() {
     runtime.block_on(daemon.poll_all(&[pick("partner-sport")]));
     assert!(std::sync::Arc::ptr_eq(&all, &feed(Slice::All)));
 }
+
+/// Retention deletes old stories with their copies, but never one that a
+/// feed still shows as one of its newest.
+#[test]
+fn retention_prunes_old_stories_but_not_a_feeds_newest() {
+    let (_up, s) = setup();
+    let settings = s.config();
+    let text = std::fs::read_to_string(&settings).unwrap().replace("items_per_feed = 1000", "items_per_feed = 1\nretention = \"1h\"");
+    std::fs::write(&settings, text).unwrap();
+    s.syndic(&["fetch", "--all"]);
+    let before = s.count("SELECT count(*) FROM items");
+    assert_eq!(before, 17);
+    let config = syndic::config::load(&settings).unwrap();
+    let daemon = syndic::daemon::Daemon::start(config).unwrap();
+    let shown: Vec<String> = daemon
+        .publisher
+        .slices()
+        .iter()
+        .filter_map(|slice| daemon.publisher.feed(slice, syndic::publish::Format::Rss).unwrap())
+        .map(|f| String::from_utf8(f.body.clone()).unwrap())
+        .collect();
+    let deleted = daemon.prune().unwrap();
+    assert!(deleted > 0);
+    let after = s.count("SELECT count(*) FROM items");
+    assert_eq!(before - after, deleted as i64);
+    // Every story a feed showed is still there.
+    let db = s.db();
+    for feed in shown {
+        for title in feed.split("<title>").skip(2).filter_map(|t| t.split("</title>").next()) {
+            let title = title.replace("&amp;", "&");
+            let n: i64 = db.query_row("SELECT count(*) FROM items WHERE title = ?1", [&title], |r| r.get(0)).unwrap();
+            assert!(n > 0, "{title} was pruned while shown");
+        }
+    }
+    // No copy is left pointing at a deleted story, and the file is sound.
+    assert_eq!(s.count("SELECT count(*) FROM items d LEFT JOIN items c ON c.id = d.duplicate_of WHERE d.duplicate_of IS NOT NULL AND c.id IS NULL"), 0);
+    assert_eq!(db.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+}

@@ -8,6 +8,7 @@
 //! consistency). Uniqueness is enforced by constraints, not by checks.
 
 pub mod items;
+pub mod retention;
 pub mod schema;
 pub mod sources;
 
