@@ -561,5 +561,7 @@ fn count(value: Option<&Spanned<i64>>, key: &str, default: i64, range: std::ops:
     }
 }
 
+pub mod opml_import;
+
 #[cfg(test)]
 mod tests;

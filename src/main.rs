@@ -65,6 +65,14 @@ enum Command {
 enum OpmlAction {
     /// Print the configured sources as OPML.
     Export,
+    /// Add an OPML file's feeds to the source list (comments kept).
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// Category for all imported sources.
+        #[arg(long)]
+        category: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -87,6 +95,12 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Opml { action: OpmlAction::Export } => load(&cli.config).map(|c| print!("{}", syndic::publish::opml::sources(&c))),
+        Command::Opml { action: OpmlAction::Import { file, category } } => load(&cli.config).and_then(|c| {
+            let added = config::opml_import::import(&file, &c.sources_path, category.as_deref())?;
+            println!("added {} sources to {}: {}", added.len(), c.sources_path.display(), added.join(", "));
+            println!("reload the service (systemctl reload syndic) to start polling them");
+            Ok(())
+        }),
         Command::Demo { once, listen } => {
             // The demo prints its own summary; logs only for problems.
             init_logs_default(LogFormat::Text, "warn");

@@ -69,6 +69,9 @@ async fn feed(
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
     let limit = query.limit;
+    if let Some(hit) = state.publisher.cached(&slice, format, limit) {
+        return respond(&hit, &headers);
+    }
     let publisher = Arc::clone(&state.publisher);
     let rendered = tokio::task::spawn_blocking(move || publisher.feed_limited(&slice, format, limit)).await;
     match rendered {
@@ -88,9 +91,8 @@ async fn feed(
 fn respond(r: &Rendered, req: &HeaderMap) -> Response {
     let mut headers = HeaderMap::new();
     let etag = HeaderValue::from_str(&r.etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-    let last_modified = httpdate::fmt_http_date(r.last_modified);
     headers.insert(header::ETAG, etag);
-    if let Ok(v) = HeaderValue::from_str(&last_modified) {
+    if let Ok(v) = HeaderValue::from_str(&r.last_modified_http) {
         headers.insert(header::LAST_MODIFIED, v);
     }
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={}", r.max_age)) {

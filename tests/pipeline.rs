@@ -286,7 +286,7 @@ fn retention_prunes_old_stories_but_not_a_feeds_newest() {
         .slices()
         .iter()
         .filter_map(|slice| daemon.publisher.feed(slice, syndic::publish::Format::Rss).unwrap())
-        .map(|f| String::from_utf8(f.body.clone()).unwrap())
+        .map(|f| String::from_utf8(f.body.to_vec()).unwrap())
         .collect();
     let deleted = daemon.prune().unwrap();
     assert!(deleted > 0);
@@ -302,6 +302,11 @@ fn retention_prunes_old_stories_but_not_a_feeds_newest() {
         }
     }
     // No copy is left pointing at a deleted story, and the file is sound.
-    assert_eq!(s.count("SELECT count(*) FROM items d LEFT JOIN items c ON c.id = d.duplicate_of WHERE d.duplicate_of IS NOT NULL AND c.id IS NULL"), 0);
+    assert_eq!(
+        s.count(
+            "SELECT count(*) FROM items d LEFT JOIN items c ON c.id = d.duplicate_of WHERE d.duplicate_of IS NOT NULL AND c.id IS NULL"
+        ),
+        0
+    );
     assert_eq!(db.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
 }

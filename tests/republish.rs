@@ -182,3 +182,38 @@ fn daemon_keeps_a_static_copy_and_pings_the_hub() {
     let (_, _, body) = get(&format!("{}/feeds/all.atom", daemon.base), &[]).unwrap();
     assert!(String::from_utf8(body).unwrap().contains(&format!("href=\"{hub}\" rel=\"hub\"")));
 }
+
+#[test]
+fn opml_export_then_import_round_trips_and_keeps_comments() {
+    let (_up, from) = setup("");
+    let out = from.syndic(&["opml", "export"]);
+    assert!(out.status.success());
+    let opml = from.dir.path().join("sources.opml");
+    std::fs::write(&opml, &out.stdout).unwrap();
+
+    let to = Setup::new(&[]);
+    let sources = to.dir.path().join("sources.toml");
+    let original = format!("# Our sources — edited by hand, keep this comment\n{}", std::fs::read_to_string(&sources).unwrap());
+    std::fs::write(&sources, &original).unwrap();
+    let out = to.syndic(&["opml", "import", opml.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added 4 sources"));
+    let text = std::fs::read_to_string(&sources).unwrap();
+    assert!(text.starts_with(&original), "existing text and comments are kept verbatim");
+    let check = to.syndic(&["check"]);
+    assert!(String::from_utf8_lossy(&check.stdout).starts_with("ok: 4 sources"));
+    // The exported categories came along (they exist in both lists).
+    assert!(text.contains("category = \"sport\""));
+    // Importing again adds nothing.
+    let out = to.syndic(&["opml", "import", opml.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added 0 sources"));
+    // A category that does not exist: rejected, file untouched.
+    let before = std::fs::read_to_string(&sources).unwrap();
+    let other = from.dir.path().join("other.opml");
+    std::fs::write(&other, "<opml version=\"2.0\"><body><outline text=\"Новый\" xmlUrl=\"https://new.example.kz/rss\"/></body></opml>")
+        .unwrap();
+    let out = to.syndic(&["opml", "import", other.to_str().unwrap(), "--category", "nonexistent"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown category \"nonexistent\""));
+    assert_eq!(std::fs::read_to_string(&sources).unwrap(), before);
+}

@@ -106,11 +106,11 @@ pub struct FeedMeta {
 #[derive(Debug)]
 pub struct Rendered {
     /// The bytes.
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     /// The same bytes gzip-compressed.
-    pub gzip: Vec<u8>,
+    pub gzip: bytes::Bytes,
     /// The same bytes brotli-compressed.
-    pub brotli: Vec<u8>,
+    pub brotli: bytes::Bytes,
     /// Seconds readers and caches may keep it: the shortest poll interval
     /// of the sources feeding this slice.
     pub max_age: u64,
@@ -122,6 +122,8 @@ pub struct Rendered {
     pub content_type: &'static str,
     /// Number of items.
     pub items: usize,
+    /// `last_modified` formatted as an HTTP date, once.
+    pub last_modified_http: String,
 }
 
 /// Renders and caches feeds.
@@ -187,6 +189,14 @@ impl Publisher {
         self.feed_limited(slice, format, None)
     }
 
+    /// The cached render, if there is one: never touches the database, so
+    /// the server can answer from it without leaving the async runtime.
+    pub fn cached(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Option<Arc<Rendered>> {
+        let per_feed = self.config.read().unwrap_or_else(|p| p.into_inner()).daemon.items_per_feed;
+        let limit = limit.unwrap_or(per_feed).clamp(1, per_feed);
+        self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&(slice.clone(), format, limit)).cloned()
+    }
+
     /// Like [`Publisher::feed`] with at most `limit` items (never more than
     /// `items_per_feed`).
     pub fn feed_limited(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Result<Option<Arc<Rendered>>, StoreError> {
@@ -221,14 +231,15 @@ impl Publisher {
             Format::Json => json::render(&meta, &items),
         };
         let rendered = Arc::new(Rendered {
-            gzip: gzip(&body),
-            brotli: brotli(&body),
+            gzip: gzip(&body).into(),
+            brotli: brotli(&body).into(),
             max_age: max_age(&config, slice),
             etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body)),
             last_modified: updated.into(),
             content_type: format.content_type(),
             items: items.len(),
-            body,
+            last_modified_http: httpdate::fmt_http_date(updated.into()),
+            body: body.into(),
         });
         self.cache.write().unwrap_or_else(|p| p.into_inner()).insert(key, Arc::clone(&rendered));
         Ok(Some(rendered))

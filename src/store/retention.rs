@@ -28,9 +28,8 @@ impl Store {
     pub fn prune_batch(&mut self, cutoff: i64, protected: &HashSet<i64>) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let stories: Vec<i64> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id FROM items WHERE duplicate_of IS NULL AND published_at < ?1 ORDER BY published_at LIMIT ?2",
-            )?;
+            let mut stmt =
+                tx.prepare_cached("SELECT id FROM items WHERE duplicate_of IS NULL AND published_at < ?1 ORDER BY published_at LIMIT ?2")?;
             let limit = (PRUNE_BATCH + protected.len()) as i64;
             stmt.query_map(params![cutoff, limit], |r| r.get::<_, i64>(0))?
                 .filter_map(Result::ok)
