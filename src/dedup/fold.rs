@@ -30,18 +30,38 @@ pub const DEFAULT_BOILERPLATE: &[&str] = &[
     r"подписывайтесь\s+на\s+[^.\n]*(?:\.|$)",
 ];
 
-static DEFAULT_RULES: LazyLock<Vec<Regex>> =
-    LazyLock::new(|| DEFAULT_BOILERPLATE.iter().filter_map(|p| Regex::new(&format!("(?i){p}")).ok()).collect());
+/// Words one of which must occur for the rule at the same index in
+/// [`DEFAULT_BOILERPLATE`] to be tried: a substring search is far cheaper
+/// than a Unicode regex, and most texts have no boilerplate at all.
+const TRIGGERS: &[&[&str]] = &[
+    &["передает", "передаёт", "сообщает", "сообщают", "пишет", "пишут", "информирует", "отмечает", "уточняет"],
+    &["деп "],
+    &["тілшісі"],
+    &["("],
+    &["["],
+    &["фото", "видео", "источник"],
+    &["читайте"],
+    &["подписывайтесь"],
+];
 
-/// The built-in boilerplate rules.
-pub fn default_rules() -> &'static [Regex] {
-    &DEFAULT_RULES
-}
+static DEFAULT_RULES: LazyLock<Vec<(&'static [&'static str], Regex)>> = LazyLock::new(|| {
+    DEFAULT_BOILERPLATE.iter().zip(TRIGGERS).filter_map(|(p, t)| Regex::new(&format!("(?i){p}")).ok().map(|re| (*t, re))).collect()
+});
 
 /// Folds `text` for matching; `extra` are the admin's boilerplate rules.
 pub fn fold(text: &str, extra: &[Regex]) -> String {
-    let mut s: String = text.nfkc().flat_map(char::to_lowercase).filter_map(fold_char).collect();
-    for rule in default_rules().iter().chain(extra) {
+    let quick = unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes;
+    let mut s: String = if quick {
+        text.chars().flat_map(char::to_lowercase).filter_map(fold_char).collect()
+    } else {
+        text.nfkc().flat_map(char::to_lowercase).filter_map(fold_char).collect()
+    };
+    for (triggers, rule) in DEFAULT_RULES.iter() {
+        if triggers.iter().any(|t| s.contains(t)) && rule.is_match(&s) {
+            s = rule.replace_all(&s, " ").into_owned();
+        }
+    }
+    for rule in extra {
         if rule.is_match(&s) {
             s = rule.replace_all(&s, " ").into_owned();
         }
@@ -68,7 +88,7 @@ fn fix_lookalikes(s: &str) -> String {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len());
-    for word in s.split_inclusive(|c: char| !c.is_alphanumeric()) {
+    for word in s.split_inclusive(|c: char| !is_word_char(c)) {
         let cyrillic = word.chars().filter(|c| is_cyrillic(*c)).count();
         let latin = word.chars().filter(|c| c.is_ascii_alphabetic()).count();
         if cyrillic > 0 && latin > 0 {
@@ -119,6 +139,13 @@ fn join_digit_groups(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A letter or digit; Cyrillic and ASCII answered without the Unicode
+/// tables (which are slow for every non-ASCII character).
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ('\u{0400}'..='\u{04ff}').contains(&c) || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 /// Kazakh letters to the Russian letters they are transliterated with.

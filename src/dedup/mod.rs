@@ -77,7 +77,7 @@ pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if fold::is_word_char(c) {
             if space && !out.is_empty() {
                 out.push(' ');
             }

@@ -159,7 +159,7 @@ impl Store {
 
 impl Batch<'_> {
     fn add(&mut self, item: &Item, print: &Fingerprint) -> Result<(), StoreError> {
-        match self.upsert(item)? {
+        match self.upsert(item, print)? {
             Upserted::Unchanged => self.stats.unchanged += 1,
             Upserted::Updated(id) => {
                 self.stats.updated += 1;
@@ -189,7 +189,6 @@ impl Batch<'_> {
                     }
                     self.touched.insert(story.id);
                 }
-                self.tx.prepare_cached("UPDATE items SET profile = ?2 WHERE id = ?1")?.execute(params![id, print.profile.to_bytes()])?;
                 let mut band = self.tx.prepare_cached("INSERT INTO item_bands (band, item_id, published_at) VALUES (?1, ?2, ?3)")?;
                 for key in &print.bands {
                     band.execute(params![key, id, item.published_at.timestamp()])?;
@@ -200,7 +199,7 @@ impl Batch<'_> {
         Ok(())
     }
 
-    fn upsert(&mut self, item: &Item) -> Result<Upserted, StoreError> {
+    fn upsert(&mut self, item: &Item, print: &Fingerprint) -> Result<Upserted, StoreError> {
         type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String);
         let existing: Option<Row> = self
             .tx
@@ -249,8 +248,8 @@ impl Batch<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
-                   published_at, first_seen_at, updated_at, language, category, region, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
+                   published_at, first_seen_at, updated_at, language, category, region, content_hash, profile)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 item.source_id,
@@ -268,7 +267,8 @@ impl Batch<'_> {
                 item.language,
                 item.category,
                 item.region,
-                item.content_hash
+                item.content_hash,
+                print.profile.to_bytes()
             ])?;
         Ok(Upserted::New(self.tx.last_insert_rowid()))
     }
