@@ -65,7 +65,7 @@ pub fn render(publisher: &Publisher) -> Result<String, StoreError> {
          <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}\
          table{{border-collapse:collapse;width:100%;margin-bottom:1.5rem}}th,td{{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}}\
          td.n{{text-align:right}}a{{color:#0b57d0}}</style></head>\n\
-         <body><h1>Ленты новостей</h1>\n<p>Подпишитесь на нужную ленту в любом RSS-ридере. Одна новость из нескольких источников показывается один раз.\
-          Все ленты одним файлом: <a href=\"{base}/feeds.opml\">feeds.opml</a>.</p>\n{rows}</body></html>\n"
+         <body><h1>Ленты новостей</h1>\n<p>Подпишитесь на нужную ленту в любом RSS-ридере. Одна новость из нескольких источников показывается один раз. \
+         Все ленты одним файлом: <a href=\"{base}/feeds.opml\">feeds.opml</a>.</p>\n{rows}</body></html>\n"
     ))
 }

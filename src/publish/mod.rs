@@ -163,10 +163,9 @@ impl Publisher {
     /// Every slice that has a feed, in index order.
     pub fn slices(&self) -> Vec<Slice> {
         let config = self.config();
-        let mut out = vec![Slice::All];
+        let mut out = vec![Slice::All, Slice::Partners];
         out.extend(config.categories.iter().map(|c| Slice::Category(c.slug.clone())));
         out.extend(config.regions.iter().map(|r| Slice::Region(r.slug.clone())));
-        out.push(Slice::Partners);
         let mut pairs: Vec<Slice> = Vec::new();
         for s in config.sources.iter().filter(|s| s.enabled) {
             if let Some(region) = &s.region {
