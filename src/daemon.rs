@@ -119,7 +119,8 @@ impl Daemon {
             .config
             .sources
             .iter()
-            .filter(|s| s.enabled && next.get(&s.id).copied().flatten().is_none_or(|t| t <= now))
+            // A source missing from the map was disabled by its upstream (410).
+            .filter(|s| s.enabled && next.get(&s.id).is_some_and(|t| t.is_none_or(|t| t <= now)))
             .cloned()
             .collect())
     }
@@ -136,7 +137,12 @@ impl Daemon {
     pub async fn run_on(mut self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sources = self.config.sources.len(), "listening");
-        let app = serve::router(Arc::new(AppState { publisher: Arc::clone(&self.publisher) }));
+        let last_tick = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let app = serve::router(Arc::new(AppState {
+            publisher: Arc::clone(&self.publisher),
+            store: Arc::clone(&self.ctx.store),
+            last_tick: Arc::clone(&last_tick),
+        }));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut server_stop = stop_rx.clone();
         let server = tokio::spawn(async move {
@@ -146,13 +152,19 @@ impl Daemon {
                 })
                 .await
         });
-        let result = self.schedule_loop().await;
+        // Database open, listener bound: ready for systemd (Type=notify).
+        let (items, duplicates) = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).counts()?;
+        let status = format!("{} sources, {items} items ({duplicates} merged), listening on {addr}", self.config.sources.len());
+        notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]);
+        let result = self.schedule_loop(&last_tick).await;
+        notify(&[sd_notify::NotifyState::Stopping]);
         let _ = stop_tx.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
         result
     }
 
-    async fn schedule_loop(&mut self) -> anyhow::Result<()> {
+    async fn schedule_loop(&mut self, last_tick: &std::sync::atomic::AtomicI64) -> anyhow::Result<()> {
+        let watchdog = sd_notify::watchdog_enabled();
         let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut in_flight: JoinSet<PollReport> = JoinSet::new();
@@ -171,6 +183,12 @@ impl Daemon {
                     });
                 }
                 _ = tick.tick() => {
+                    last_tick.store(chrono::Utc::now().timestamp(), std::sync::atomic::Ordering::Relaxed);
+                    // Pinged from the loop itself: a hung loop stops the pings
+                    // and systemd restarts the service.
+                    if watchdog.is_some() {
+                        notify(&[sd_notify::NotifyState::Watchdog]);
+                    }
                     for source in self.due_sources()? {
                         if running.insert(source.id.clone()) {
                             let ctx = self.ctx.clone();
@@ -191,7 +209,9 @@ impl Daemon {
                     }
                 }
                 _ = sighup.recv() => {
+                    notify(&[sd_notify::NotifyState::Reloading]);
                     self.reload();
+                    notify(&[sd_notify::NotifyState::Ready]);
                     limits = Limits::new(&self.config);
                 }
                 _ = sigterm.recv() => break,
@@ -269,6 +289,13 @@ impl Daemon {
                 }
             }
         }
+    }
+}
+
+/// Tells systemd (when run under it) about the service's state.
+fn notify(states: &[sd_notify::NotifyState<'_>]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::warn!(error = %e, "sd_notify failed");
     }
 }
 

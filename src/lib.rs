@@ -5,7 +5,7 @@
 //! [`dedup`] → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
 //! orchestrator that runs one source through the stages; [`daemon`] wires
 //! polls, the HTTP server and signals together; [`demo`] runs it all on
-//! bundled sample feeds.
+//! bundled sample feeds; [`status`] reports per-source health.
 
 pub mod config;
 pub mod daemon;
@@ -19,4 +19,5 @@ pub mod poll;
 pub mod publish;
 pub mod schedule;
 pub mod serve;
+pub mod status;
 pub mod store;

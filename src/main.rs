@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the daemon: poll sources on schedule and serve the feeds.
     Run,
+    /// Table of sources and their health.
+    Sources,
     /// Validate the configuration; exit 1 on any error.
     Check,
     /// One pass over due sources (or the named one, or all), then exit.
@@ -79,6 +81,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check => check(&cli.config),
+        Command::Sources => load(&cli.config).and_then(|c| {
+            let daemon = Daemon::start(c)?;
+            let rows = syndic::status::collect(&daemon.config, &daemon.ctx.store.lock().unwrap_or_else(|p| p.into_inner()))?;
+            print!("{}", syndic::status::table(&rows));
+            Ok(())
+        }),
         Command::Run => load(&cli.config).and_then(|c| {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(Daemon::start(c)?.run())

@@ -134,6 +134,16 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
             };
             report.status = e.status();
             record.status = e.status();
+            if e.status() == Some(410) {
+                let store = Arc::clone(&ctx.store);
+                let id = source.id.clone();
+                let reason = "the feed answered 410 Gone: polling stopped; change its url (or remove it) in the source list".to_string();
+                tracing::error!(source = %source.id, url = %source.url, "{reason}");
+                let _ = blocking(move || {
+                    store.lock().unwrap_or_else(|p| p.into_inner()).disable_source(&id, &reason).map_err(|e| e.to_string())
+                })
+                .await;
+            }
             record.error = Some(e.to_string());
             report.outcome = Outcome::Failed(e.to_string());
             record.next_fetch_at = next(now, source, failures + 1, retry_after);

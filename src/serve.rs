@@ -23,6 +23,10 @@ use crate::publish::{Format, Publisher, Rendered};
 pub struct AppState {
     /// Feeds and their cache.
     pub publisher: Arc<Publisher>,
+    /// The writer connection (status queries, health).
+    pub store: Arc<std::sync::Mutex<crate::store::Store>>,
+    /// Unix time of the scheduler's last tick (0 before the first).
+    pub last_tick: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// The routes.
@@ -32,7 +36,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/feeds/{*path}", get(feed))
         .route("/feeds.opml", get(feeds_opml))
         .route("/sources.opml", get(sources_opml))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
+        .route("/status", get(status_html))
+        .route("/status.json", get(status_json))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .with_state(state)
 }
@@ -151,6 +157,53 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable\n").into_response()
         }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+    }
+}
+
+/// 200 when the database is writable and the scheduler ticked in the last
+/// 30 s; 503 with the reason otherwise.
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let tick = state.last_tick.load(std::sync::atomic::Ordering::Relaxed);
+    let age = chrono::Utc::now().timestamp() - tick;
+    if tick > 0 && age > 30 {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("scheduler stalled: last tick {age} s ago\n")).into_response();
+    }
+    let writable = match state.store.try_lock() {
+        Ok(store) => store.writable(),
+        // Busy writing: writable by definition.
+        Err(std::sync::TryLockError::WouldBlock) => true,
+        Err(std::sync::TryLockError::Poisoned(_)) => false,
+    };
+    if !writable {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database is not writable\n").into_response();
+    }
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceStatus>, Response> {
+    let config = state.publisher.config();
+    let store = Arc::clone(&state.store);
+    match tokio::task::spawn_blocking(move || crate::status::collect(&config, &store.lock().unwrap_or_else(|p| p.into_inner()))).await {
+        Ok(Ok(rows)) => Ok(rows),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "status query failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "status temporarily unavailable\n").into_response())
+        }
+        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()),
+    }
+}
+
+async fn status_html(State(state): State<Arc<AppState>>) -> Response {
+    match status_rows(&state).await {
+        Ok(rows) => Html(crate::status::html(&rows)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn status_json(State(state): State<Arc<AppState>>) -> Response {
+    match status_rows(&state).await {
+        Ok(rows) => ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&rows).unwrap_or_default()).into_response(),
+        Err(r) => r,
     }
 }
 

@@ -86,6 +86,11 @@ impl Store {
         if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt(result)) }
     }
 
+    /// Whether the database accepts writes (a read-only file or mount does not).
+    pub fn writable(&self) -> bool {
+        !self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
+    }
+
     /// Number of items stored and how many of them are duplicates.
     pub fn counts(&self) -> Result<(i64, i64), StoreError> {
         Ok(self.conn.query_row("SELECT count(*), count(duplicate_of) FROM items", [], |r| Ok((r.get(0)?, r.get(1)?)))?)

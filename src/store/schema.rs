@@ -83,6 +83,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX item_bands_item ON item_bands (item_id);
     ALTER TABLE items ADD COLUMN profile BLOB;
     "#,
+    // 3: sources the upstream retired (410 Gone) wait for the admin.
+    r#"
+    ALTER TABLE sources ADD COLUMN disabled_reason TEXT;
+    "#,
 ];
 
 /// Brings the database up to the latest version.

@@ -33,6 +33,24 @@ pub struct SourceState {
     pub next_fetch_at: Option<i64>,
     /// Items stored from this source.
     pub items: i64,
+    /// Why polling stopped (e.g. the feed answered 410 Gone); cleared when
+    /// the admin changes the source's URL.
+    pub disabled_reason: Option<String>,
+}
+
+fn state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
+    Ok(SourceState {
+        id: r.get(10)?,
+        validators: Validators { etag: r.get(0)?, last_modified: r.get(1)? },
+        last_fetch_at: r.get(2)?,
+        last_success_at: r.get(3)?,
+        last_status: r.get(4)?,
+        last_error: r.get(5)?,
+        consecutive_failures: r.get(6)?,
+        next_fetch_at: r.get(7)?,
+        items: r.get(8)?,
+        disabled_reason: r.get(9)?,
+    })
 }
 
 /// The outcome of one fetch, as recorded.
@@ -75,6 +93,7 @@ impl Store {
                    category = excluded.category, region = excluded.region, priority = excluded.priority,
                    enabled = excluded.enabled,
                    etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
+                   disabled_reason = CASE WHEN sources.url = excluded.url THEN sources.disabled_reason END,
                    last_modified = CASE WHEN sources.url = excluded.url THEN sources.last_modified END",
             )?;
             for s in sources {
@@ -92,25 +111,30 @@ impl Store {
             .query_row(
                 "SELECT etag, last_modified, last_fetch_at, last_success_at, last_status, last_error,
                         consecutive_failures, next_fetch_at,
-                        (SELECT count(*) FROM items WHERE source_id = ?1)
+                        (SELECT count(*) FROM items WHERE source_id = ?1), disabled_reason, id
                  FROM sources WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok(SourceState {
-                        id: id.to_string(),
-                        validators: Validators { etag: r.get(0)?, last_modified: r.get(1)? },
-                        last_fetch_at: r.get(2)?,
-                        last_success_at: r.get(3)?,
-                        last_status: r.get(4)?,
-                        last_error: r.get(5)?,
-                        consecutive_failures: r.get(6)?,
-                        next_fetch_at: r.get(7)?,
-                        items: r.get(8)?,
-                    })
-                },
+                state_row,
             )
             .optional()?;
         Ok(state.unwrap_or_else(|| SourceState { id: id.to_string(), ..SourceState::default() }))
+    }
+
+    /// Every source's state, in one query (status page, `syndic sources`).
+    pub fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.etag, s.last_modified, s.last_fetch_at, s.last_success_at, s.last_status, s.last_error,
+                    s.consecutive_failures, s.next_fetch_at, coalesce(c.n, 0), s.disabled_reason, s.id
+             FROM sources s LEFT JOIN (SELECT source_id, count(*) AS n FROM items GROUP BY source_id) c ON c.source_id = s.id",
+        )?;
+        let rows = stmt.query_map([], state_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stops polling a source until its URL changes in the config.
+    pub fn disable_source(&mut self, id: &str, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE sources SET disabled_reason = ?2 WHERE id = ?1", params![id, reason])?;
+        Ok(())
     }
 
     /// Records an attempt: source health, validators, next due time, and a
@@ -158,8 +182,9 @@ impl Store {
     }
 
     /// Unix time each source is next due, for the scheduler.
+    /// Sources disabled by the upstream (410) are left out.
     pub fn next_due(&self) -> Result<Vec<(String, Option<i64>)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT id, next_fetch_at FROM sources")?;
+        let mut stmt = self.conn.prepare_cached("SELECT id, next_fetch_at FROM sources WHERE disabled_reason IS NULL")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -88,6 +88,10 @@ async fn serve_file(State(state): State<Files>, UrlPath(path): UrlPath<String>, 
     let Some((bytes, content_type)) = state.files.lock().unwrap().get(&path).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // `put(path, body, "status:410")` answers with that status.
+    if let Some(code) = content_type.strip_prefix("status:").and_then(|c| c.parse::<u16>().ok()) {
+        return (StatusCode::from_u16(code).unwrap(), bytes).into_response();
+    }
     let etag = format!("\"{:x}\"", xxhash_rust::xxh3::xxh3_64(&bytes));
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();

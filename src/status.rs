@@ -1,0 +1,136 @@
+//! Per-source health for admins: the status page, `/status.json` and the
+//! `syndic sources` table all come from [`collect`], broken sources first.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::store::{SourceState, Store, StoreError};
+
+/// One source's configuration and health.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    /// Source id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Feed URL.
+    pub url: String,
+    /// Category slug.
+    pub category: String,
+    /// `regional` or `partner`.
+    pub kind: &'static str,
+    /// Configured `enabled`.
+    pub enabled: bool,
+    /// `ok`, `failing`, `disabled`, `gone` or `new`.
+    pub health: &'static str,
+    /// Stored state (times as unix seconds).
+    #[serde(flatten)]
+    pub state: SourceState,
+}
+
+/// Every configured source with its state, broken ones first.
+pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, StoreError> {
+    let states = store.source_states()?;
+    let mut out: Vec<SourceStatus> = config
+        .sources
+        .iter()
+        .map(|s| {
+            let state =
+                states.iter().find(|st| st.id == s.id).cloned().unwrap_or_else(|| SourceState { id: s.id.clone(), ..Default::default() });
+            let health = if state.disabled_reason.is_some() {
+                "gone"
+            } else if !s.enabled {
+                "disabled"
+            } else if state.consecutive_failures > 0 {
+                "failing"
+            } else if state.last_fetch_at.is_none() {
+                "new"
+            } else {
+                "ok"
+            };
+            SourceStatus {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                url: s.url.to_string(),
+                category: s.category.clone(),
+                kind: s.kind.as_str(),
+                enabled: s.enabled,
+                health,
+                state,
+            }
+        })
+        .collect();
+    let rank = |h: &str| match h {
+        "gone" => 0,
+        "failing" => 1,
+        "new" => 2,
+        "ok" => 3,
+        _ => 4,
+    };
+    out.sort_by(|a, b| {
+        rank(a.health).cmp(&rank(b.health)).then(b.state.consecutive_failures.cmp(&a.state.consecutive_failures)).then(a.id.cmp(&b.id))
+    });
+    Ok(out)
+}
+
+fn when(t: Option<i64>) -> String {
+    t.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0)).map_or_else(|| "—".into(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}
+
+/// A plain-text table for the terminal.
+pub fn table(rows: &[SourceStatus]) -> String {
+    let mut out = format!(
+        "{:<22} {:<8} {:<10} {:<16} {:<16} {:>4} {:>6} {:>4} {:<16} {}\n",
+        "SOURCE", "HEALTH", "CATEGORY", "LAST FETCH", "LAST SUCCESS", "HTTP", "ITEMS", "FAIL", "NEXT DUE", "ERROR"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<22} {:<8} {:<10} {:<16} {:<16} {:>4} {:>6} {:>4} {:<16} {}\n",
+            r.id,
+            r.health,
+            r.category,
+            when(r.state.last_fetch_at),
+            when(r.state.last_success_at),
+            r.state.last_status.map_or("-".into(), |s| s.to_string()),
+            r.state.items,
+            r.state.consecutive_failures,
+            when(r.state.next_fetch_at),
+            r.state.disabled_reason.as_deref().or(r.state.last_error.as_deref()).unwrap_or("")
+        ));
+    }
+    out
+}
+
+/// The HTML status page (Russian labels).
+pub fn html(rows: &[SourceStatus]) -> String {
+    let esc = |s: &str| html_escape::encode_text(s).into_owned();
+    let mut body = String::new();
+    for r in rows {
+        let error = r.state.disabled_reason.as_deref().or(r.state.last_error.as_deref()).unwrap_or("");
+        body.push_str(&format!(
+            "<tr class=\"{h}\"><td><a href=\"{u}\">{n}</a><br><code>{id}</code></td><td>{h}</td><td>{c}</td><td>{lf}</td><td>{ls}</td><td>{st}</td><td>{e}</td><td class=\"n\">{it}</td><td>{nd}</td><td class=\"n\">{f}</td></tr>\n",
+            h = r.health,
+            u = html_escape::encode_double_quoted_attribute(&r.url),
+            n = esc(&r.name),
+            id = esc(&r.id),
+            c = esc(&r.category),
+            lf = when(r.state.last_fetch_at),
+            ls = when(r.state.last_success_at),
+            st = r.state.last_status.map_or("—".into(), |s| s.to_string()),
+            e = esc(error),
+            it = r.state.items,
+            nd = when(r.state.next_fetch_at),
+            f = r.state.consecutive_failures,
+        ));
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Состояние источников — syndic</title>\
+         <style>body{{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\
+         th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}td.n{{text-align:right}}\
+         tr.failing{{background:#fff4e5}}tr.gone{{background:#fde8e8}}</style></head>\n\
+         <body><h1>Состояние источников</h1>\n<table><thead><tr><th>Источник</th><th>Состояние</th><th>Рубрика</th>\
+         <th>Последний запрос (UTC)</th><th>Последний успех (UTC)</th><th>HTTP</th><th>Ошибка</th><th>Материалов</th>\
+         <th>Следующий запрос</th><th>Сбоев подряд</th></tr></thead><tbody>\n{body}</tbody></table></body></html>\n"
+    )
+}

@@ -1,0 +1,122 @@
+//! Running under systemd and being looked after: readiness and watchdog
+//! notifications, health, per-source status, a retired feed.
+
+mod common;
+
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Setup, TestSource, Upstream, get};
+
+fn demo(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
+}
+
+#[test]
+fn type_notify_readiness_and_watchdog() {
+    let up = Upstream::start();
+    let s = Setup::new(&[TestSource {
+        id: "p",
+        url: up.put("p.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        kind: "partner",
+        category: "politics",
+        priority: 0,
+    }]);
+    let socket_path = s.dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["run", "--config"])
+        .arg(s.config())
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "2000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline && !(seen.contains("READY=1") && seen.contains("WATCHDOG=1")) {
+        if let Ok(n) = socket.recv(&mut buf) {
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            seen.push('\n');
+        }
+    }
+    assert!(seen.contains("READY=1"), "{seen}");
+    assert!(seen.contains("STATUS=1 sources"), "{seen}");
+    assert!(seen.contains("WATCHDOG=1"), "{seen}");
+    // Ready means serving.
+    assert_eq!(get(&format!("http://127.0.0.1:{}/healthz", s.port), &[]).unwrap().0, 200);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    while let Ok(n) = socket.recv(&mut buf) {
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("STOPPING=1"), "{seen}");
+}
+
+#[test]
+fn status_lists_broken_sources_first_and_gone_feeds_stop() {
+    let up = Upstream::start();
+    let sources = vec![
+        TestSource {
+            id: "good",
+            url: up.put("good.xml", demo("partner-politics.xml"), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "broken",
+            url: up.put("broken.xml", b"oops".to_vec(), "status:500"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "retired",
+            url: up.put("retired.xml", b"gone".to_vec(), "status:410"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+    ];
+    let s = Setup::new(&sources);
+    s.syndic(&["fetch", "--all"]);
+    // The 410 source is not polled again, even when forced to be due.
+    s.db().execute("UPDATE sources SET next_fetch_at = 0", []).unwrap();
+    let before = up.log().iter().filter(|r| r.path == "retired.xml").count();
+    s.syndic(&["fetch"]);
+    assert_eq!(up.log().iter().filter(|r| r.path == "retired.xml").count(), before);
+    assert_eq!(up.log().iter().filter(|r| r.path == "broken.xml").count(), 2, "a failing source keeps being probed");
+
+    let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("SOURCE"));
+    assert!(lines[1].starts_with("retired") && lines[1].contains("gone") && lines[1].contains("410 Gone"), "{table}");
+    assert!(lines[2].starts_with("broken") && lines[2].contains("failing") && lines[2].contains("HTTP 500"), "{table}");
+    assert!(lines[3].starts_with("good") && lines[3].contains(" ok "), "{table}");
+
+    let daemon = s.start_daemon();
+    let (status, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
+    assert_eq!(status, 200);
+    let rows: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let order: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(order, ["retired", "broken", "good"]);
+    assert_eq!(rows[2]["items"], 2);
+    assert_eq!(rows[1]["consecutive_failures"], 2);
+    let (_, _, html) = get(&format!("{}/status", daemon.base), &[]).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("Состояние источников") && html.contains("<tr class=\"gone\">"));
+    // Changing the retired source's URL brings it back.
+    let path = s.dir.path().join("sources.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("retired.xml", "good.xml");
+    std::fs::write(&path, text).unwrap();
+    drop(daemon);
+    s.syndic(&["fetch", "--source", "retired"]);
+    let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
+    assert!(table.lines().any(|l| l.starts_with("retired") && l.contains(" ok ")), "{table}");
+}
