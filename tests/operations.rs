@@ -120,3 +120,58 @@ fn status_lists_broken_sources_first_and_gone_feeds_stop() {
     let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
     assert!(table.lines().any(|l| l.starts_with("retired") && l.contains(" ok ")), "{table}");
 }
+
+#[test]
+fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
+    let up = Upstream::start();
+    let s = Setup::new(&[TestSource {
+        id: "first",
+        url: up.put("first.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        kind: "partner",
+        category: "politics",
+        priority: 0,
+    }]);
+    let daemon = s.start_daemon();
+    let ids = || -> Vec<String> {
+        let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
+        let rows: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let mut ids: Vec<String> = rows.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let wait_for = |want: &[&str]| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline && ids() != want {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(ids(), want);
+    };
+    let hup = || assert!(Command::new("kill").args(["-HUP", &daemon.child.id().to_string()]).status().unwrap().success());
+    wait_for(&["first"]);
+    let path = s.dir.path().join("sources.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let second = format!(
+        "{good}[[source]]\nid = \"second\"\nname = \"Second\"\nurl = \"{}\"\nkind = \"partner\"\ncategory = \"sport\"\n",
+        up.put("second.json", demo("partner-sport.json"), "application/feed+json")
+    );
+    std::fs::write(&path, &second).unwrap();
+    hup();
+    wait_for(&["first", "second"]);
+    // The new source is polled without a restart.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && !up.log().iter().any(|r| r.path == "second.json") {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(up.log().iter().any(|r| r.path == "second.json"));
+    // A broken edit: rejected, the running configuration stays, the daemon serves.
+    std::fs::write(&path, format!("{second}[[source]]\nid = \"broken\"\n")).unwrap();
+    hup();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(ids(), ["first", "second"]);
+    assert_eq!(get(&format!("{}/healthz", daemon.base), &[]).unwrap().0, 200);
+    // Removing a source takes effect too.
+    std::fs::write(&path, good).unwrap();
+    hup();
+    wait_for(&["first"]);
+    assert!(daemon.terminate().success());
+}
