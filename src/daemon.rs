@@ -56,7 +56,8 @@ impl Daemon {
             matcher: Arc::new(matcher),
         };
         let config = Arc::new(config);
-        let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database)?);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database, metrics)?);
         Ok(Daemon { config, ctx, publisher })
     }
 
@@ -77,6 +78,7 @@ impl Daemon {
         while let Some(joined) = set.join_next().await {
             if let Ok((i, report)) = joined {
                 log_report(&report);
+                self.publisher.metrics().record_poll(&report);
                 self.publisher.invalidate(&report.touched);
                 reports[i] = Some(report);
             }
@@ -203,6 +205,7 @@ impl Daemon {
                 Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
                     if let Ok(report) = joined {
                         log_report(&report);
+                        self.publisher.metrics().record_poll(&report);
                         self.publisher.invalidate(&report.touched);
                         self.after_change(&report);
                         running.remove(&report.source_id);

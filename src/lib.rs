@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod demo;
 pub mod fetch;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod parse;

@@ -39,7 +39,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/status", get(status_html))
         .route("/status.json", get(status_json))
+        .route("/metrics", get(metrics))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), count_requests))
         .with_state(state)
 }
 
@@ -158,6 +160,18 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
         }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
     }
+}
+
+async fn count_requests(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = crate::metrics::route_of(request.uri().path());
+    let response = next.run(request).await;
+    state.publisher.metrics().record_request(route, response.status().as_u16());
+    response
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.publisher.metrics().encode())
+        .into_response()
 }
 
 /// 200 when the database is writable and the scheduler ticked in the last

@@ -175,3 +175,45 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     wait_for(&["first"]);
     assert!(daemon.terminate().success());
 }
+
+#[test]
+fn metrics_count_fetches_requests_and_renders() {
+    let up = Upstream::start();
+    let s = Setup::new(&[
+        TestSource {
+            id: "good",
+            url: up.put("good.xml", demo("partner-politics.xml"), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource { id: "bad", url: up.put("bad.xml", b"x".to_vec(), "status:503"), kind: "partner", category: "politics", priority: 0 },
+    ]);
+    let daemon = s.start_daemon();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && up.log().len() < 2 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap();
+    get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap();
+    get(&format!("{}/feeds/nope.rss", daemon.base), &[]).unwrap();
+    let (status, headers, body) = get(&format!("{}/metrics", daemon.base), &[]).unwrap();
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = String::from_utf8(body).unwrap();
+    for want in [
+        "syndic_fetches_total{outcome=\"ok\"} 1",
+        "syndic_fetches_total{outcome=\"failed\"} 1",
+        "syndic_items_total{kind=\"new\"} 2",
+        "syndic_source_consecutive_failures{source=\"bad\"} 1",
+        "syndic_source_consecutive_failures{source=\"good\"} 0",
+        "syndic_http_requests_total{route=\"feed\",status=\"200\"} 2",
+        "syndic_http_requests_total{route=\"feed\",status=\"404\"} 1",
+        "syndic_feed_renders_total 1",
+        "syndic_fetch_duration_seconds_count 2",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    assert!(text.contains("syndic_source_last_success_timestamp_seconds{source=\"good\"}"));
+}

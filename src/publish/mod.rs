@@ -131,12 +131,23 @@ pub struct Publisher {
     config: RwLock<Arc<Config>>,
     reader: Mutex<Store>,
     cache: RwLock<HashMap<(Slice, Format, usize), Arc<Rendered>>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Publisher {
     /// A publisher reading from the database at `db`.
-    pub fn new(config: Arc<Config>, db: &Path) -> Result<Publisher, StoreError> {
-        Ok(Publisher { config: RwLock::new(config), reader: Mutex::new(Store::open_reader(db)?), cache: RwLock::new(HashMap::new()) })
+    pub fn new(config: Arc<Config>, db: &Path, metrics: Arc<crate::metrics::Metrics>) -> Result<Publisher, StoreError> {
+        Ok(Publisher {
+            config: RwLock::new(config),
+            reader: Mutex::new(Store::open_reader(db)?),
+            cache: RwLock::new(HashMap::new()),
+            metrics,
+        })
+    }
+
+    /// The daemon's metrics.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The configuration in force.
@@ -224,6 +235,7 @@ impl Publisher {
             ttl_minutes: (config.daemon.default_interval.as_secs() / 60).max(1),
             hub: config.daemon.websub_hub.as_ref().map(|h| h.to_string()),
         };
+        self.metrics.record_render();
         let body = match format {
             Format::Rss => rss::render(&meta, &items),
             Format::Atom => atom::render(&meta, &items),

@@ -1,0 +1,144 @@
+//! Prometheus metrics (`GET /metrics`, text exposition format).
+//!
+//! One [`Metrics`] per daemon, shared by the scheduler (fetch outcomes,
+//! per-source health), the publisher (renders) and the HTTP layer
+//! (requests by route and status). Label values are bounded: routes are
+//! fixed names, outcomes an enum, sources the configured ids.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::poll::{Outcome, PollReport};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabel {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabel {
+    route: &'static str,
+    status: u16,
+}
+
+/// Every metric the daemon exports.
+pub struct Metrics {
+    registry: Registry,
+    fetches: Family<OutcomeLabel, Counter>,
+    fetch_seconds: Histogram,
+    fetch_bytes: Counter,
+    items: Family<KindLabel, Counter>,
+    last_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
+    failures: Family<SourceLabel, Gauge>,
+    requests: Family<RequestLabel, Counter>,
+    renders: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric under the `syndic` prefix.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("syndic");
+        let m = Metrics {
+            fetches: Family::default(),
+            fetch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
+            fetch_bytes: Counter::default(),
+            items: Family::default(),
+            last_success: Family::default(),
+            failures: Family::default(),
+            requests: Family::default(),
+            renders: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register("fetches", "Fetches by outcome (ok, not_modified, failed)", m.fetches.clone());
+        registry.register("fetch_duration_seconds", "Time per fetch, body and ingest included", m.fetch_seconds.clone());
+        registry.register("fetch_bytes", "Response body bytes received", m.fetch_bytes.clone());
+        registry.register("items", "Items stored by kind (new, updated, merged)", m.items.clone());
+        registry.register(
+            "source_last_success_timestamp_seconds",
+            "Unix time of each source's last successful fetch",
+            m.last_success.clone(),
+        );
+        registry.register("source_consecutive_failures", "Failed fetches since each source's last success", m.failures.clone());
+        registry.register("http_requests", "HTTP requests served by route and status", m.requests.clone());
+        registry.register("feed_renders", "Feeds rendered (cache misses)", m.renders.clone());
+        Metrics { registry, ..m }
+    }
+
+    /// Records one finished poll.
+    pub fn record_poll(&self, r: &PollReport) {
+        let outcome = match r.outcome {
+            Outcome::Ingested => "ok",
+            Outcome::NotModified => "not_modified",
+            Outcome::Failed(_) => "failed",
+        };
+        self.fetches.get_or_create(&OutcomeLabel { outcome }).inc();
+        self.fetch_seconds.observe(r.elapsed.as_secs_f64());
+        self.fetch_bytes.inc_by(r.bytes);
+        self.items.get_or_create(&KindLabel { kind: "new" }).inc_by(r.stats.new);
+        self.items.get_or_create(&KindLabel { kind: "updated" }).inc_by(r.stats.updated);
+        self.items.get_or_create(&KindLabel { kind: "merged" }).inc_by(r.stats.duplicates);
+        let source = SourceLabel { source: r.source_id.clone() };
+        match r.outcome {
+            Outcome::Failed(_) => {
+                self.failures.get_or_create(&source).inc();
+            }
+            _ => {
+                self.failures.get_or_create(&source).set(0);
+                self.last_success.get_or_create(&source).set(chrono::Utc::now().timestamp() as f64);
+            }
+        }
+    }
+
+    /// Records one HTTP response.
+    pub fn record_request(&self, route: &'static str, status: u16) {
+        self.requests.get_or_create(&RequestLabel { route, status }).inc();
+    }
+
+    /// Records one feed render.
+    pub fn record_render(&self) {
+        self.renders.inc();
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).ok();
+        out
+    }
+}
+
+/// The fixed route name for a request path (bounded label values).
+pub fn route_of(path: &str) -> &'static str {
+    match path {
+        "/" => "index",
+        "/healthz" => "healthz",
+        "/metrics" => "metrics",
+        "/status" | "/status.json" => "status",
+        "/feeds.opml" | "/sources.opml" => "opml",
+        p if p.starts_with("/feeds/") => "feed",
+        _ => "other",
+    }
+}
