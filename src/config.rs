@@ -114,6 +114,8 @@ pub struct Daemon {
     pub max_concurrent_fetches: usize,
     /// Fetches in flight at once against one host.
     pub per_host_concurrency: usize,
+    /// Minimum time between the starts of two requests to one host.
+    pub per_host_spacing: Duration,
     /// Items in each published feed.
     pub items_per_feed: usize,
     /// How long items are kept.
@@ -200,6 +202,7 @@ struct RawDaemon {
     default_interval: Option<Spanned<String>>,
     max_concurrent_fetches: Option<Spanned<i64>>,
     per_host_concurrency: Option<Spanned<i64>>,
+    per_host_spacing: Option<Spanned<String>>,
     items_per_feed: Option<Spanned<i64>>,
     retention: Option<Spanned<String>>,
     max_body_bytes: Option<Spanned<i64>>,
@@ -363,6 +366,10 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let per_host_concurrency = count(raw.per_host_concurrency.as_ref(), "per_host_concurrency", 2, 1..=64, report);
     let items_per_feed = count(raw.items_per_feed.as_ref(), "items_per_feed", 50, 1..=1000, report);
     let max_body_bytes = count(raw.max_body_bytes.as_ref(), "max_body_bytes", 16 << 20, 1024..=(1 << 30), report);
+    let per_host_spacing = match &raw.per_host_spacing {
+        Some(v) if v.get_ref().trim() == "0" || v.get_ref().trim() == "0s" => Duration::ZERO,
+        other => duration(other.as_ref(), "per_host_spacing", Duration::from_millis(500), report),
+    };
     let dedup_window = duration(raw.dedup_window.as_ref(), "dedup_window", Duration::from_secs(72 * 3600), report);
     let dedup_boilerplate = regexes(&raw.dedup_boilerplate, "dedup_boilerplate", "(?i)", report);
     let websub_hub = raw.websub_hub.as_ref().and_then(|h| http_url(h, "websub_hub", report));
@@ -378,6 +385,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         default_interval,
         max_concurrent_fetches: max_concurrent_fetches as usize,
         per_host_concurrency: per_host_concurrency as usize,
+        per_host_spacing,
         items_per_feed: items_per_feed as usize,
         retention,
         max_body_bytes: max_body_bytes as u64,

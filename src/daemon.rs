@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::{self, Config, Source};
 use crate::dedup::Matcher;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::normalize::date;
+use crate::politeness::Limits;
 use crate::poll::{self, Context, Outcome, PollReport};
 use crate::publish::Publisher;
 use crate::serve::{self, AppState};
@@ -174,6 +174,10 @@ impl Daemon {
         let mut limits = Limits::new(&self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut prune_tick = tokio::time::interval(Duration::from_secs(3600));
+        // Config files are watched by their modification times: no inotify
+        // dependency, works on every filesystem, two seconds of latency.
+        let mut watch_tick = tokio::time::interval(Duration::from_secs(2));
+        let mut stamps = self.config_stamps();
         loop {
             tokio::select! {
                 _ = prune_tick.tick() => {
@@ -192,6 +196,9 @@ impl Daemon {
                         notify(&[sd_notify::NotifyState::Watchdog]);
                     }
                     for source in self.due_sources()? {
+                        if limits.is_blocked(&source) {
+                            continue;
+                        }
                         if running.insert(source.id.clone()) {
                             let ctx = self.ctx.clone();
                             let limits = limits.clone();
@@ -205,13 +212,29 @@ impl Daemon {
                 Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
                     if let Ok(report) = joined {
                         log_report(&report);
+                        if let (Some(wait), Some(source)) = (report.retry_after, self.config.source(&report.source_id)) {
+                            limits.block_host(source, wait);
+                            tracing::warn!(source = %report.source_id, seconds = wait.as_secs(), "host asked to wait (Retry-After); all its sources pause");
+                        }
                         self.publisher.metrics().record_poll(&report);
                         self.publisher.invalidate(&report.touched);
                         self.after_change(&report);
                         running.remove(&report.source_id);
                     }
                 }
+                _ = watch_tick.tick() => {
+                    let now = self.config_stamps();
+                    if now != stamps {
+                        stamps = now;
+                        tracing::info!("configuration files changed; reloading");
+                        notify(&[sd_notify::NotifyState::Reloading]);
+                        self.reload();
+                        limits = Limits::new(&self.config);
+                        notify(&[sd_notify::NotifyState::Ready]);
+                    }
+                }
                 _ = sighup.recv() => {
+                    stamps = self.config_stamps();
                     notify(&[sd_notify::NotifyState::Reloading]);
                     self.reload();
                     notify(&[sd_notify::NotifyState::Ready]);
@@ -274,6 +297,12 @@ impl Daemon {
         }
     }
 
+    /// Modification times of the settings file and the source list.
+    fn config_stamps(&self) -> [Option<std::time::SystemTime>; 2] {
+        let stamp = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        [stamp(&self.config.path), stamp(&self.config.sources_path)]
+    }
+
     fn reload(&mut self) {
         match config::load(&self.config.path) {
             Ok(new) => {
@@ -304,38 +333,6 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal::unix::Signal> {
     tokio::signal::unix::signal(kind).context("cannot install signal handler")
-}
-
-/// The global and per-host fetch limits.
-#[derive(Clone)]
-struct Limits {
-    global: Arc<Semaphore>,
-    per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
-    per_host_limit: usize,
-}
-
-impl Limits {
-    fn new(config: &Config) -> Limits {
-        Limits {
-            global: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
-            per_host: Arc::new(Mutex::new(HashMap::new())),
-            per_host_limit: config.daemon.per_host_concurrency,
-        }
-    }
-
-    async fn acquire(&self, source: &Source) -> Option<(tokio::sync::OwnedSemaphorePermit, tokio::sync::OwnedSemaphorePermit)> {
-        let host = source.url.host_str().unwrap_or_default().to_string();
-        let host_sem = Arc::clone(
-            self.per_host
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit))),
-        );
-        let host_permit = host_sem.acquire_owned().await.ok()?;
-        let global_permit = Arc::clone(&self.global).acquire_owned().await.ok()?;
-        Some((host_permit, global_permit))
-    }
 }
 
 /// One log line per fetch.

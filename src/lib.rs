@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod parse;
+pub mod politeness;
 pub mod poll;
 pub mod publish;
 pub mod schedule;

@@ -63,6 +63,8 @@ pub struct PollReport {
     pub stats: IngestStats,
     /// Feed slices that changed.
     pub touched: Touched,
+    /// The server's `Retry-After` on a 429/503.
+    pub retry_after: Option<Duration>,
 }
 
 /// Polls one source once and records the result.
@@ -77,6 +79,7 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
         entries: 0,
         stats: IngestStats::default(),
         touched: Touched::default(),
+        retry_after: None,
     };
     let state = {
         let store = Arc::clone(&ctx.store);
@@ -95,12 +98,13 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
     let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
     let mut record = FetchRecord { at: now.timestamp(), ..FetchRecord::default() };
     match fetched {
-        Ok(Fetched::NotModified { .. }) => {
+        Ok(Fetched::NotModified { fresh_for, .. }) => {
             report.status = Some(304);
             record.status = Some(304);
-            record.next_fetch_at = next(now, source, 0, None);
+            record.next_fetch_at = next(now, source, 0, fresh_for);
         }
         Ok(Fetched::Body(body)) => {
+            let fresh_for = body.fresh_for;
             report.status = Some(body.status);
             report.bytes = body.bytes.len() as u64;
             record.status = Some(body.status);
@@ -109,7 +113,7 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
             let owned = source.clone();
             let result = blocking(move || ingest(&ctx, &owned, body, now)).await;
             match result {
-                Ok((entries, stats, touched, validators)) => {
+                Ok((entries, stats, touched, validators, ttl)) => {
                     report.outcome = Outcome::Ingested;
                     report.entries = entries;
                     report.stats = stats;
@@ -118,7 +122,10 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
                     record.new_items = stats.new;
                     record.updated_items = stats.updated;
                     record.duplicates = stats.duplicates;
-                    record.next_fetch_at = next(now, source, 0, None);
+                    // Never more often than the feed's <ttl> or the response's
+                    // freshness allow (the longest wins; capped at a day).
+                    let floor = [fresh_for, ttl].into_iter().flatten().max();
+                    record.next_fetch_at = next(now, source, 0, floor);
                 }
                 Err(e) => {
                     report.outcome = Outcome::Failed(e.clone());
@@ -132,6 +139,7 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
                 FetchError::Status { retry_after, .. } => *retry_after,
                 _ => None,
             };
+            report.retry_after = retry_after;
             report.status = e.status();
             record.status = e.status();
             if e.status() == Some(410) {
@@ -161,16 +169,17 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
     report
 }
 
-type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators);
+type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators, Option<Duration>);
 
 /// decode → parse → normalize → fingerprint → store, for one response body.
 fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<Utc>) -> Result<Ingested, String> {
-    let (entries, stats, touched) = ingest_bytes(ctx, source, &body.bytes, body.charset.as_deref(), &body.final_url, now)?;
-    Ok((entries, stats, touched, body.validators))
+    let (entries, stats, touched, ttl) = ingest_bytes(ctx, source, &body.bytes, body.charset.as_deref(), &body.final_url, now)?;
+    Ok((entries, stats, touched, body.validators, ttl))
 }
 
 /// The CPU and storage half of a poll, for bytes already fetched from
-/// `url`: returns the entry count, the store's counts and touched slices.
+/// `url`: returns the entry count, the store's counts, touched slices and
+/// the feed's `<ttl>`.
 pub fn ingest_bytes(
     ctx: &Context,
     source: &Source,
@@ -178,12 +187,13 @@ pub fn ingest_bytes(
     http_charset: Option<&str>,
     url: &url::Url,
     now: DateTime<Utc>,
-) -> Result<(usize, IngestStats, Touched), String> {
+) -> Result<(usize, IngestStats, Touched, Option<Duration>), String> {
     let decoded = charset::decode(bytes, http_charset);
     let xml = charset::prepare_xml(&decoded.text);
     let feed = parse::parse(&xml, url, &ctx.dates).map_err(|e| e.to_string())?;
     let normalizer = Normalizer::new(source, url, now);
     let entries = feed.entries.len();
+    let ttl = feed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
     let mut items: Vec<Item> = feed.entries.into_iter().filter_map(|e| normalizer.normalize(e)).collect();
     let prints: Vec<dedup::Fingerprint> = items
         .iter_mut()
@@ -194,7 +204,7 @@ pub fn ingest_bytes(
         .collect();
     let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
     let (stats, touched) = store.ingest(&items, &prints, source.priority, now.timestamp(), &ctx.matcher).map_err(|e| e.to_string())?;
-    Ok((entries, stats, touched))
+    Ok((entries, stats, touched, ttl))
 }
 
 fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<Duration>) -> i64 {

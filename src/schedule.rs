@@ -21,7 +21,8 @@ pub fn jitter(source_id: &str, interval: Duration) -> Duration {
 }
 
 /// Delay before the next attempt after `failures` consecutive failures
-/// (0 after a success), never shorter than `retry_after`.
+/// (0 after a success), never shorter than `retry_after` (a server's
+/// Retry-After, `<ttl>` or freshness), which is capped at a day.
 pub fn delay(source_id: &str, interval: Duration, failures: u32, retry_after: Option<Duration>) -> Duration {
     let base = if failures == 0 {
         interval

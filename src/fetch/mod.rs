@@ -44,6 +44,8 @@ pub enum Fetched {
     NotModified {
         /// Time the request took.
         elapsed: Duration,
+        /// How long the server says the answer stays fresh.
+        fresh_for: Option<Duration>,
     },
     /// A `2xx` response with its body.
     Body(Box<Body>),
@@ -66,6 +68,9 @@ pub struct Body {
     pub validators: Validators,
     /// Time the request took, body included.
     pub elapsed: Duration,
+    /// How long the server says the answer stays fresh
+    /// (`Cache-Control: max-age`, else `Expires`).
+    pub fresh_for: Option<Duration>,
 }
 
 /// Why a fetch failed.
@@ -141,7 +146,7 @@ impl Fetcher {
         let mut response = request.send().await.map_err(|e| transport(e, timeout))?;
         let status = response.status().as_u16();
         if status == 304 {
-            return Ok(Fetched::NotModified { elapsed: started.elapsed() });
+            return Ok(Fetched::NotModified { elapsed: started.elapsed(), fresh_for: fresh_for(response.headers()) });
         }
         if !response.status().is_success() {
             return Err(FetchError::Status { status, retry_after: retry_after(response.headers()) });
@@ -160,6 +165,7 @@ impl Fetcher {
             bytes.extend_from_slice(&chunk);
         }
         let (media_type, charset) = content_type(&headers);
+        let fresh = fresh_for(&headers);
         Ok(Fetched::Body(Box::new(Body {
             status,
             final_url,
@@ -171,6 +177,7 @@ impl Fetcher {
                 last_modified: header_string(&headers, header::LAST_MODIFIED),
             },
             elapsed: started.elapsed(),
+            fresh_for: fresh,
         })))
     }
 }
@@ -210,6 +217,25 @@ fn content_type(headers: &HeaderMap) -> (Option<String>, Option<String>) {
         k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"').to_string())
     });
     (media, charset)
+}
+
+/// Freshness the server grants: `Cache-Control: max-age` (`no-cache` and
+/// `no-store` grant none), else `Expires`.
+pub fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(cc) = headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()) {
+        for directive in cc.split(',').map(str::trim) {
+            let lower = directive.to_ascii_lowercase();
+            if lower == "no-cache" || lower == "no-store" {
+                return None;
+            }
+            if let Some(secs) = lower.strip_prefix("max-age=").and_then(|v| v.trim_matches('"').parse::<u64>().ok()) {
+                return Some(Duration::from_secs(secs));
+            }
+        }
+    }
+    let expires = headers.get(header::EXPIRES)?.to_str().ok()?;
+    let when = httpdate::parse_http_date(expires.trim()).ok()?;
+    when.duration_since(std::time::SystemTime::now()).ok()
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -44,6 +44,8 @@ type FileMap = HashMap<String, (Vec<u8>, String)>;
 struct Files {
     files: Arc<Mutex<FileMap>>,
     log: Arc<Mutex<Vec<Seen>>>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    max_in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A loopback HTTP server playing the publishers: serves files with an
@@ -71,6 +73,11 @@ impl Upstream {
         format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
     }
 
+    /// The most requests that were being answered at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Every request seen so far.
     pub fn log(&self) -> Vec<Seen> {
         self.state.log.lock().unwrap().clone()
@@ -88,10 +95,28 @@ async fn serve_file(State(state): State<Files>, UrlPath(path): UrlPath<String>, 
     let Some((bytes, content_type)) = state.files.lock().unwrap().get(&path).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    // `put(path, body, "status:410")` answers with that status.
-    if let Some(code) = content_type.strip_prefix("status:").and_then(|c| c.parse::<u16>().ok()) {
-        return (StatusCode::from_u16(code).unwrap(), bytes).into_response();
+    // `put(path, body, "status:503;retry-after=60")` answers with that status.
+    if let Some(spec) = content_type.strip_prefix("status:") {
+        let mut parts = spec.split(';');
+        let code = StatusCode::from_u16(parts.next().unwrap().parse().unwrap()).unwrap();
+        let mut response = (code, bytes).into_response();
+        if let Some(ra) = parts.find_map(|p| p.strip_prefix("retry-after=")) {
+            response.headers_mut().insert(header::RETRY_AFTER, ra.parse().unwrap());
+        }
+        return response;
     }
+    // `put(path, body, "slow:300;application/rss+xml")` answers after 300 ms.
+    let content_type = if let Some(spec) = content_type.strip_prefix("slow:") {
+        let (ms, ct) = spec.split_once(';').unwrap();
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = state.in_flight.fetch_add(1, SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(ms.parse().unwrap())).await;
+        state.in_flight.fetch_sub(1, SeqCst);
+        ct.to_string()
+    } else {
+        content_type
+    };
     let etag = format!("\"{:x}\"", xxhash_rust::xxh3::xxh3_64(&bytes));
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
@@ -125,8 +150,9 @@ impl Setup {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let settings = format!(
-            "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\nfetch_timeout = \"20s\"\n{extra}",
-            dir.path().join("syndic.db").display()
+            "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\nfetch_timeout = \"20s\"\n{}{extra}",
+            dir.path().join("syndic.db").display(),
+            if extra.contains("per_host_spacing") { "" } else { "per_host_spacing = \"0\"\n" }
         );
         std::fs::write(dir.path().join("syndic.toml"), settings).unwrap();
         let mut text = String::new();
