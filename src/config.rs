@@ -136,6 +136,12 @@ pub struct Daemon {
     pub websub_hub: Option<Url>,
     /// Directory the daemon keeps a static copy of every feed in.
     pub publish_dir: Option<PathBuf>,
+    /// Token that opens `/metrics` and `/status*` from anywhere
+    /// (`Authorization: Bearer …` or `?token=…`).
+    pub admin_token: Option<String>,
+    /// Whether loopback clients may see `/metrics` and `/status*` without
+    /// the token.
+    pub admin_loopback: bool,
 }
 
 /// How log lines are written.
@@ -214,6 +220,8 @@ struct RawDaemon {
     dedup_boilerplate: Vec<Spanned<String>>,
     websub_hub: Option<Spanned<String>>,
     publish_dir: Option<String>,
+    admin_token: Option<Spanned<String>>,
+    admin_loopback: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -373,6 +381,9 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let dedup_window = duration(raw.dedup_window.as_ref(), "dedup_window", Duration::from_secs(72 * 3600), report);
     let dedup_boilerplate = regexes(&raw.dedup_boilerplate, "dedup_boilerplate", "(?i)", report);
     let websub_hub = raw.websub_hub.as_ref().and_then(|h| http_url(h, "websub_hub", report));
+    if let Some(t) = raw.admin_token.as_ref().filter(|t| t.get_ref().len() < 16) {
+        report.at(t.span(), "admin_token: use at least 16 characters");
+    }
     if report.errors.len() > errors_before {
         return None;
     }
@@ -396,6 +407,8 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         dedup_boilerplate,
         websub_hub,
         publish_dir: raw.publish_dir.map(PathBuf::from),
+        admin_token: raw.admin_token.map(Spanned::into_inner),
+        admin_loopback: raw.admin_loopback.unwrap_or(true),
     })
 }
 

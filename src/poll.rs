@@ -105,6 +105,19 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
         }
         Ok(Fetched::Body(body)) => {
             let fresh_for = body.fresh_for;
+            let moved_to = body.moved_to.as_ref().map(|u| u.to_string());
+            if let Some(to) = &moved_to {
+                tracing::warn!(source = %source.id, from = %source.url, to = %to, "feed moved permanently; update its url in the source list");
+            }
+            if moved_to.is_some() || state.moved_to.is_some() {
+                let store = Arc::clone(&ctx.store);
+                let id = source.id.clone();
+                let to = moved_to.clone();
+                let _ = blocking(move || {
+                    store.lock().unwrap_or_else(|p| p.into_inner()).set_moved_to(&id, to.as_deref()).map_err(|e| e.to_string())
+                })
+                .await;
+            }
             report.status = Some(body.status);
             report.bytes = body.bytes.len() as u64;
             record.status = Some(body.status);

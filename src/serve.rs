@@ -37,9 +37,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/feeds.opml", get(feeds_opml))
         .route("/sources.opml", get(sources_opml))
         .route("/healthz", get(healthz))
-        .route("/status", get(status_html))
-        .route("/status.json", get(status_json))
-        .route("/metrics", get(metrics))
+        .merge(
+            Router::new()
+                .route("/status", get(status_html))
+                .route("/status.json", get(status_json))
+                .route("/metrics", get(metrics))
+                .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), admin_only)),
+        )
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), count_requests))
         .with_state(state)
@@ -159,6 +163,27 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable\n").into_response()
         }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+    }
+}
+
+/// `/metrics` and `/status*` are for admins: loopback clients (unless
+/// `admin_loopback = false`) or holders of `admin_token`.
+async fn admin_only(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let config = state.publisher.config();
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let loopback = config.daemon.admin_loopback && peer.is_some_and(|ip| ip.is_loopback());
+    let token_ok = config.daemon.admin_token.as_deref().is_some_and(|token| {
+        let bearer = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let query = request
+            .uri()
+            .query()
+            .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()));
+        bearer == Some(token) || query.as_deref() == Some(token)
+    });
+    if loopback || token_ok {
+        next.run(request).await
+    } else {
+        (StatusCode::FORBIDDEN, "forbidden: admin pages need a loopback client or the admin token\n").into_response()
     }
 }
 

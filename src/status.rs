@@ -22,7 +22,7 @@ pub struct SourceStatus {
     pub kind: &'static str,
     /// Configured `enabled`.
     pub enabled: bool,
-    /// `ok`, `failing`, `disabled`, `gone` or `new`.
+    /// `ok`, `failing`, `moved`, `disabled`, `gone` or `new`.
     pub health: &'static str,
     /// Stored state (times as unix seconds).
     #[serde(flatten)]
@@ -44,6 +44,8 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 "disabled"
             } else if state.consecutive_failures > 0 {
                 "failing"
+            } else if state.moved_to.is_some() {
+                "moved"
             } else if state.last_fetch_at.is_none() {
                 "new"
             } else {
@@ -64,14 +66,27 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
     let rank = |h: &str| match h {
         "gone" => 0,
         "failing" => 1,
-        "new" => 2,
-        "ok" => 3,
-        _ => 4,
+        "moved" => 2,
+        "new" => 3,
+        "ok" => 4,
+        _ => 5,
     };
     out.sort_by(|a, b| {
         rank(a.health).cmp(&rank(b.health)).then(b.state.consecutive_failures.cmp(&a.state.consecutive_failures)).then(a.id.cmp(&b.id))
     });
     Ok(out)
+}
+
+/// What the admin should read about a source: why it stopped, its last
+/// error, or where it moved.
+fn note(r: &SourceStatus) -> String {
+    if let Some(reason) = &r.state.disabled_reason {
+        return reason.clone();
+    }
+    if let Some(error) = &r.state.last_error {
+        return error.clone();
+    }
+    r.state.moved_to.as_ref().map(|to| format!("moved permanently to {to}: update the url")).unwrap_or_default()
 }
 
 fn when(t: Option<i64>) -> String {
@@ -96,7 +111,7 @@ pub fn table(rows: &[SourceStatus]) -> String {
             r.state.items,
             r.state.consecutive_failures,
             when(r.state.next_fetch_at),
-            r.state.disabled_reason.as_deref().or(r.state.last_error.as_deref()).unwrap_or("")
+            note(r)
         ));
     }
     out
@@ -107,7 +122,7 @@ pub fn html(rows: &[SourceStatus]) -> String {
     let esc = |s: &str| html_escape::encode_text(s).into_owned();
     let mut body = String::new();
     for r in rows {
-        let error = r.state.disabled_reason.as_deref().or(r.state.last_error.as_deref()).unwrap_or("");
+        let error = note(r);
         body.push_str(&format!(
             "<tr class=\"{h}\"><td><a href=\"{u}\">{n}</a><br><code>{id}</code></td><td>{h}</td><td>{c}</td><td>{lf}</td><td>{ls}</td><td>{st}</td><td>{e}</td><td class=\"n\">{it}</td><td>{nd}</td><td class=\"n\">{f}</td></tr>\n",
             h = r.health,
@@ -118,7 +133,7 @@ pub fn html(rows: &[SourceStatus]) -> String {
             lf = when(r.state.last_fetch_at),
             ls = when(r.state.last_success_at),
             st = r.state.last_status.map_or("—".into(), |s| s.to_string()),
-            e = esc(error),
+            e = esc(&error),
             it = r.state.items,
             nd = when(r.state.next_fetch_at),
             f = r.state.consecutive_failures,

@@ -217,3 +217,19 @@ fn metrics_count_fetches_requests_and_renders() {
     }
     assert!(text.contains("syndic_source_last_success_timestamp_seconds{source=\"good\"}"));
 }
+
+#[test]
+fn admin_pages_need_loopback_or_the_token() {
+    let s = Setup::with_settings(&[], "admin_loopback = false\nadmin_token = \"s3cret-token-0123456789\"\n");
+    let daemon = s.start_daemon();
+    for path in ["/metrics", "/status", "/status.json"] {
+        let url = format!("{}{path}", daemon.base);
+        assert_eq!(get(&url, &[]).unwrap().0, 403, "{path}");
+        assert_eq!(get(&url, &[("authorization", "Bearer wrong")]).unwrap().0, 403, "{path}");
+        assert_eq!(get(&url, &[("authorization", "Bearer s3cret-token-0123456789")]).unwrap().0, 200, "{path}");
+        assert_eq!(get(&format!("{url}?token=s3cret-token-0123456789"), &[]).unwrap().0, 200, "{path}");
+    }
+    // Feeds and health stay public.
+    assert_eq!(get(&format!("{}/healthz", daemon.base), &[]).unwrap().0, 200);
+    assert_eq!(get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap().0, 200);
+}

@@ -115,3 +115,49 @@ fn edited_config_is_picked_up_without_a_signal() {
     assert!(up.log().iter().any(|r| r.path == "second.json"), "new source not polled after the file changed");
     assert!(daemon.terminate().success());
 }
+
+#[test]
+fn permanent_redirect_is_followed_and_reported() {
+    let up = Upstream::start();
+    let new_url = up.put("new.xml", demo("partner-politics.xml"), "application/rss+xml");
+    let sources = vec![
+        TestSource {
+            id: "moved",
+            url: up.put("old.xml", Vec::new(), "redirect:301;/new.xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "temp",
+            url: up.put("temp.xml", Vec::new(), "redirect:302;/new.xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "loop",
+            url: up.put("loop.xml", Vec::new(), "redirect:302;/loop.xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "ftp",
+            url: up.put("ftp.xml", Vec::new(), "redirect:301;ftp://example.kz/feed"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+    ];
+    let s = Setup::new(&sources);
+    let out = s.syndic(&["fetch", "--all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("more than 5 redirects"), "{stdout}");
+    assert!(stdout.contains("redirect to a non-HTTP URL refused"), "{stdout}");
+    assert_eq!(s.count("SELECT count(*) FROM items WHERE source_id IN ('moved', 'temp')"), 4, "redirects are followed");
+    let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
+    let line = |id: &str| table.lines().find(|l| l.starts_with(id)).unwrap().to_string();
+    assert!(line("moved").contains("moved") && line("moved").contains(&format!("moved permanently to {new_url}")), "{table}");
+    assert!(line("temp").contains(" ok "), "a temporary redirect is not a move: {table}");
+}

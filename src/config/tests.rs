@@ -115,6 +115,8 @@ fn bad_settings_name_file_line_column() {
         ("[daemon\n", "syndic.toml:1:8:"),
         ("", "syndic.toml:1:1: missing field `daemon`"),
         ("[daemon]\nlog_format = \"xml\"\n", "syndic.toml:2:14: unknown variant `xml`"),
+        ("[daemon]\nadmin_token = \"short\"\n", "syndic.toml:2:15: admin_token: use at least 16 characters"),
+        ("[daemon]\nper_host_spacing = \"soon\"\n", "syndic.toml:2:20: per_host_spacing: \"soon\" is not a duration"),
     ];
     for (settings, want) in cases {
         let got = only_error(settings, GOOD_SOURCES);

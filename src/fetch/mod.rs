@@ -71,6 +71,8 @@ pub struct Body {
     /// How long the server says the answer stays fresh
     /// (`Cache-Control: max-age`, else `Expires`).
     pub fresh_for: Option<Duration>,
+    /// Where the feed moved, when every redirect was permanent (301/308).
+    pub moved_to: Option<Url>,
 }
 
 /// Why a fetch failed.
@@ -108,6 +110,9 @@ impl FetchError {
     }
 }
 
+/// Redirects followed per fetch.
+const MAX_REDIRECTS: usize = 5;
+
 /// A reusable HTTP client for feeds and pages.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -123,7 +128,7 @@ impl Fetcher {
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.total_timeout)
             .timeout(settings.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Transport(describe(&e)))?;
         Ok(Fetcher { client, settings })
@@ -132,18 +137,48 @@ impl Fetcher {
     /// GETs `url`, conditionally when `validators` has something.
     pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let started = Instant::now();
-        let mut request = self.client.get(url.clone()).header(
-            header::ACCEPT,
-            "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
-        );
-        if let Some(etag) = &validators.etag {
-            request = request.header(header::IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &validators.last_modified {
-            request = request.header(header::IF_MODIFIED_SINCE, lm);
-        }
         let timeout = self.settings.total_timeout;
-        let mut response = request.send().await.map_err(|e| transport(e, timeout))?;
+        // Redirects are followed here, not by reqwest, so that a permanent
+        // move of the feed can be reported to the admin.
+        let mut target = url.clone();
+        let mut moved_to = None;
+        let mut hops = 0;
+        let mut response = loop {
+            let mut request = self.client.get(target.clone()).header(
+                header::ACCEPT,
+                "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+            );
+            if let Some(etag) = &validators.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, lm);
+            }
+            let response = request.send().await.map_err(|e| transport(e, timeout))?;
+            if !response.status().is_redirection() || response.status().as_u16() == 304 {
+                break response;
+            }
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return Err(FetchError::Transport(format!("more than {MAX_REDIRECTS} redirects (last to {target})")));
+            }
+            let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
+            let next = location
+                .and_then(|l| target.join(l).ok())
+                .ok_or_else(|| FetchError::Transport(format!("HTTP {} redirect without a usable Location", response.status().as_u16())))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::Transport(format!("redirect to a non-HTTP URL refused: {next}")));
+            }
+            // Only an unbroken chain of permanent redirects from the
+            // configured URL is a move the admin should make.
+            let permanent = matches!(response.status().as_u16(), 301 | 308);
+            if permanent && (hops == 1 || moved_to.is_some()) {
+                moved_to = Some(next.clone());
+            } else {
+                moved_to = None;
+            }
+            target = next;
+        };
         let status = response.status().as_u16();
         if status == 304 {
             return Ok(Fetched::NotModified { elapsed: started.elapsed(), fresh_for: fresh_for(response.headers()) });
@@ -178,6 +213,7 @@ impl Fetcher {
             },
             elapsed: started.elapsed(),
             fresh_for: fresh,
+            moved_to,
         })))
     }
 }

@@ -87,6 +87,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sources ADD COLUMN disabled_reason TEXT;
     "#,
+    // 4: where a feed says it moved (permanent redirects), for the admin.
+    r#"
+    ALTER TABLE sources ADD COLUMN moved_to TEXT;
+    "#,
 ];
 
 /// Brings the database up to the latest version.

@@ -36,6 +36,8 @@ pub struct SourceState {
     /// Why polling stopped (e.g. the feed answered 410 Gone); cleared when
     /// the admin changes the source's URL.
     pub disabled_reason: Option<String>,
+    /// Where the feed permanently redirects to: update the config.
+    pub moved_to: Option<String>,
 }
 
 fn state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
@@ -50,6 +52,7 @@ fn state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
         next_fetch_at: r.get(7)?,
         items: r.get(8)?,
         disabled_reason: r.get(9)?,
+        moved_to: r.get(11)?,
     })
 }
 
@@ -111,7 +114,7 @@ impl Store {
             .query_row(
                 "SELECT etag, last_modified, last_fetch_at, last_success_at, last_status, last_error,
                         consecutive_failures, next_fetch_at,
-                        (SELECT count(*) FROM items WHERE source_id = ?1), disabled_reason, id
+                        (SELECT count(*) FROM items WHERE source_id = ?1), disabled_reason, id, moved_to
                  FROM sources WHERE id = ?1",
                 [id],
                 state_row,
@@ -124,11 +127,17 @@ impl Store {
     pub fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT s.etag, s.last_modified, s.last_fetch_at, s.last_success_at, s.last_status, s.last_error,
-                    s.consecutive_failures, s.next_fetch_at, coalesce(c.n, 0), s.disabled_reason, s.id
+                    s.consecutive_failures, s.next_fetch_at, coalesce(c.n, 0), s.disabled_reason, s.id, s.moved_to
              FROM sources s LEFT JOIN (SELECT source_id, count(*) AS n FROM items GROUP BY source_id) c ON c.source_id = s.id",
         )?;
         let rows = stmt.query_map([], state_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Notes that the feed permanently redirects elsewhere (`None` clears).
+    pub fn set_moved_to(&mut self, id: &str, moved_to: Option<&str>) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE sources SET moved_to = ?2 WHERE id = ?1", params![id, moved_to])?;
+        Ok(())
     }
 
     /// Stops polling a source until its URL changes in the config.

@@ -105,6 +105,11 @@ async fn serve_file(State(state): State<Files>, UrlPath(path): UrlPath<String>, 
         }
         return response;
     }
+    // `put(path, b"", "redirect:301;/new.xml")` redirects.
+    if let Some(spec) = content_type.strip_prefix("redirect:") {
+        let (code, to) = spec.split_once(';').unwrap();
+        return (StatusCode::from_u16(code.parse().unwrap()).unwrap(), [(header::LOCATION, to.to_string())]).into_response();
+    }
     // `put(path, body, "slow:300;application/rss+xml")` answers after 300 ms.
     let content_type = if let Some(spec) = content_type.strip_prefix("slow:") {
         let (ms, ct) = spec.split_once(';').unwrap();
