@@ -312,10 +312,12 @@ impl Daemon {
                     return;
                 }
                 tracing::info!(sources = new.sources.len(), "configuration reloaded");
+                self.publisher.set_config_error(None);
                 self.config = Arc::new(new);
                 self.publisher.set_config(Arc::clone(&self.config));
             }
             Err(errors) => {
+                self.publisher.set_config_error(Some(errors.to_string()));
                 for e in &errors.0 {
                     tracing::error!(error = %e, "reload rejected; keeping the running configuration");
                 }

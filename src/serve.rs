@@ -234,14 +234,17 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
 
 async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
-        Ok(rows) => Html(crate::status::html(&rows)).into_response(),
+        Ok(rows) => Html(crate::status::html(&rows, state.publisher.config_error().as_deref())).into_response(),
         Err(r) => r,
     }
 }
 
 async fn status_json(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
-        Ok(rows) => ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&rows).unwrap_or_default()).into_response(),
+        Ok(rows) => {
+            let body = serde_json::json!({ "config_error": state.publisher.config_error(), "sources": rows });
+            ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&body).unwrap_or_default()).into_response()
+        }
         Err(r) => r,
     }
 }

@@ -117,8 +117,9 @@ pub fn table(rows: &[SourceStatus]) -> String {
     out
 }
 
-/// The HTML status page (Russian labels).
-pub fn html(rows: &[SourceStatus]) -> String {
+/// The HTML status page (Russian labels); `config_error` is the rejected
+/// reload, shown above the table until a good one.
+pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
     let esc = |s: &str| html_escape::encode_text(s).into_owned();
     let mut body = String::new();
     for r in rows {
@@ -139,12 +140,18 @@ pub fn html(rows: &[SourceStatus]) -> String {
             f = r.state.consecutive_failures,
         ));
     }
+    let warning = config_error.map_or_else(String::new, |e| {
+        format!(
+            "<div class=\"config-error\" style=\"background:#fde8e8;padding:.5rem 1rem;margin-bottom:1rem\"><b>Новая конфигурация отклонена, работает прежняя:</b><pre>{}</pre></div>\n",
+            esc(e)
+        )
+    });
     format!(
         "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Состояние источников — syndic</title>\
          <style>body{{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\
          th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}td.n{{text-align:right}}\
          tr.failing{{background:#fff4e5}}tr.gone{{background:#fde8e8}}</style></head>\n\
-         <body><h1>Состояние источников</h1>\n<table><thead><tr><th>Источник</th><th>Состояние</th><th>Рубрика</th>\
+         <body><h1>Состояние источников</h1>\n{warning}<table><thead><tr><th>Источник</th><th>Состояние</th><th>Рубрика</th>\
          <th>Последний запрос (UTC)</th><th>Последний успех (UTC)</th><th>HTTP</th><th>Ошибка</th><th>Материалов</th>\
          <th>Следующий запрос</th><th>Сбоев подряд</th></tr></thead><tbody>\n{body}</tbody></table></body></html>\n"
     )

@@ -104,6 +104,8 @@ fn status_lists_broken_sources_first_and_gone_feeds_stop() {
     let (status, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
     assert_eq!(status, 200);
     let rows: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(rows["config_error"].is_null());
+    let rows = &rows["sources"];
     let order: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(order, ["retired", "broken", "good"]);
     assert_eq!(rows[2]["items"], 2);
@@ -135,7 +137,7 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     let ids = || -> Vec<String> {
         let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
         let rows: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let mut ids: Vec<String> = rows.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        let mut ids: Vec<String> = rows["sources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
         ids.sort();
         ids
     };
@@ -169,10 +171,19 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(ids(), ["first", "second"]);
     assert_eq!(get(&format!("{}/healthz", daemon.base), &[]).unwrap().0, 200);
+    // …and the status page says why, with file:line:column.
+    let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let error = status["config_error"].as_str().unwrap_or_default().to_string();
+    assert!(error.contains("sources.toml:") && error.contains("missing field `name`"), "{error}");
+    let (_, _, html) = get(&format!("{}/status", daemon.base), &[]).unwrap();
+    assert!(String::from_utf8(html).unwrap().contains("Новая конфигурация отклонена"));
     // Removing a source takes effect too.
     std::fs::write(&path, good).unwrap();
     hup();
     wait_for(&["first"]);
+    let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
+    assert!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["config_error"].is_null(), "a good reload clears the error");
     assert!(daemon.terminate().success());
 }
 
@@ -232,4 +243,35 @@ fn admin_pages_need_loopback_or_the_token() {
     // Feeds and health stay public.
     assert_eq!(get(&format!("{}/healthz", daemon.base), &[]).unwrap().0, 200);
     assert_eq!(get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap().0, 200);
+}
+
+#[test]
+fn sigterm_during_fetches_exits_cleanly_with_their_items_committed() {
+    let up = Upstream::start();
+    let ids: Vec<String> = (0..4).map(|i| format!("slow{i}")).collect();
+    let sources: Vec<TestSource> = ids
+        .iter()
+        .map(|id| TestSource {
+            id,
+            url: up.put(&format!("{id}.xml"), demo("partner-politics.xml"), "slow:1500;application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        })
+        .collect();
+    let s = Setup::with_settings(&sources, "per_host_concurrency = 4\n");
+    let daemon = s.start_daemon();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && up.log().len() < 4 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(s.count("SELECT count(*) FROM fetches"), 0, "fetches are still in flight");
+    let started = Instant::now();
+    let status = daemon.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "exit took {:?}", started.elapsed());
+    // The in-flight fetches finished and were committed before exit.
+    assert_eq!(s.count("SELECT count(*) FROM fetches"), 4);
+    assert_eq!(s.count("SELECT count(DISTINCT source_id) FROM items"), 4);
+    assert_eq!(s.db().query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
 }

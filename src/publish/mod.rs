@@ -132,6 +132,7 @@ pub struct Publisher {
     reader: Mutex<Store>,
     cache: RwLock<HashMap<(Slice, Format, usize), Arc<Rendered>>>,
     metrics: Arc<crate::metrics::Metrics>,
+    config_error: RwLock<Option<String>>,
 }
 
 impl Publisher {
@@ -142,7 +143,18 @@ impl Publisher {
             reader: Mutex::new(Store::open_reader(db)?),
             cache: RwLock::new(HashMap::new()),
             metrics,
+            config_error: RwLock::new(None),
         })
+    }
+
+    /// Records why the last reload was rejected (`None`: it succeeded).
+    pub fn set_config_error(&self, error: Option<String>) {
+        *self.config_error.write().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    /// Why the last reload was rejected, if it was.
+    pub fn config_error(&self) -> Option<String> {
+        self.config_error.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The daemon's metrics.
