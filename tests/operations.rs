@@ -7,11 +7,7 @@ use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Setup, TestSource, Upstream, get};
-
-fn demo(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
-}
+use common::{Setup, TestSource, Upstream, demo, get};
 
 #[test]
 fn type_notify_readiness_and_watchdog() {

@@ -6,11 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Setup, TestSource, Upstream};
-
-fn demo(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
-}
+use common::{Setup, TestSource, Upstream, demo};
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64

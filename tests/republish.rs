@@ -5,11 +5,7 @@ mod common;
 
 use std::io::Read;
 
-use common::{Setup, TestSource, Upstream, get, read_feed};
-
-fn demo(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
-}
+use common::{Setup, TestSource, Upstream, demo, get, read_feed};
 
 fn setup(extra: &str) -> (Upstream, Setup) {
     let up = Upstream::start();

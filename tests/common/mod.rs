@@ -301,3 +301,8 @@ pub fn feedparser_check(feeds: &[(&str, &str)]) {
         }
     }
 }
+
+/// A bundled demo feed (`data/demo/NAME`), the project's own fixture.
+pub fn demo(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
+}
