@@ -70,6 +70,51 @@ fn bench(c: &mut Criterion) {
         max_body_bytes: 1 << 24,
     })
     .unwrap();
+    let setup = || {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
+        store.sync_sources(&sources).unwrap();
+        let ctx = Context {
+            fetcher: fetcher.clone(),
+            store: Arc::new(Mutex::new(store)),
+            dates: Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty)),
+            matcher: Arc::new(syndic::dedup::Matcher::default()),
+        };
+        (dir, ctx)
+    };
+    // As the daemon runs polls: decode/parse/normalize/fingerprint of
+    // different feeds in parallel on both cores, one writer.
+    group.bench_function("syndic ingest to SQLite, 2 threads", |b| {
+        b.iter_batched(
+            setup,
+            |(dir, ctx)| {
+                let now = chrono::Utc::now();
+                let n: usize = std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..2)
+                        .map(|t| {
+                            let ctx = &ctx;
+                            let feeds = &feeds;
+                            let sources = &sources;
+                            scope.spawn(move || {
+                                feeds
+                                    .iter()
+                                    .zip(sources)
+                                    .skip(t)
+                                    .step_by(2)
+                                    .map(|((_, bytes), source)| {
+                                        poll::ingest_bytes(ctx, source, bytes, None, &source.url, now).map(|r| r.0).unwrap_or(0)
+                                    })
+                                    .sum::<usize>()
+                            })
+                        })
+                        .collect();
+                    handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+                });
+                (dir, ctx, n)
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.bench_function("syndic ingest to SQLite", |b| {
         b.iter_batched(
             || {
