@@ -169,6 +169,11 @@ impl Fetcher {
             if !matches!(next.scheme(), "http" | "https") {
                 return Err(FetchError::Transport(format!("redirect to a non-HTTP URL refused: {next}")));
             }
+            // SSRF guard: a public feed may not bounce us into the local
+            // network; a source configured with an internal address may.
+            if !is_internal_host(url).await && is_internal_host(&next).await {
+                return Err(FetchError::Transport(format!("redirect from a public address to an internal one refused: {next}")));
+            }
             // Only an unbroken chain of permanent redirects from the
             // configured URL is a move the admin should make.
             let permanent = matches!(response.status().as_u16(), 301 | 308);
@@ -255,6 +260,46 @@ fn content_type(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     (media, charset)
 }
 
+/// Whether an IP address is loopback, private, link-local, unique-local or
+/// otherwise not a public internet address.
+pub fn is_internal_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.octets()[0] == 0
+                // 100.64.0.0/10, carrier-grade NAT
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        std::net::IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link local fe80::/10
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal_ip(std::net::IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Whether a URL's host is, or resolves to, an internal address.
+async fn is_internal_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_internal_ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => is_internal_ip(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            if name.eq_ignore_ascii_case("localhost") || name.ends_with(".localhost") {
+                return true;
+            }
+            let port = url.port_or_known_default().unwrap_or(80);
+            match tokio::net::lookup_host((name, port)).await {
+                Ok(mut addrs) => addrs.any(|a| is_internal_ip(a.ip())),
+                // Unresolvable: the request itself will fail with a clear error.
+                Err(_) => false,
+            }
+        }
+        None => false,
+    }
+}
+
 /// Freshness the server grants: `Cache-Control: max-age` (`no-cache` and
 /// `no-store` grant none), else `Expires`.
 pub fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
@@ -302,4 +347,47 @@ fn describe(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses() {
+        let internal = [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ];
+        let public = ["8.8.8.8", "1.1.1.1", "2a00:1450::1", "100.128.0.1", "172.32.0.1"];
+        for ip in internal {
+            assert!(is_internal_ip(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in public {
+            assert!(!is_internal_ip(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_hosts() {
+        for u in [
+            "http://127.0.0.1:8080/",
+            "http://localhost/feed",
+            "http://api.localhost/",
+            "http://[::1]/",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            assert!(is_internal_host(&Url::parse(u).unwrap()).await, "{u}");
+        }
+        assert!(!is_internal_host(&Url::parse("http://8.8.8.8/feed").unwrap()).await);
+    }
 }
