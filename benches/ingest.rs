@@ -117,18 +117,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("syndic ingest to SQLite", |b| {
         b.iter_batched(
-            || {
-                let dir = tempfile::tempdir().unwrap();
-                let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
-                store.sync_sources(&sources).unwrap();
-                let ctx = Context {
-                    fetcher: fetcher.clone(),
-                    store: Arc::new(Mutex::new(store)),
-                    dates: Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty)),
-                    matcher: Arc::new(syndic::dedup::Matcher::default()),
-                };
-                (dir, ctx)
-            },
+            setup,
             |(dir, ctx)| {
                 let now = chrono::Utc::now();
                 let mut n = 0;

@@ -138,10 +138,7 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
         ids
     };
     let wait_for = |want: &[&str]| {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline && ids() != want {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        common::wait_until(15, || ids() == want);
         assert_eq!(ids(), want);
     };
     let hup = || assert!(Command::new("kill").args(["-HUP", &daemon.child.id().to_string()]).status().unwrap().success());
@@ -156,10 +153,7 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     hup();
     wait_for(&["first", "second"]);
     // The new source is polled without a restart.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline && !up.log().iter().any(|r| r.path == "second.json") {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until(15, || up.log().iter().any(|r| r.path == "second.json"));
     assert!(up.log().iter().any(|r| r.path == "second.json"));
     // A broken edit: rejected, the running configuration stays, the daemon serves.
     std::fs::write(&path, format!("{second}[[source]]\nid = \"broken\"\n")).unwrap();
@@ -197,10 +191,7 @@ fn metrics_count_fetches_requests_and_renders() {
         TestSource { id: "bad", url: up.put("bad.xml", b"x".to_vec(), "status:503"), kind: "partner", category: "politics", priority: 0 },
     ]);
     let daemon = s.start_daemon();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline && up.log().len() < 2 {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_until(15, || up.log().len() >= 2);
     std::thread::sleep(Duration::from_millis(300));
     get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap();
     get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap();
@@ -257,10 +248,7 @@ fn sigterm_during_fetches_exits_cleanly_with_their_items_committed() {
         .collect();
     let s = Setup::with_settings(&sources, "per_host_concurrency = 4\n");
     let daemon = s.start_daemon();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && up.log().len() < 4 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_until(10, || up.log().len() >= 4);
     assert_eq!(s.count("SELECT count(*) FROM fetches"), 0, "fetches are still in flight");
     let started = Instant::now();
     let status = daemon.terminate();

@@ -68,10 +68,7 @@ fn retry_after_pauses_the_whole_host_and_ttl_is_a_floor() {
     ];
     let s = Setup::new(&sources);
     let daemon = s.start_daemon();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline && s.count("SELECT count(*) FROM fetches") < 3 {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until(15, || s.count("SELECT count(*) FROM fetches") >= 3);
     let busy_next = s.count("SELECT next_fetch_at FROM sources WHERE id = 'busy'");
     assert!(busy_next >= now() + 3500, "Retry-After honoured for the source");
     let ttl_next = s.count("SELECT next_fetch_at FROM sources WHERE id = 'ttl'");
@@ -104,10 +101,7 @@ fn edited_config_is_picked_up_without_a_signal() {
         format!("{text}[[source]]\nid = \"second\"\nname = \"Second\"\nurl = \"{url}\"\nkind = \"partner\"\ncategory = \"sport\"\n"),
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline && !up.log().iter().any(|r| r.path == "second.json") {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until(15, || up.log().iter().any(|r| r.path == "second.json"));
     assert!(up.log().iter().any(|r| r.path == "second.json"), "new source not polled after the file changed");
     assert!(daemon.terminate().success());
 }

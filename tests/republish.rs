@@ -168,10 +168,7 @@ fn daemon_keeps_a_static_copy_and_pings_the_hub() {
     let dir = tempfile::tempdir().unwrap();
     let (_up, s) = setup(&format!("websub_hub = \"{hub}\"\npublish_dir = \"{}\"\n", dir.path().display()));
     let daemon = s.start_daemon();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::time::Instant::now() < deadline && (!dir.path().join("feeds/all.rss").exists() || up_hub.log().is_empty()) {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    common::wait_until(20, || dir.path().join("feeds/all.rss").exists() && !up_hub.log().is_empty());
     assert!(dir.path().join("feeds/all.rss").exists(), "publish_dir not written");
     let pings: Vec<String> = up_hub.log().into_iter().map(|r| r.path).collect();
     assert!(pings.iter().any(|p| p.starts_with("POST hub?hub.mode=publish&hub.url=") && p.contains("all.rss")), "{pings:?}");

@@ -306,3 +306,16 @@ pub fn feedparser_check(feeds: &[(&str, &str)]) {
 pub fn demo(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo").join(name)).unwrap()
 }
+
+/// Polls `done` every 50 ms until it holds or `secs` pass; returns whether
+/// it held. Generous bounds, never the machine's speed, decide the tests.
+pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
