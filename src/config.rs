@@ -188,6 +188,10 @@ pub struct Source {
     pub exclude: Vec<Regex>,
     /// Disabled sources are kept in the database but not polled.
     pub enabled: bool,
+    /// How to read the story from article pages; `None`: feed text only.
+    pub full_text: Option<crate::extract::Rule>,
+    /// What may be republished, and the credit line.
+    pub policy: Policy,
 }
 
 #[derive(Deserialize)]
@@ -260,6 +264,10 @@ struct RawSource {
     exclude: Vec<Spanned<String>>,
     #[serde(default = "default_true")]
     enabled: bool,
+    full_text: Option<Spanned<fulltext::RawFullText>>,
+    publish: Option<Spanned<String>>,
+    excerpt_chars: Option<Spanned<i64>>,
+    attribution: Option<Spanned<String>>,
 }
 
 fn default_true() -> bool {
@@ -501,6 +509,13 @@ fn validate_source(
         map.insert(term.trim().to_lowercase(), slug.into_inner());
     }
     let exclude = regexes(&s.exclude, "exclude", "", report);
+    let keys = fulltext::RawKeys {
+        full_text: s.full_text.as_ref(),
+        publish: s.publish.as_ref(),
+        excerpt_chars: s.excerpt_chars.as_ref(),
+        attribution: s.attribution.as_ref(),
+    };
+    let (full_text, policy) = fulltext::validate(keys, report);
     if report.errors.len() > errors_before {
         return None;
     }
@@ -516,6 +531,8 @@ fn validate_source(
         categories: map,
         exclude,
         enabled: s.enabled,
+        full_text,
+        policy,
     })
 }
 
@@ -582,7 +599,10 @@ fn count(value: Option<&Spanned<i64>>, key: &str, default: i64, range: std::ops:
     }
 }
 
+mod fulltext;
 pub mod opml_import;
+
+pub use fulltext::Policy;
 
 #[cfg(test)]
 mod tests;

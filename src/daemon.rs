@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{self, Config, Source};
 use crate::dedup::Matcher;
+use crate::extract;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::normalize::date;
 use crate::politeness::Limits;
@@ -84,6 +85,41 @@ impl Daemon {
             }
         }
         reports.into_iter().flatten().collect()
+    }
+
+    /// Runs full-text jobs until none is due (for one-shot commands; the
+    /// daemon runs them a batch at a time from its loop).
+    pub async fn extract_all(&self) -> Vec<extract::queue::Outcome> {
+        if !self.config.sources.iter().any(|s| s.full_text.is_some()) {
+            return Vec::new();
+        }
+        let limits = Limits::new(&self.config);
+        let mut alerts = extract::queue::Alerts::default();
+        let mut all = Vec::new();
+        loop {
+            let outcomes = extract::queue::run_due(&self.ctx, &self.config, &limits).await;
+            if outcomes.is_empty() {
+                break;
+            }
+            self.finish_extractions(&outcomes, &mut alerts);
+            all.extend(outcomes);
+        }
+        all
+    }
+
+    /// Metrics, cache and alerts for a finished batch of extractions.
+    fn finish_extractions(&self, outcomes: &[extract::queue::Outcome], alerts: &mut extract::queue::Alerts) {
+        let metrics = self.publisher.metrics();
+        let mut touched = crate::store::Touched::default();
+        for o in outcomes {
+            metrics.record_extraction(&o.source_id, o.result.as_ref().map_or_else(|(kind, _)| kind.as_str(), |_| "ok"));
+            touched.slices.extend(o.touched.slices.iter().cloned());
+        }
+        for (source, health) in alerts.update(&self.ctx, outcomes) {
+            metrics.set_extract_health(&source, &health);
+        }
+        self.publisher.invalidate(&touched);
+        self.after_change(&touched);
     }
 
     /// Deletes stories older than `retention` (never one a feed still
@@ -170,6 +206,8 @@ impl Daemon {
         let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut in_flight: JoinSet<PollReport> = JoinSet::new();
+        let mut extracting: JoinSet<Vec<extract::queue::Outcome>> = JoinSet::new();
+        let mut alerts = extract::queue::Alerts::default();
         let mut running: HashSet<String> = HashSet::new();
         let mut limits = Limits::new(&self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -195,6 +233,10 @@ impl Daemon {
                     if watchdog.is_some() {
                         notify(&[sd_notify::NotifyState::Watchdog]);
                     }
+                    if extracting.is_empty() && self.config.sources.iter().any(|s| s.full_text.is_some()) {
+                        let (ctx, config, limits) = (self.ctx.clone(), Arc::clone(&self.config), limits.clone());
+                        extracting.spawn(async move { extract::queue::run_due(&ctx, &config, &limits).await });
+                    }
                     for source in self.due_sources()? {
                         if limits.is_blocked(&source) {
                             continue;
@@ -218,8 +260,13 @@ impl Daemon {
                         }
                         self.publisher.metrics().record_poll(&report);
                         self.publisher.invalidate(&report.touched);
-                        self.after_change(&report);
+                        self.after_change(&report.touched);
                         running.remove(&report.source_id);
+                    }
+                }
+                Some(joined) = extracting.join_next(), if !extracting.is_empty() => {
+                    if let Ok(outcomes) = joined {
+                        self.finish_extractions(&outcomes, &mut alerts);
                     }
                 }
                 _ = watch_tick.tick() => {
@@ -256,6 +303,9 @@ impl Daemon {
             tracing::warn!("in-flight fetches cancelled after 10 s");
             in_flight.abort_all();
         }
+        // Page extractions commit one page at a time: stopping them loses
+        // nothing but the page in hand, which stays queued.
+        extracting.abort_all();
         Ok(())
     }
 
@@ -266,8 +316,8 @@ impl Daemon {
 
     /// Keeps the static copy current and tells the WebSub hub, when the
     /// poll changed any feed. Both run in the background; failures are logged.
-    fn after_change(&self, report: &PollReport) {
-        if report.touched.slices.is_empty() {
+    fn after_change(&self, touched: &crate::store::Touched) {
+        if touched.slices.is_empty() {
             return;
         }
         if let Some(dir) = self.config.daemon.publish_dir.clone() {
@@ -280,8 +330,7 @@ impl Daemon {
         }
         if let Some(hub) = self.config.daemon.websub_hub.clone() {
             let base = self.config.daemon.public_url.as_str().trim_end_matches('/').to_string();
-            let urls: Vec<String> = report
-                .touched
+            let urls: Vec<String> = touched
                 .slices
                 .iter()
                 .flat_map(|s| crate::publish::Format::ALL.map(|f| format!("{base}/feeds/{}.{}", s.path(), f.extension())))

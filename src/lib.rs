@@ -2,7 +2,7 @@
 //!
 //! The pipeline, one module per stage, in the order data flows:
 //! [`config`] → [`schedule`] → [`fetch`] → [`parse`] → [`normalize`] →
-//! [`dedup`] → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
+//! [`dedup`] → [`extract`] (full text, optional) → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
 //! orchestrator that runs one source through the stages; [`daemon`] wires
 //! polls, the HTTP server and signals together; [`demo`] runs it all on
 //! bundled sample feeds; [`status`] reports per-source health.
@@ -11,6 +11,7 @@ pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod demo;
+pub mod extract;
 pub mod fetch;
 pub mod metrics;
 pub mod model;

@@ -52,6 +52,26 @@ enum Command {
         #[arg(long)]
         pairs: PathBuf,
     },
+    /// Preview full-text extraction of an article page (before saving a selector).
+    Extract {
+        /// The page: an http(s) URL or a saved HTML file.
+        target: String,
+        /// Use this source's `full_text` rule (and the daemon's client settings).
+        #[arg(long)]
+        source: Option<String>,
+        /// CSS selector of the story (default: the source's rule, else auto).
+        #[arg(long)]
+        selector: Option<String>,
+        /// CSS selector of something to cut out; repeat for more.
+        #[arg(long)]
+        remove: Vec<String>,
+        /// For a file: the URL it was saved from (links resolve against it).
+        #[arg(long)]
+        base: Option<String>,
+        /// Print the extracted HTML instead of the text.
+        #[arg(long)]
+        html: bool,
+    },
     /// Aggregate bundled sample feeds offline and serve the result.
     Demo {
         /// Exit after aggregating and printing the summary.
@@ -109,6 +129,9 @@ fn main() -> ExitCode {
             println!("reload the service (systemctl reload syndic) to start polling them");
             Ok(())
         }),
+        Command::Extract { target, source, selector, remove, base, html } => {
+            runtime().and_then(|rt| rt.block_on(extract(&cli.config, &target, source, selector, remove, base, html)))
+        }
         Command::Demo { once, listen } => {
             // The demo prints its own summary; logs only for problems.
             init_logs_default(LogFormat::Text, "warn");
@@ -147,8 +170,59 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
     for r in &reports {
         println!("{}", daemon::summary_line(r));
     }
+    let pages = daemon.extract_all().await;
+    if !pages.is_empty() {
+        let ok = pages.iter().filter(|p| p.result.is_ok()).count();
+        println!("full text: {ok} of {} pages extracted", pages.len());
+    }
     let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
+    Ok(())
+}
+
+async fn extract(
+    config_path: &std::path::Path,
+    target: &str,
+    source: Option<String>,
+    selector: Option<String>,
+    remove: Vec<String>,
+    base: Option<String>,
+    html: bool,
+) -> anyhow::Result<()> {
+    use syndic::extract::{Rule, preview};
+    // The configuration is needed for --source; otherwise it only lends its
+    // client settings and zone when it is there.
+    let config = match (&source, config_path.exists()) {
+        (Some(_), _) => Some(load(config_path)?),
+        (None, true) => config::load(config_path).ok(),
+        (None, false) => None,
+    };
+    let configured = match (&source, &config) {
+        (Some(id), Some(c)) => {
+            let s = c.source(id).ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?;
+            s.full_text.clone()
+        }
+        _ => None,
+    };
+    let rule = match selector {
+        Some(css) => Rule::selector(&css, &remove).map_err(|e| anyhow::anyhow!("--selector/--remove: {e}"))?,
+        None if !remove.is_empty() => anyhow::bail!("--remove needs --selector"),
+        None => configured.unwrap_or(Rule::Auto),
+    };
+    let (settings, tz) = match &config {
+        Some(c) => (
+            syndic::fetch::FetchSettings {
+                user_agent: c.daemon.user_agent.clone(),
+                connect_timeout: c.daemon.connect_timeout,
+                total_timeout: c.daemon.fetch_timeout,
+                max_body_bytes: c.daemon.max_body_bytes,
+            },
+            c.daemon.timezone,
+        ),
+        None => (preview::default_settings(), chrono_tz::Asia::Almaty),
+    };
+    let target = preview::Target::parse(target, base.as_deref())?;
+    print!("{}", preview::run(target, &rule, settings, tz, html).await?);
     Ok(())
 }
 

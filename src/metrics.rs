@@ -32,6 +32,12 @@ struct SourceLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExtractLabel {
+    source: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabel {
     route: &'static str,
     status: u16,
@@ -48,6 +54,10 @@ pub struct Metrics {
     failures: Family<SourceLabel, Gauge>,
     requests: Family<RequestLabel, Counter>,
     renders: Counter,
+    extractions: Family<ExtractLabel, Counter>,
+    extract_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
+    extract_median: Family<SourceLabel, Gauge>,
+    extract_broken: Family<SourceLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -69,6 +79,10 @@ impl Metrics {
             failures: Family::default(),
             requests: Family::default(),
             renders: Counter::default(),
+            extractions: Family::default(),
+            extract_success: Family::default(),
+            extract_median: Family::default(),
+            extract_broken: Family::default(),
             registry: Registry::default(),
         };
         registry.register("fetches", "Fetches by outcome (ok, not_modified, failed)", m.fetches.clone());
@@ -83,6 +97,10 @@ impl Metrics {
         registry.register("source_consecutive_failures", "Failed fetches since each source's last success", m.failures.clone());
         registry.register("http_requests", "HTTP requests served by route and status", m.requests.clone());
         registry.register("feed_renders", "Feeds rendered (cache misses)", m.renders.clone());
+        registry.register("extractions", "Full-text extractions by source and outcome (ok or the failure kind)", m.extractions.clone());
+        registry.register("extract_success_ratio", "Share of each source's recent pages that gave a story", m.extract_success.clone());
+        registry.register("extract_median_chars", "Median extracted length of each source's recent pages", m.extract_median.clone());
+        registry.register("extract_broken", "1 when a source's full-text extraction looks broken (see /status)", m.extract_broken.clone());
         Metrics { registry, ..m }
     }
 
@@ -109,6 +127,19 @@ impl Metrics {
                 self.last_success.get_or_create(&source).set(chrono::Utc::now().timestamp() as f64);
             }
         }
+    }
+
+    /// Records one extraction attempt: `outcome` is `ok` or a failure kind.
+    pub fn record_extraction(&self, source: &str, outcome: &str) {
+        self.extractions.get_or_create(&ExtractLabel { source: source.to_string(), outcome: outcome.to_string() }).inc();
+    }
+
+    /// Publishes a source's extraction health.
+    pub fn set_extract_health(&self, source: &str, health: &crate::extract::health::Health) {
+        let label = SourceLabel { source: source.to_string() };
+        self.extract_success.get_or_create(&label).set(health.success_rate);
+        self.extract_median.get_or_create(&label).set(health.median_chars as i64);
+        self.extract_broken.get_or_create(&label).set(i64::from(health.alert.is_some()));
     }
 
     /// Records one HTTP response.

@@ -95,6 +95,11 @@ pub struct Item {
     pub region: Option<String>,
     /// Hash of the normalized title and text, `None` when too short to trust.
     pub content_hash: Option<i64>,
+    /// Whether the feed gave no usable date (`published_at` is first-seen
+    /// time, and the article page may know better).
+    pub date_guessed: bool,
+    /// Whether the story's article page should be fetched for full text.
+    pub wants_full_text: bool,
 }
 
 /// A subset of the stored stories that is published as one feed.

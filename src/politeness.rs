@@ -58,7 +58,16 @@ impl Limits {
 
     /// Waits for a host slot, the host's spacing and a global slot.
     pub async fn acquire(&self, source: &Source) -> Option<Permit> {
-        let host = host_of(source);
+        self.acquire_host(host_of(source)).await
+    }
+
+    /// [`Limits::acquire`] for any URL on a host (article pages share their
+    /// host's limits with its feeds).
+    pub async fn acquire_url(&self, url: &url::Url) -> Option<Permit> {
+        self.acquire_host(url.host_str().unwrap_or_default().to_ascii_lowercase()).await
+    }
+
+    async fn acquire_host(&self, host: String) -> Option<Permit> {
         let slots = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             let h = hosts.entry(host.clone()).or_default();
@@ -85,6 +94,13 @@ impl Limits {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let h = hosts.entry(host_of(source)).or_default();
         h.blocked_until = Some(h.blocked_until.map_or(until, |t| t.max(until)));
+    }
+
+    /// Whether `url`'s host asked us to wait and the time is not up.
+    pub fn is_url_blocked(&self, url: &url::Url) -> bool {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts.get(&host).and_then(|h| h.blocked_until).is_some_and(|t| t > Instant::now())
     }
 
     /// Whether `source`'s host asked us to wait and the time is not up.

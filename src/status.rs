@@ -27,6 +27,20 @@ pub struct SourceStatus {
     /// Stored state (times as unix seconds).
     #[serde(flatten)]
     pub state: SourceState,
+    /// Full-text extraction, for sources that use it.
+    pub full_text: Option<FullText>,
+}
+
+/// A source's full-text extraction at a glance.
+#[derive(Debug, Clone, Serialize)]
+pub struct FullText {
+    /// `auto` or the selector.
+    pub rule: String,
+    /// Recent success rate, median length and alert; `None` before the
+    /// first page.
+    pub health: Option<crate::extract::health::Health>,
+    /// The latest failure's message.
+    pub last_error: Option<String>,
 }
 
 /// Every configured source with its state, broken ones first.
@@ -36,6 +50,15 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
         .sources
         .iter()
         .map(|s| {
+            let full_text = match &s.full_text {
+                None => None,
+                Some(rule) => Some(FullText {
+                    rule: rule.describe(),
+                    health: store.extraction_health(&s.id)?,
+                    last_error: store.last_extraction_error(&s.id)?,
+                }),
+            };
+            let extract_broken = full_text.as_ref().and_then(|f| f.health.as_ref()).is_some_and(|h| h.alert.is_some());
             let state =
                 states.iter().find(|st| st.id == s.id).cloned().unwrap_or_else(|| SourceState { id: s.id.clone(), ..Default::default() });
             let health = if state.disabled_reason.is_some() {
@@ -46,12 +69,14 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 "failing"
             } else if state.moved_to.is_some() {
                 "moved"
+            } else if extract_broken {
+                "degraded"
             } else if state.last_fetch_at.is_none() {
                 "new"
             } else {
                 "ok"
             };
-            SourceStatus {
+            Ok(SourceStatus {
                 id: s.id.clone(),
                 name: s.name.clone(),
                 url: s.url.to_string(),
@@ -60,16 +85,18 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 enabled: s.enabled,
                 health,
                 state,
-            }
+                full_text,
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     let rank = |h: &str| match h {
         "gone" => 0,
         "failing" => 1,
         "moved" => 2,
-        "new" => 3,
-        "ok" => 4,
-        _ => 5,
+        "degraded" => 3,
+        "new" => 4,
+        "ok" => 5,
+        _ => 6,
     };
     out.sort_by(|a, b| {
         rank(a.health).cmp(&rank(b.health)).then(b.state.consecutive_failures.cmp(&a.state.consecutive_failures)).then(a.id.cmp(&b.id))
@@ -87,6 +114,18 @@ fn note(r: &SourceStatus) -> String {
         return error.clone();
     }
     r.state.moved_to.as_ref().map(|to| format!("moved permanently to {to}: update the url")).unwrap_or_default()
+}
+
+/// The full-text column: the alert when there is one, else rate and length.
+fn full_text_note(r: &SourceStatus) -> String {
+    let Some(f) = &r.full_text else { return String::new() };
+    match &f.health {
+        None => format!("{}: no pages yet", f.rule),
+        Some(h) => match &h.alert {
+            Some(alert) => format!("{}: BROKEN: {alert}{}", f.rule, f.last_error.as_ref().map(|e| format!(" (last: {e})")).unwrap_or_default()),
+            None => format!("{}: {:.0}% of {} pages, median {} chars", f.rule, h.success_rate * 100.0, h.attempts, h.median_chars),
+        },
+    }
 }
 
 fn when(t: Option<i64>) -> String {
@@ -111,7 +150,7 @@ pub fn table(rows: &[SourceStatus]) -> String {
             r.state.items,
             r.state.consecutive_failures,
             when(r.state.next_fetch_at),
-            note(r)
+            [note(r), full_text_note(r)].into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>().join("; ")
         ));
     }
     out
@@ -125,7 +164,7 @@ pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
     for r in rows {
         let error = note(r);
         body.push_str(&format!(
-            "<tr class=\"{h}\"><td><a href=\"{u}\">{n}</a><br><code>{id}</code></td><td>{h}</td><td>{c}</td><td>{lf}</td><td>{ls}</td><td>{st}</td><td>{e}</td><td class=\"n\">{it}</td><td>{nd}</td><td class=\"n\">{f}</td></tr>\n",
+            "<tr class=\"{h}\"><td><a href=\"{u}\">{n}</a><br><code>{id}</code></td><td>{h}</td><td>{c}</td><td>{lf}</td><td>{ls}</td><td>{st}</td><td>{e}</td><td class=\"n\">{it}</td><td>{nd}</td><td class=\"n\">{f}</td><td>{ft}</td></tr>\n",
             h = r.health,
             u = html_escape::encode_double_quoted_attribute(&r.url),
             n = esc(&r.name),
@@ -138,6 +177,7 @@ pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
             it = r.state.items,
             nd = when(r.state.next_fetch_at),
             f = r.state.consecutive_failures,
+            ft = esc(&full_text_note(r)),
         ));
     }
     let warning = config_error.map_or_else(String::new, |e| {
@@ -150,9 +190,9 @@ pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
         "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Состояние источников — syndic</title>\
          <style>body{{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\
          th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}td.n{{text-align:right}}\
-         tr.failing{{background:#fff4e5}}tr.gone{{background:#fde8e8}}</style></head>\n\
+         tr.failing{{background:#fff4e5}}tr.degraded{{background:#fffbe0}}tr.gone{{background:#fde8e8}}</style></head>\n\
          <body><h1>Состояние источников</h1>\n{warning}<table><thead><tr><th>Источник</th><th>Состояние</th><th>Рубрика</th>\
          <th>Последний запрос (UTC)</th><th>Последний успех (UTC)</th><th>HTTP</th><th>Ошибка</th><th>Материалов</th>\
-         <th>Следующий запрос</th><th>Сбоев подряд</th></tr></thead><tbody>\n{body}</tbody></table></body></html>\n"
+         <th>Следующий запрос</th><th>Сбоев подряд</th><th>Полный текст</th></tr></thead><tbody>\n{body}</tbody></table></body></html>\n"
     )
 }

@@ -41,6 +41,22 @@ pub enum Evidence {
 
 /// Decodes `bytes` using the evidence order described in the module docs.
 pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    decode_scanning(bytes, http_charset, DECLARATION_SCAN)
+}
+
+/// Decodes an HTML page. Like [`decode`], but `<meta charset>` is looked for
+/// in the whole `<head>` (up to 1 MB): pages put it after kilobytes of
+/// inline scripts and styles.
+pub fn decode_page(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    let limit = bytes.len().min(1 << 20);
+    let head_end = bytes[..limit].windows(7).position(|w| w.eq_ignore_ascii_case(b"</head>")).unwrap_or(limit);
+    decode_scanning(bytes, http_charset, head_end.max(DECLARATION_SCAN))
+}
+
+/// Bytes searched for a declaration in a feed.
+const DECLARATION_SCAN: usize = 4096;
+
+fn decode_scanning(bytes: &[u8], http_charset: Option<&str>, scan: usize) -> Decoded {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded { text: text.into_owned(), encoding, evidence: Evidence::Bom };
@@ -54,7 +70,7 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
         }
         e != UTF_8 || utf8_ok
     };
-    let declared = declared_encoding(bytes).filter(|e| usable(e));
+    let declared = declared_within(bytes, scan).filter(|e| usable(e));
     let http = http_charset.and_then(|c| Encoding::for_label(c.trim().trim_matches('"').as_bytes())).filter(|e| usable(e));
     let (encoding, evidence) = if let Some(e) = declared {
         (e, Evidence::Declared)
@@ -79,7 +95,11 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
 /// The encoding named by an XML declaration or an HTML `<meta charset>` in
 /// the first kilobytes of an ASCII-compatible document.
 pub fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = &bytes[..bytes.len().min(4096)];
+    declared_within(bytes, DECLARATION_SCAN)
+}
+
+fn declared_within(bytes: &[u8], scan: usize) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(scan)];
     let head = String::from_utf8_lossy(head);
     let lower = head.to_ascii_lowercase();
     if let Some(start) = lower.find("<?xml") {

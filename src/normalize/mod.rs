@@ -80,6 +80,8 @@ impl<'a> Normalizer<'a> {
             category: self.category(&entry.categories),
             region: self.source.region.clone(),
             content_hash: None,
+            date_guessed: Some(published_at) != entry.published,
+            wants_full_text: self.source.full_text.is_some(),
         })
     }
 

@@ -12,6 +12,7 @@ pub mod export;
 pub mod index;
 pub mod json;
 pub mod opml;
+pub mod policy;
 pub mod rss;
 
 use std::collections::HashMap;
@@ -229,7 +230,8 @@ impl Publisher {
             return Ok(Some(Arc::clone(hit)));
         }
         let Some(title) = slice_title(&config, slice) else { return Ok(None) };
-        let items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, limit)?;
+        let mut items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, limit)?;
+        policy::apply(&config, &mut items);
         let updated = items
             .iter()
             .map(|i| i.updated_at.max(i.published_at))

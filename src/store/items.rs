@@ -70,6 +70,10 @@ pub struct StoredItem {
     pub source_name: String,
     /// Source feed URL.
     pub source_url: String,
+    /// The story extracted from the article page, sanitized.
+    pub full_html: Option<String>,
+    /// Plain text of the summary (or content).
+    pub text: String,
     /// Other sources that carried the same story.
     pub credits: Vec<Credit>,
 }
@@ -248,8 +252,8 @@ impl Batch<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
-                   published_at, first_seen_at, updated_at, language, category, region, content_hash, profile)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17)",
+                   published_at, first_seen_at, updated_at, language, category, region, content_hash, profile, date_guessed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?
             .execute(params![
                 item.source_id,
@@ -268,9 +272,18 @@ impl Batch<'_> {
                 item.category,
                 item.region,
                 item.content_hash,
-                print.profile.to_bytes()
+                print.profile.to_bytes(),
+                item.date_guessed
             ])?;
-        Ok(Upserted::New(self.tx.last_insert_rowid()))
+        let id = self.tx.last_insert_rowid();
+        if let (true, Some(link)) = (item.wants_full_text, &item.link) {
+            // Only new items get their page fetched; the job goes with the
+            // item's transaction, so a crash cannot lose or orphan it.
+            self.tx
+                .prepare_cached("INSERT INTO extract_jobs (item_id, source_id, url, next_at) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![id, item.source_id, link, self.now])?;
+        }
+        Ok(Upserted::New(id))
     }
 
     /// A known story with the same canonical link or content hash.
@@ -382,48 +395,52 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Every slice that shows one of the touched stories or their copies.
     fn touched_slices(&self) -> Result<Touched, StoreError> {
-        let mut slices = BTreeSet::new();
-        if self.touched.is_empty() {
-            return Ok(Touched { slices });
-        }
-        slices.insert(Slice::All);
-        // Each touched id is a story's canonical row or a copy of one: the
-        // story is its canonical row plus every row pointing at it. Two
-        // indexed lookups each (an OR across columns would scan the table).
-        let mut canonical = self.tx.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
-        let mut stories = BTreeSet::new();
-        for id in &self.touched {
-            stories.insert(canonical.query_row([id], |r| r.get::<_, i64>(0))?);
-        }
-        for sql in [
-            "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
-            "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1",
-        ] {
-            let mut stmt = self.tx.prepare_cached(sql)?;
-            for id in &stories {
-                let rows =
-                    stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
-                for row in rows {
-                    let (category, region, kind) = row?;
-                    if let Some(region) = region {
-                        slices.insert(Slice::CategoryRegion(category.clone(), region.clone()));
-                        slices.insert(Slice::Region(region));
-                    }
-                    slices.insert(Slice::Category(category));
-                    if kind == "partner" {
-                        slices.insert(Slice::Partners);
-                    }
-                }
-            }
-        }
-        Ok(Touched { slices })
+        slices_of(&self.tx, &self.touched)
     }
 }
 
+/// Every slice that shows one of the `touched` stories or their copies.
+pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) -> Result<Touched, StoreError> {
+    let mut slices = BTreeSet::new();
+    if touched.is_empty() {
+        return Ok(Touched { slices });
+    }
+    slices.insert(Slice::All);
+    // Each touched id is a story's canonical row or a copy of one: the
+    // story is its canonical row plus every row pointing at it. Two
+    // indexed lookups each (an OR across columns would scan the table).
+    let mut canonical = conn.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
+    let mut stories = BTreeSet::new();
+    for id in touched {
+        stories.insert(canonical.query_row([id], |r| r.get::<_, i64>(0))?);
+    }
+    for sql in [
+        "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
+        "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1",
+    ] {
+        let mut stmt = conn.prepare_cached(sql)?;
+        for id in &stories {
+            let rows =
+                stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
+            for row in rows {
+                let (category, region, kind) = row?;
+                if let Some(region) = region {
+                    slices.insert(Slice::CategoryRegion(category.clone(), region.clone()));
+                    slices.insert(Slice::Region(region));
+                }
+                slices.insert(Slice::Category(category));
+                if kind == "partner" {
+                    slices.insert(Slice::Partners);
+                }
+            }
+        }
+    }
+    Ok(Touched { slices })
+}
+
 const ITEM_COLUMNS: &str = "i.id, i.guid, i.link, i.title, i.summary_html, i.content_html, i.author, i.image, i.published_at,
-    i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url";
+    i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url, i.full_html, i.text";
 
 impl Store {
     /// The newest `limit` canonical stories of a slice, newest first, each
@@ -461,6 +478,8 @@ impl Store {
                 source_id: r.get(13)?,
                 source_name: r.get(14)?,
                 source_url: r.get(15)?,
+                full_html: r.get(16)?,
+                text: r.get(17)?,
                 credits: Vec::new(),
             })
         };

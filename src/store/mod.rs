@@ -7,6 +7,7 @@
 //! is the guarantee we need (a power cut may lose the last commits, never
 //! consistency). Uniqueness is enforced by constraints, not by checks.
 
+pub mod extract;
 pub mod items;
 pub mod retention;
 pub mod schema;

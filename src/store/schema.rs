@@ -91,6 +91,31 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sources ADD COLUMN moved_to TEXT;
     "#,
+    // 5: full text from article pages: the extracted story, pending page
+    // fetches, and the outcome of recent attempts (for breakage alerts).
+    r#"
+    ALTER TABLE items ADD COLUMN full_html TEXT;
+    ALTER TABLE items ADD COLUMN date_guessed INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE extract_jobs (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        source_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        last_error TEXT
+    );
+    CREATE INDEX extract_jobs_due ON extract_jobs (next_at);
+    CREATE TABLE extractions (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        chars INTEGER NOT NULL DEFAULT 0,
+        error_kind TEXT,
+        error TEXT
+    );
+    CREATE INDEX extractions_source ON extractions (source_id, id);
+    "#,
 ];
 
 /// Brings the database up to the latest version.

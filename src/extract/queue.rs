@@ -1,0 +1,198 @@
+//! Running full-text jobs: fetch the page, extract, store, record.
+//!
+//! Jobs are created by the store for new items of sources with `full_text`
+//! (see `store::extract`). Pages go through the same [`Fetcher`](crate::fetch::Fetcher)
+//! as feeds (timeouts, body cap, redirects, SSRF guard) and the same
+//! per-host [`Limits`]; they are decoded with [`charset::decode_page`] so a
+//! late `<meta charset>` or a windows-1251 page reads right. A network
+//! failure or a 5xx is retried with backoff ([`MAX_ATTEMPTS`] in all); a
+//! page that is there but yields no story is not. Either way the item keeps
+//! the feed's own summary.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::config::Config;
+use crate::extract::{self, health::Health};
+use crate::fetch::{FetchError, Fetched, Validators, charset};
+use crate::politeness::Limits;
+use crate::poll::Context;
+use crate::store::Touched;
+use crate::store::extract::{Found, Job};
+
+/// Pages fetched per round.
+pub const BATCH: usize = 32;
+
+/// Attempts per page before it is given up.
+pub const MAX_ATTEMPTS: i64 = 4;
+
+/// First retry delay; doubles per attempt.
+const RETRY_BASE: Duration = Duration::from_secs(600);
+
+/// What one job came to.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The job's source.
+    pub source_id: String,
+    /// The page.
+    pub url: String,
+    /// Characters extracted, or (failure kind, message).
+    pub result: Result<usize, (String, String)>,
+    /// Feed slices that changed.
+    pub touched: Touched,
+}
+
+/// Runs the jobs due now, up to [`BATCH`], concurrently within `limits`.
+pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Vec<Outcome> {
+    let now = Utc::now().timestamp();
+    let store = Arc::clone(&ctx.store);
+    let jobs = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).due_extractions(now, BATCH)).await;
+    let jobs = match jobs {
+        Ok(Ok(jobs)) => jobs,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "full text: cannot read pending pages");
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "full text: internal error");
+            return Vec::new();
+        }
+    };
+    let mut set = JoinSet::new();
+    let mut dropped = HashSet::new();
+    for job in jobs {
+        let Some(rule) = config.source(&job.source_id).and_then(|s| s.full_text.clone()) else {
+            // The admin turned full text off (or removed the source).
+            if dropped.insert(job.source_id.clone()) {
+                let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = store.drop_extractions(&job.source_id) {
+                    tracing::error!(source = %job.source_id, error = %e, "full text: cannot drop jobs");
+                }
+            }
+            continue;
+        };
+        let Ok(url) = Url::parse(&job.url) else { continue };
+        if limits.is_url_blocked(&url) {
+            continue;
+        }
+        let ctx = ctx.clone();
+        let limits = limits.clone();
+        let tz = config.daemon.timezone;
+        set.spawn(async move { run_one(&ctx, &limits, job, url, rule, tz).await });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(outcome) = joined {
+            outcomes.push(outcome);
+        }
+    }
+    outcomes
+}
+
+async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extract::Rule, tz: chrono_tz::Tz) -> Outcome {
+    let fetched = {
+        let _permit = limits.acquire_url(&url).await;
+        ctx.fetcher.get(&url, &Validators::default()).await
+    };
+    let now = Utc::now().timestamp();
+    let store = Arc::clone(&ctx.store);
+    let source_id = job.source_id.clone();
+    let page_url = job.url.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let body = match fetched {
+            Ok(Fetched::Body(body)) => body,
+            Ok(Fetched::NotModified { .. }) => {
+                let e = "the server answered 304 to an unconditional request".to_string();
+                store.extraction_failed(&job, "fetch", &e, now, None)?;
+                return Ok((Err(("fetch".to_string(), e)), Touched::default()));
+            }
+            Err(e) => {
+                let retry = retryable(&e) && job.attempts + 1 < MAX_ATTEMPTS;
+                let at = retry.then(|| now + (RETRY_BASE.as_secs() << job.attempts.clamp(0, 8)) as i64);
+                let message = format!("{e}{}", if retry { "; will retry" } else { "" });
+                store.extraction_failed(&job, "fetch", &message, now, at)?;
+                return Ok((Err(("fetch".to_string(), message)), Touched::default()));
+            }
+        };
+        let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
+        match extract::extract(&decoded.text, &body.final_url, &rule, tz) {
+            Ok(page) => {
+                let found = Found {
+                    html: &page.html,
+                    chars: page.chars,
+                    image: page.image.as_deref(),
+                    author: page.author.as_deref(),
+                    published: page.published,
+                };
+                let touched = store.extraction_done(&job, &found, now)?;
+                Ok((Ok(page.chars), touched))
+            }
+            Err(e) => {
+                store.extraction_failed(&job, e.kind(), &e.to_string(), now, None)?;
+                Ok((Err((e.kind().to_string(), e.to_string())), Touched::default()))
+            }
+        }
+    })
+    .await;
+    let (result, touched) = match work {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => {
+            let e: crate::store::StoreError = e;
+            (Err(("store".to_string(), e.to_string())), Touched::default())
+        }
+        Err(e) => (Err(("internal".to_string(), e.to_string())), Touched::default()),
+    };
+    match &result {
+        Ok(chars) => tracing::info!(source = %source_id, url = %page_url, chars, "full text extracted"),
+        Err((kind, e)) => tracing::warn!(source = %source_id, url = %page_url, kind = %kind, error = %e, "full text not extracted; the feed's summary stays"),
+    }
+    Outcome { source_id, url: page_url, result, touched }
+}
+
+/// Network trouble, timeouts and server errors may pass; a 404 will not.
+fn retryable(e: &FetchError) -> bool {
+    match e {
+        FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+        FetchError::TooLarge { .. } => false,
+        FetchError::Timeout(_) | FetchError::Transport(_) => true,
+    }
+}
+
+/// Remembers which sources are flagged, so the log says it once when a
+/// source breaks and once when it recovers.
+#[derive(Debug, Default)]
+pub struct Alerts {
+    flagged: HashSet<String>,
+}
+
+impl Alerts {
+    /// Re-judges the sources of `outcomes`, logs changes, returns the
+    /// health of each for metrics.
+    pub fn update(&mut self, ctx: &Context, outcomes: &[Outcome]) -> BTreeMap<String, Health> {
+        let sources: HashSet<&str> = outcomes.iter().map(|o| o.source_id.as_str()).collect();
+        let store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = BTreeMap::new();
+        for source in sources {
+            let Ok(Some(health)) = store.extraction_health(source) else { continue };
+            match (&health.alert, self.flagged.contains(source)) {
+                (Some(alert), false) => {
+                    tracing::error!(source, alert = %alert, "full-text extraction is broken; check the selector with `syndic extract`");
+                    self.flagged.insert(source.to_string());
+                }
+                (None, true) => {
+                    tracing::info!(source, "full-text extraction recovered");
+                    self.flagged.remove(source);
+                }
+                _ => {}
+            }
+            out.insert(source.to_string(), health);
+        }
+        out
+    }
+}
