@@ -63,6 +63,8 @@ fn story(rng: &mut Rng, vocab: &[String], source: &str, n: usize, t: i64) -> Ite
         category: "politics".into(),
         region: None,
         content_hash: None,
+        date_guessed: false,
+        wants_full_text: false,
     }
 }
 
@@ -79,6 +81,8 @@ fn source(id: &str) -> Source {
         categories: Default::default(),
         exclude: Vec::new(),
         enabled: true,
+        full_text: None,
+        policy: Default::default(),
     }
 }
 

@@ -42,6 +42,8 @@ fn source(i: usize) -> Source {
         categories: Default::default(),
         exclude: Vec::new(),
         enabled: true,
+        full_text: None,
+        policy: Default::default(),
     }
 }
 

@@ -122,7 +122,9 @@ fn full_text_note(r: &SourceStatus) -> String {
     match &f.health {
         None => format!("{}: no pages yet", f.rule),
         Some(h) => match &h.alert {
-            Some(alert) => format!("{}: BROKEN: {alert}{}", f.rule, f.last_error.as_ref().map(|e| format!(" (last: {e})")).unwrap_or_default()),
+            Some(alert) => {
+                format!("{}: BROKEN: {alert}{}", f.rule, f.last_error.as_ref().map(|e| format!(" (last: {e})")).unwrap_or_default())
+            }
             None => format!("{}: {:.0}% of {} pages, median {} chars", f.rule, h.success_rate * 100.0, h.attempts, h.median_chars),
         },
     }

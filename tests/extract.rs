@@ -199,7 +199,8 @@ fn corpus_page_story_survives_and_its_chrome_does_not() {
             let p = syndic::normalize::text::collapse(p);
             assert!(page.text.contains(&p), "{}: paragraph lost: {p:?}", rule.describe());
         }
-        for chrome in ["Новости мира", "Лайфхаки", "Amanat", "Новости партнеров", "Партнерский материал", "×"] {
+        for chrome in ["Новости мира", "Лайфхаки", "Amanat", "Новости партнеров", "Партнерский материал", "×"]
+        {
             assert!(!page.text.contains(chrome), "{}: chrome kept: {chrome:?}\n{}", rule.describe(), page.text);
         }
         assert_eq!(page.title.as_deref(), Some(title));

@@ -93,6 +93,17 @@ fn bad_source_lists_name_file_line_column() {
             "sources.toml:18:8: duplicate category slug \"politics\"",
         ),
         (GOOD_SOURCES.replace("slug = \"almaty\"", "slug = \"all\""), "sources.toml:7:8: region slug \"all\" is reserved"),
+        (source("full_text = \"magic\"\n"), "sources.toml:16:13: full_text: \"magic\" is not a mode"),
+        (source("full_text = { selector = \"div[\" }\n"), "sources.toml:16:13: full_text: \"div[\" is not a valid CSS selector"),
+        (
+            source("full_text = { selector = \"div\", remove = [\"..x\"] }\n"),
+            "sources.toml:16:13: full_text: \"..x\" is not a valid CSS selector",
+        ),
+        (source("full_text = { selektor = \"div\" }\n"), "sources.toml:16:13:"),
+        (source("publish = \"everything\"\n"), "sources.toml:16:11: publish: \"everything\" must be \"full\" or \"excerpt\""),
+        (source("excerpt_chars = 5\n"), "sources.toml:16:17: excerpt_chars: 5 is out of range"),
+        (source("attribution = \"\"\n"), "sources.toml:16:15: attribution: write one line"),
+        (source("enabled = \"yes\"\n"), "sources.toml:16:11: invalid type"),
     ];
     for (text, want) in cases {
         let errors = load_pair(SETTINGS, &text).expect_err(&text).0;

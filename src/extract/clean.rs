@@ -25,9 +25,37 @@ const DROP_TAGS: &[&str] = &[
 
 /// Words in a class or id that mark page chrome.
 const CHROME_WORDS: &[&str] = &[
-    "share", "sharing", "social", "banner", "advert", "advertisement", "ad", "ads", "adv", "promo", "related", "partner", "partners",
-    "subscribe", "subscription", "comments", "breadcrumb", "breadcrumbs", "menu", "nav", "navbar", "sidebar", "popup", "modal", "cookie",
-    "smi2", "recommend", "recommended", "readmore", "tags", "author-box",
+    "share",
+    "sharing",
+    "social",
+    "banner",
+    "advert",
+    "advertisement",
+    "ad",
+    "ads",
+    "adv",
+    "promo",
+    "related",
+    "partner",
+    "partners",
+    "subscribe",
+    "subscription",
+    "comments",
+    "breadcrumb",
+    "breadcrumbs",
+    "menu",
+    "nav",
+    "navbar",
+    "sidebar",
+    "popup",
+    "modal",
+    "cookie",
+    "smi2",
+    "recommend",
+    "recommended",
+    "readmore",
+    "tags",
+    "author-box",
 ];
 
 /// First words of blocks that are not the story (lower case).
@@ -112,11 +140,7 @@ impl Cut {
                         continue;
                     }
                     match node.value() {
-                        Node::Text(t) => {
-                            if !GLYPHS.contains(&t.trim()) {
-                                out.push_str(&html_escape::encode_text(&**t));
-                            }
-                        }
+                        Node::Text(t) if !GLYPHS.contains(&t.trim()) => out.push_str(&html_escape::encode_text(&**t)),
                         Node::Element(e) => open_tag(&mut out, e),
                         _ => {}
                     }
@@ -146,9 +170,8 @@ fn open_tag(out: &mut String, e: &scraper::node::Element) {
     let name = e.name();
     out.push('<');
     out.push_str(name);
-    let lazy = (name == "img")
-        .then(|| ["data-src", "data-lazy-src", "data-original", "data-full-src"].iter().find_map(|a| e.attr(a)))
-        .flatten();
+    let lazy =
+        (name == "img").then(|| ["data-src", "data-lazy-src", "data-original", "data-full-src"].iter().find_map(|a| e.attr(a))).flatten();
     for (attr, value) in e.attrs() {
         if attr == "src" && lazy.is_some() {
             continue;
@@ -230,7 +253,7 @@ pub fn candidates(doc: &Html, n: usize) -> Vec<String> {
             scored.push((score, css_path(el)));
         }
     }
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     let mut seen = HashSet::new();
     scored.into_iter().map(|(_, css)| css).filter(|c| seen.insert(c.clone())).take(n).collect()
 }

@@ -184,7 +184,8 @@ const MAX_DEPTH: usize = 1024;
 const MAX_AUTO_DEPTH: usize = 256;
 
 /// Elements that never take an end tag.
-const VOID: &[&str] = &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param", "!doctype"];
+const VOID: &[&str] =
+    &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param", "!doctype"];
 
 /// The deepest nesting of start tags over end tags, reading tag names only
 /// (void elements, comments and self-closed tags do not nest). Unclosed

@@ -150,7 +150,9 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extra
     };
     match &result {
         Ok(chars) => tracing::info!(source = %source_id, url = %page_url, chars, "full text extracted"),
-        Err((kind, e)) => tracing::warn!(source = %source_id, url = %page_url, kind = %kind, error = %e, "full text not extracted; the feed's summary stays"),
+        Err((kind, e)) => {
+            tracing::warn!(source = %source_id, url = %page_url, kind = %kind, error = %e, "full text not extracted; the feed's summary stays")
+        }
     }
     Outcome { source_id, url: page_url, result, touched }
 }

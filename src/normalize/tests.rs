@@ -19,6 +19,8 @@ fn source() -> Source {
         categories: HashMap::from([("спорт".to_string(), "sport".to_string())]),
         exclude: vec![regex::Regex::new("(?i)реклама").unwrap()],
         enabled: true,
+        full_text: None,
+        policy: Default::default(),
     }
 }
 

@@ -58,7 +58,9 @@ impl Store {
         )?;
         let jobs = tx
             .prepare_cached("SELECT item_id, source_id, url, attempts FROM extract_jobs WHERE next_at <= ?1 ORDER BY next_at LIMIT ?2")?
-            .query_map(params![now, limit as i64], |r| Ok(Job { item_id: r.get(0)?, source_id: r.get(1)?, url: r.get(2)?, attempts: r.get(3)? }))?
+            .query_map(params![now, limit as i64], |r| {
+                Ok(Job { item_id: r.get(0)?, source_id: r.get(1)?, url: r.get(2)?, attempts: r.get(3)? })
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(jobs)

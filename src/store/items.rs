@@ -421,8 +421,7 @@ pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) ->
     ] {
         let mut stmt = conn.prepare_cached(sql)?;
         for id in &stories {
-            let rows =
-                stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
+            let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
             for row in rows {
                 let (category, region, kind) = row?;
                 if let Some(region) = region {

@@ -155,8 +155,9 @@ impl Setup {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let settings = format!(
-            "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\nfetch_timeout = \"20s\"\n{}{extra}",
+            "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\n{}{}{extra}",
             dir.path().join("syndic.db").display(),
+            if extra.contains("fetch_timeout") { "" } else { "fetch_timeout = \"20s\"\n" },
             if extra.contains("per_host_spacing") { "" } else { "per_host_spacing = \"0\"\n" }
         );
         std::fs::write(dir.path().join("syndic.toml"), settings).unwrap();
@@ -172,6 +173,15 @@ impl Setup {
         }
         std::fs::write(dir.path().join("sources.toml"), text).unwrap();
         Setup { dir, port }
+    }
+
+    /// Adds TOML lines (`full_text = "auto"`…) to the source with `id`.
+    pub fn source_keys(&self, id: &str, keys: &str) {
+        let path = self.dir.path().join("sources.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = format!("id = \"{id}\"\n");
+        assert!(text.contains(&line), "no source {id}");
+        std::fs::write(&path, text.replacen(&line, &format!("{line}{keys}\n"), 1)).unwrap();
     }
 
     pub fn config(&self) -> PathBuf {
