@@ -29,6 +29,9 @@ const FEEDS: &[(&str, &str, &[u8])] = &[
     // Served the way many legacy sites do: text/xml and no charset.
     ("partner-1251.xml", "text/xml", include_bytes!("../data/demo/partner-1251.xml")),
     ("partner-sport.json", "application/feed+json", include_bytes!("../data/demo/partner-sport.json")),
+    ("partner-teasers.xml", "application/rss+xml", include_bytes!("../data/demo/partner-teasers.xml")),
+    // The article page behind the teaser (also the extraction tests' page).
+    ("article-most.html", "text/html; charset=utf-8", include_bytes!("../tests/fixtures/pages/tengri-style.html")),
 ];
 
 const SOURCES: &str = include_str!("../data/demo/sources.toml");
@@ -48,12 +51,16 @@ pub async fn run(listen: SocketAddr, once: bool) -> anyhow::Result<()> {
     let config = config::load(&config_path).map_err(|e| anyhow::anyhow!("demo configuration is invalid:\n{e}"))?;
 
     let daemon = Daemon::start(config)?;
-    println!("syndic demo: aggregating {} bundled feeds served from http://{upstream_addr}/\n", FEEDS.len());
+    let feeds = FEEDS.iter().filter(|f| !f.0.ends_with(".html")).count();
+    println!("syndic demo: aggregating {feeds} bundled feeds served from http://{upstream_addr}/\n");
     let reports = daemon.poll_all(&daemon.config.sources).await;
     for r in &reports {
         println!("  {}", summary_line(r));
     }
-    let failed = reports.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count();
+    let pages = daemon.extract_all().await;
+    let extracted = pages.iter().filter(|p| p.result.is_ok()).count();
+    println!("  full text: {extracted} of {} article pages extracted", pages.len());
+    let failed = reports.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).count() + (pages.len() - extracted);
     let (items, duplicates) = daemon.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).counts()?;
     println!("\nsources: {} ({failed} failed)   items stored: {items}   duplicates merged: {duplicates}", reports.len());
     println!("database: {}\n", daemon.config.daemon.database.display());
