@@ -207,3 +207,38 @@ fn corpus_page_story_survives_and_its_chrome_does_not() {
         assert_eq!(page.image.as_deref(), Some("https://liter.kz/files/images/2019/08/21/party.jpg"));
     }
 }
+
+/// `syndic extract FILE` as an admin runs it: the preview shows the fields
+/// and the story; a wrong selector fails with the containers to try.
+#[test]
+fn extract_command_previews_a_saved_page() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages/tengri-style.html");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
+            .arg("extract")
+            .arg(&file)
+            .args(["--base", "https://primer.kz/news/most-123", "--config", "/nonexistent/syndic.toml"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--selector", "div.news-body", "--remove", "figure"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for want in [
+        "Title:     В Шымкенте открыли новый мост через Бадам",
+        "Date:      2026-11-20T09:05:00+00:00",
+        "Author:    Айгерим Нурланова",
+        "Image:     https://primer.kz/uploads/2026/11/most-shymkent-1200.jpg",
+        "\nВ следующем году в городе планируют начать реконструкцию ещё двух мостов через Кошкар-Ату.\n",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+    assert!(!stdout.contains("Фото: акимат"), "--remove figure was ignored:\n{stdout}");
+    let out = run(&["--selector", "div.article__body"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("matched nothing") && stderr.contains("div.news-body"), "{stderr}");
+    let html = run(&["--html"]);
+    assert!(String::from_utf8_lossy(&html.stdout).contains("<blockquote><p>«Это один из ключевых"), "auto mode --html");
+}
