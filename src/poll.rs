@@ -203,9 +203,16 @@ pub fn ingest_bytes(
 ) -> Result<(usize, IngestStats, Touched, Option<Duration>), String> {
     let decoded = charset::decode(bytes, http_charset);
     let xml = charset::prepare_xml(&decoded.text);
+    let xml = cap_entries(&xml, MAX_ENTRIES);
     let feed = parse::parse(&xml, url, &ctx.dates).map_err(|e| e.to_string())?;
     let normalizer = Normalizer::new(source, url, now);
     let entries = feed.entries.len();
+    let mut feed = feed;
+    if entries >= MAX_ENTRIES {
+        // Feeds list newest first; a feed this long is a dump or an attack.
+        tracing::warn!(source = %source.id, kept = MAX_ENTRIES, "feed has too many entries; only the first are read");
+        feed.entries.truncate(MAX_ENTRIES);
+    }
     let ttl = feed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
     let mut items: Vec<Item> = feed.entries.into_iter().filter_map(|e| normalizer.normalize(e)).collect();
     let prints: Vec<dedup::Fingerprint> = items
@@ -218,6 +225,47 @@ pub fn ingest_bytes(
     let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
     let (stats, touched) = store.ingest(&items, &prints, source.priority, now.timestamp(), &ctx.matcher).map_err(|e| e.to_string())?;
     Ok((entries, stats, touched, ttl))
+}
+
+/// Entries stored per fetch, at most (a busy agency feed has 50–500).
+pub const MAX_ENTRIES: usize = 5_000;
+
+/// Cuts an XML feed after its `max`-th `</item>` or `</entry>` and closes
+/// the document, so a feed of a million tiny items is never parsed whole
+/// (the parsed model is some 40 times the size of the text).
+pub fn cap_entries(xml: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let mut seen = 0;
+    let mut from = 0;
+    while let Some(i) = xml[from..].find("</") {
+        let at = from + i;
+        from = at + 2;
+        let rest = &xml[from..];
+        let close = if rest.starts_with("item>") {
+            "item>".len()
+        } else if rest.starts_with("entry>") {
+            "entry>".len()
+        } else {
+            continue;
+        };
+        seen += 1;
+        if seen == max {
+            let cut = from + close;
+            let head = &xml[..cut];
+            let closers = if head.contains("<rdf:RDF") {
+                "</rdf:RDF>"
+            } else if head.contains("<rss") {
+                "</channel></rss>"
+            } else {
+                "</feed>"
+            };
+            return if xml[cut..].contains("</item>") || xml[cut..].contains("</entry>") {
+                std::borrow::Cow::Owned(format!("{head}{closers}"))
+            } else {
+                std::borrow::Cow::Borrowed(xml)
+            };
+        }
+    }
+    std::borrow::Cow::Borrowed(xml)
 }
 
 fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<Duration>) -> i64 {

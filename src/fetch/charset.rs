@@ -62,7 +62,10 @@ fn decode_scanning(bytes: &[u8], http_charset: Option<&str>, scan: usize) -> Dec
         return Decoded { text: text.into_owned(), encoding, evidence: Evidence::Bom };
     }
     let utf8 = std::str::from_utf8(bytes).ok();
-    let utf8_ok = utf8.is_some();
+    // A UTF-8 document with a few broken sequences (a truncated field, a
+    // stray byte) is still UTF-8: it is decoded with U+FFFD for the broken
+    // bytes. A legacy 8-bit text is almost all broken sequences instead.
+    let utf8_ok = utf8.is_some() || mostly_utf8(bytes);
     let usable = |e: &'static Encoding| {
         // A UTF-16 label without a BOM cannot be right: we read the label as ASCII.
         if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
@@ -90,6 +93,19 @@ fn decode_scanning(bytes: &[u8], http_charset: Option<&str>, scan: usize) -> Dec
         encoding.decode_without_bom_handling(bytes).0.into_owned()
     };
     Decoded { text, encoding, evidence }
+}
+
+/// Whether invalid UTF-8 is still UTF-8 with a few broken sequences: at
+/// least twenty well-formed non-ASCII characters per broken one.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut good, mut bad) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        good += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.invalid().is_empty() {
+            bad += 1;
+        }
+    }
+    bad > 0 && good >= 20 * bad
 }
 
 /// The encoding named by an XML declaration or an HTML `<meta charset>` in

@@ -169,10 +169,17 @@ impl Fetcher {
             if !matches!(next.scheme(), "http" | "https") {
                 return Err(FetchError::Transport(format!("redirect to a non-HTTP URL refused: {next}")));
             }
-            // SSRF guard: a public feed may not bounce us into the local
-            // network; a source configured with an internal address may.
-            if !is_internal_host(url).await && is_internal_host(&next).await {
-                return Err(FetchError::Transport(format!("redirect from a public address to an internal one refused: {next}")));
+            // SSRF guard: a redirect may not take us into a class of internal
+            // addresses the source was not configured in: a public feed may
+            // not bounce us into the local network, a loopback test feed not
+            // to the cloud metadata service (link-local).
+            let (from, to) = (host_class(url).await, host_class(&next).await);
+            if to != AddressClass::Public && to != from {
+                return Err(FetchError::Transport(format!(
+                    "redirect from a {} address to a {} one refused: {next}",
+                    from.name(),
+                    to.name()
+                )));
             }
             // Only an unbroken chain of permanent redirects from the
             // configured URL is a move the admin should make.
@@ -280,23 +287,69 @@ pub fn is_internal_ip(ip: std::net::IpAddr) -> bool {
     }
 }
 
-/// Whether a URL's host is, or resolves to, an internal address.
-async fn is_internal_host(url: &Url) -> bool {
+/// Where an address points, for the redirect guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressClass {
+    /// The public internet.
+    Public,
+    /// This machine.
+    Loopback,
+    /// Link-local (cloud metadata services live here).
+    LinkLocal,
+    /// Private, unique-local, carrier-grade NAT, unspecified.
+    Private,
+}
+
+impl AddressClass {
+    fn name(self) -> &'static str {
+        match self {
+            AddressClass::Public => "public",
+            AddressClass::Loopback => "loopback",
+            AddressClass::LinkLocal => "link-local",
+            AddressClass::Private => "private",
+        }
+    }
+}
+
+/// The class of one IP address.
+pub fn address_class(ip: std::net::IpAddr) -> AddressClass {
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    let link_local = match ip {
+        std::net::IpAddr::V4(v4) => v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    };
+    if ip.is_loopback() {
+        AddressClass::Loopback
+    } else if link_local {
+        AddressClass::LinkLocal
+    } else if is_internal_ip(ip) {
+        AddressClass::Private
+    } else {
+        AddressClass::Public
+    }
+}
+
+/// The class of a URL's host: its literal address, or the most internal of
+/// the addresses its name resolves to.
+async fn host_class(url: &Url) -> AddressClass {
     match url.host() {
-        Some(url::Host::Ipv4(ip)) => is_internal_ip(ip.into()),
-        Some(url::Host::Ipv6(ip)) => is_internal_ip(ip.into()),
+        Some(url::Host::Ipv4(ip)) => address_class(ip.into()),
+        Some(url::Host::Ipv6(ip)) => address_class(ip.into()),
         Some(url::Host::Domain(name)) => {
             if name.eq_ignore_ascii_case("localhost") || name.ends_with(".localhost") {
-                return true;
+                return AddressClass::Loopback;
             }
             let port = url.port_or_known_default().unwrap_or(80);
             match tokio::net::lookup_host((name, port)).await {
-                Ok(mut addrs) => addrs.any(|a| is_internal_ip(a.ip())),
+                Ok(addrs) => addrs.map(|a| address_class(a.ip())).find(|c| *c != AddressClass::Public).unwrap_or(AddressClass::Public),
                 // Unresolvable: the request itself will fail with a clear error.
-                Err(_) => false,
+                Err(_) => AddressClass::Public,
             }
         }
-        None => false,
+        None => AddressClass::Public,
     }
 }
 
@@ -378,16 +431,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn internal_hosts() {
-        for u in [
-            "http://127.0.0.1:8080/",
-            "http://localhost/feed",
-            "http://api.localhost/",
-            "http://[::1]/",
-            "http://169.254.169.254/latest/meta-data",
+    async fn host_classes() {
+        for (u, class) in [
+            ("http://127.0.0.1:8080/", AddressClass::Loopback),
+            ("http://localhost/feed", AddressClass::Loopback),
+            ("http://api.localhost/", AddressClass::Loopback),
+            ("http://[::1]/", AddressClass::Loopback),
+            ("http://169.254.169.254/latest/meta-data", AddressClass::LinkLocal),
+            ("http://[fe80::1]/", AddressClass::LinkLocal),
+            ("http://10.0.0.5/", AddressClass::Private),
+            ("http://[::ffff:192.168.0.1]/", AddressClass::Private),
+            ("http://8.8.8.8/feed", AddressClass::Public),
         ] {
-            assert!(is_internal_host(&Url::parse(u).unwrap()).await, "{u}");
+            assert_eq!(host_class(&Url::parse(u).unwrap()).await, class, "{u}");
         }
-        assert!(!is_internal_host(&Url::parse("http://8.8.8.8/feed").unwrap()).await);
     }
 }

@@ -15,6 +15,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing;
 
+pub mod hostile;
+
 /// `../shared/corpus`, or `None` (with a note) when this clone has no
 /// corpus beside it. Under CI a missing corpus fails the test.
 pub fn corpus() -> Option<PathBuf> {
