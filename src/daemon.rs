@@ -165,9 +165,8 @@ impl Daemon {
 
     /// Serves HTTP and polls on schedule until SIGINT/SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
-        let listener = tokio::net::TcpListener::bind(self.config.daemon.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", self.config.daemon.listen))?;
+        let listener =
+            serve::conn::bind(self.config.daemon.listen).with_context(|| format!("cannot listen on {}", self.config.daemon.listen))?;
         self.run_on(listener).await
     }
 
@@ -182,14 +181,10 @@ impl Daemon {
             last_tick: Arc::clone(&last_tick),
         }));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let mut server_stop = stop_rx.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = server_stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let server_stop = stop_rx.clone();
+        let fds = serve::conn::raise_fd_limit();
+        tracing::debug!(open_files = fds, "open-file limit");
+        let server = tokio::spawn(async move { serve::conn::serve(listener, app, server_stop).await });
         // Database open, listener bound: ready for systemd (Type=notify).
         let (items, duplicates) = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).counts()?;
         let status = format!("{} sources, {items} items ({duplicates} merged), listening on {addr}", self.config.sources.len());

@@ -15,7 +15,7 @@ use common::{Setup, TestSource, get, wait_until};
 
 /// Peak resident memory allowed for one `syndic fetch` run against a hostile
 /// source (the debug build; body cap 16 MB, 5,000 entries per fetch).
-const RSS_BOUND_MB: u64 = 160;
+const RSS_BOUND_MB: u64 = 100;
 
 /// What a run produced.
 struct Run {

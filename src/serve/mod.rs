@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
+
+pub mod conn;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};

@@ -1,0 +1,113 @@
+//! Accepting connections with limits, so abusive clients cost little and
+//! never crowd out readers.
+//!
+//! Every connection is served by hyper's HTTP/1 engine with: a header read
+//! timeout ([`HEADER_TIMEOUT`]: a slowloris client sending a byte a second
+//! is dropped), a cap on buffered request bytes ([`MAX_BUF`]: huge headers
+//! get `431`/close), and a lifetime cap ([`MAX_LIFETIME`]: an idle
+//! keep-alive connection is closed). Connections above [`MAX_CONNECTIONS`]
+//! wait in the kernel's backlog instead of being accepted. Idle connections
+//! cost a socket and a small task each: ten thousand of them are fine (the
+//! daemon raises its open-file limit at start, see [`raise_fd_limit`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt as _;
+
+/// Time a client has to send its request headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest a connection stays open, whatever it does.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(120);
+
+/// Request bytes buffered per connection (headers included).
+pub const MAX_BUF: usize = 64 * 1024;
+
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 16_384;
+
+/// Pending connections the kernel queues for us (capped by `somaxconn`):
+/// a burst of clients waits in the queue instead of retrying SYNs.
+const BACKLOG: u32 = 4096;
+
+/// Binds a listener with a deep accept queue.
+pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
+/// Serves `app` on `listener` until `stop` turns true.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_BUF).keep_alive(true);
+    let builder = Arc::new(builder);
+    loop {
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: log, breathe, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let builder = Arc::clone(&builder);
+        tokio::spawn(async move {
+            let service = TowerToHyperService::new(app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req
+            }));
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            // Errors here are the client's (reset, garbage, timeout): not ours to log loudly.
+            if let Ok(Err(e)) = tokio::time::timeout(MAX_LIFETIME, conn).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Resolves once `stop` turns true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Raises the soft open-file limit to the hard one (as Go and nginx do), so
+/// many idle clients cannot exhaust descriptors the fetcher and SQLite need.
+/// Returns the limit in force.
+pub fn raise_fd_limit() -> u64 {
+    // SAFETY: getrlimit/setrlimit read and write a plain struct we own.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+        limit.rlim_cur
+    }
+}
