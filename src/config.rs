@@ -194,6 +194,28 @@ pub struct Source {
     pub policy: Policy,
 }
 
+impl Source {
+    /// A partner source with every optional setting at its default (for
+    /// tools, benchmarks and fuzzing; real ones come from the source list).
+    pub fn example(id: &str, url: Url) -> Source {
+        Source {
+            id: id.to_string(),
+            name: id.to_string(),
+            url,
+            kind: SourceKind::Partner,
+            category: "politics".into(),
+            region: None,
+            priority: 0,
+            interval: Duration::from_secs(900),
+            categories: HashMap::new(),
+            exclude: Vec::new(),
+            enabled: true,
+            full_text: None,
+            policy: Policy::default(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
@@ -420,15 +442,20 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     })
 }
 
-type SourceList = (Vec<Section>, Vec<Section>, Vec<Source>);
+pub type SourceList = (Vec<Section>, Vec<Section>, Vec<Source>);
 
 /// Reads and validates a source list on its own. `default_interval` is the
 /// daemon's; `None` when the daemon settings were broken (a default is used
 /// so that the source list's own errors are still all reported).
 pub fn load_sources(path: &Path, default_interval: Option<Duration>) -> Result<SourceList, ConfigErrors> {
     let text = read(path)?;
-    let mut report = Report::new(path, &text);
-    let raw: RawSources = match toml::from_str(&text) {
+    parse_sources(&text, path, default_interval)
+}
+
+/// Validates source-list text as if read from `path` (errors name it).
+pub fn parse_sources(text: &str, path: &Path, default_interval: Option<Duration>) -> Result<SourceList, ConfigErrors> {
+    let mut report = Report::new(path, text);
+    let raw: RawSources = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
             report.toml(&e);

@@ -14,7 +14,8 @@ use common::{Setup, TestSource, Upstream, get};
 
 /// A feed of `n` items unique to `source`.
 fn feed(source: &str, n: usize) -> Vec<u8> {
-    let mut xml = String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><link>https://x.kz/</link>"#);
+    let mut xml =
+        String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><link>https://x.kz/</link>"#);
     for i in 0..n {
         xml.push_str(&format!(
             "<item><title>Событие {i} в источнике {source}: подробности</title><link>https://{source}.kz/news/{i}</link>\
@@ -50,8 +51,11 @@ fn sigkill_during_ingest_loses_nothing_published() {
             urls.push(up.put(&format!("{id}.xml"), feed(&id, 300), "application/rss+xml"));
             ids.push(id);
         }
-        let sources: Vec<TestSource> =
-            ids.iter().zip(&urls).map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 }).collect();
+        let sources: Vec<TestSource> = ids
+            .iter()
+            .zip(&urls)
+            .map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 })
+            .collect();
         // The same directory (and database) every round.
         let s = match setup.take() {
             None => Setup::new(&sources),
