@@ -1,0 +1,403 @@
+//! The scale benchmarks behind `bench/run`: each figure next to its
+//! reference, measured in the same run on the same machine. Drives the
+//! release `syndic` binary the way an admin runs it, against mock
+//! publishers on loopback addresses (127.x.y.z), and prints Markdown.
+//!
+//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N]
+//!
+//! Sections: ingest, cycle, freshness, memory, startup.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+type Feeds = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+type Served = Arc<Mutex<HashMap<String, Instant>>>;
+
+#[derive(Clone)]
+struct Mock {
+    feeds: Feeds,
+    served: Served,
+}
+
+async fn serve_feed(State(m): State<Mock>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+    let Some(body) = m.feeds.lock().unwrap().get(&name).cloned() else { return StatusCode::NOT_FOUND.into_response() };
+    let etag = format!("\"{:x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    m.served.lock().unwrap().insert(name, Instant::now());
+    ([(header::CONTENT_TYPE, "application/rss+xml".to_string()), (header::ETAG, etag)], body).into_response()
+}
+
+/// Mock publishers listening on `hosts` loopback addresses, one port.
+fn start_mock(rt: &tokio::runtime::Runtime, hosts: usize) -> (Mock, Vec<SocketAddr>) {
+    let mock = Mock { feeds: Arc::default(), served: Arc::default() };
+    let app = Router::new().route("/f/{name}", axum::routing::get(serve_feed)).with_state(mock.clone());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addrs: Vec<SocketAddr> = (0..hosts).map(|h| SocketAddr::from(([127, 1, (h / 250) as u8, (h % 250 + 1) as u8], port))).collect();
+    for addr in &addrs {
+        let listener = rt.block_on(tokio::net::TcpListener::bind(addr)).unwrap();
+        let app = app.clone();
+        rt.spawn(async move { axum::serve(listener, app).await });
+    }
+    (mock, addrs)
+}
+
+fn rss(source: &str, items: usize, round: usize) -> Vec<u8> {
+    let mut xml = String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Mock</title><link>https://mock.kz/</link>"#);
+    for i in 0..items {
+        xml.push_str(&format!(
+            "<item><title>{source}: событие {round}-{i} в регионе</title><link>https://{source}.mock.kz/{round}/{i}</link>\
+             <guid>https://{source}.mock.kz/{round}/{i}</guid><description>Новость {i} источника {source}: акимат сообщил о ремонте \
+             дорог, новых тарифах и планах на следующий год.</description><pubDate>Mon, 23 Nov 2026 10:{:02}:00 +0500</pubDate></item>",
+            i % 60
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml.into_bytes()
+}
+
+struct Dir {
+    path: PathBuf,
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A config directory for `urls` (source i gets url i).
+fn config(name: &str, urls: &[String], extra: &str) -> (Dir, PathBuf, u16) {
+    let path = std::env::temp_dir().join(format!("syndic-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::create_dir_all(&path).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = format!(
+        "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 100\ndedup_window = \"72h\"\n{extra}",
+        path.join("syndic.db").display()
+    );
+    std::fs::write(path.join("syndic.toml"), settings).unwrap();
+    let mut sources = String::from("[[category]]\nslug = \"news\"\ntitle = \"Новости\"\n\n");
+    for (i, url) in urls.iter().enumerate() {
+        sources.push_str(&format!("[[source]]\nid = \"s{i}\"\nname = \"S{i}\"\nurl = \"{url}\"\nkind = \"partner\"\ncategory = \"news\"\n\n"));
+    }
+    std::fs::write(path.join("sources.toml"), sources).unwrap();
+    let cfg = path.join("syndic.toml");
+    (Dir { path }, cfg, port)
+}
+
+fn syndic() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/syndic")
+}
+
+/// Runs a command to the end; returns (wall time, peak RSS in MB, stdout).
+fn run_measured(cmd: &mut Command) -> (Duration, u64, String) {
+    let started = Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut out, &mut s).unwrap();
+        s
+    });
+    let mut peak = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        peak = peak.max(vm(child.id(), "VmHWM:"));
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = started.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    (elapsed, peak / 1024, reader.join().unwrap())
+}
+
+/// A `/proc/PID/status` field in kB.
+fn vm(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+fn start_daemon(cfg: &Path, port: u16) -> (Child, Duration) {
+    let started = Instant::now();
+    let child = Command::new(syndic()).args(["run", "--config"]).arg(cfg).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    while started.elapsed() < Duration::from_secs(120) {
+        if http_get(&url).is_some_and(|(s, _)| s == 200) {
+            return (child, started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("daemon did not start");
+}
+
+fn http_get(url: &str) -> Option<(u16, Vec<u8>)> {
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    std::io::Write::write_all(&mut s, format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    std::io::Read::read_to_end(&mut s, &mut buf).ok()?;
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let status = std::str::from_utf8(&buf[9..12]).ok()?.parse().ok()?;
+    Some((status, buf[split + 4..].to_vec()))
+}
+
+fn corpus_feeds() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/feeds");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("../shared/corpus/feeds").flatten().map(|e| e.path()).collect();
+    files.sort();
+    files.into_iter().map(|p| std::fs::read(p).unwrap()).filter(|b| feed_rs::parser::parse(&b[..]).is_ok()).collect()
+}
+
+/// Ingest: the corpus feeds replicated (URLs and titles made unique per
+/// replica) to at least `want` items, served from loopback, ingested by
+/// `syndic fetch --all`; next to feed-rs and feedparser on the same bytes.
+fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
+    let base = corpus_feeds();
+    let per_round: usize = base.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
+    let rounds = want.div_ceil(per_round);
+    let (mock, addrs) = start_mock(rt, 16);
+    let files_dir = std::env::temp_dir().join(format!("syndic-bench-files-{}", std::process::id()));
+    std::fs::create_dir_all(&files_dir).unwrap();
+    let mut urls = Vec::new();
+    let mut all = Vec::new();
+    for r in 0..rounds {
+        for (i, b) in base.iter().enumerate() {
+            let text = String::from_utf8_lossy(b);
+            // Byte-level replacement keeps legacy encodings intact where it matters.
+            let replaced: Vec<u8> = if std::str::from_utf8(b).is_ok() {
+                text.replace("://", &format!("://r{r}.")).replace("<title>", &format!("<title>r{r} ")).into_bytes()
+            } else {
+                let mut v = b.clone();
+                let needle = b"://";
+                let mut out = Vec::with_capacity(v.len() + 64);
+                let mut k = 0;
+                while k < v.len() {
+                    if v[k..].starts_with(needle) {
+                        out.extend_from_slice(format!("://r{r}.").as_bytes());
+                        k += 3;
+                    } else {
+                        out.push(v[k]);
+                        k += 1;
+                    }
+                }
+                v = out;
+                v
+            };
+            let name = format!("r{r}-{i}.xml");
+            std::fs::write(files_dir.join(&name), &replaced).unwrap();
+            mock.feeds.lock().unwrap().insert(name.clone(), replaced.clone());
+            urls.push(format!("http://{}/f/{name}", addrs[(r * base.len() + i) % addrs.len()]));
+            all.push(replaced);
+        }
+    }
+    // feed-rs, one core, same bytes.
+    let started = Instant::now();
+    let items: usize = all.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
+    let feed_rs_rate = items as f64 / started.elapsed().as_secs_f64();
+    // Python feedparser on the same files.
+    let py = Command::new("python3").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/feedparser_rate.py")).arg(&files_dir).output();
+    let feedparser_rate: Option<f64> = py.ok().filter(|o| o.status.success()).and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok());
+    let settings = "per_host_spacing = \"0\"\nper_host_concurrency = 64\nmax_concurrent_fetches = 64\n";
+    let mut rows = Vec::new();
+    for (label, cpus) in [("syndic, 1 core (taskset -c 0)", Some("0")), ("syndic, 2 cores", None)] {
+        let (_dir, cfg, _) = config("ingest", &urls, settings);
+        let mut cmd = match cpus {
+            Some(c) => {
+                let mut cmd = Command::new("taskset");
+                cmd.args(["-c", c]).arg(syndic());
+                cmd
+            }
+            None => Command::new(syndic()),
+        };
+        cmd.args(["fetch", "--all", "--config"]).arg(&cfg);
+        let (elapsed, peak, _) = run_measured(&mut cmd);
+        let rate = items as f64 / elapsed.as_secs_f64();
+        rows.push(format!("| {label} | {rate:.0} | {:.2}× | {peak} MB |", rate / feed_rs_rate));
+    }
+    let _ = std::fs::remove_dir_all(&files_dir);
+    println!("\n### Ingest: {items} items ({} feeds: the {} corpus feeds × {rounds}), fetched from loopback\n", all.len(), base.len());
+    println!("| pipeline | items/s | vs feed-rs parse | peak RSS |\n|---|---|---|---|");
+    println!("| feed-rs parse only (reference, 1 core, in process) | {feed_rs_rate:.0} | 1.00× | — |");
+    match feedparser_rate {
+        Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | — |", r / feed_rs_rate),
+        None => println!("| Python feedparser | not installed | | |"),
+    }
+    for r in rows {
+        println!("{r}");
+    }
+}
+
+/// 10,000 sources on 1,000 loopback hosts: a 200 cycle (20 new items each)
+/// and a 304 cycle, with default politeness (2 per host, 500 ms spacing).
+fn cycle(rt: &tokio::runtime::Runtime, sources: usize) {
+    let hosts = (sources / 10).max(1);
+    let (mock, addrs) = start_mock(rt, hosts);
+    let mut urls = Vec::new();
+    for i in 0..sources {
+        let name = format!("s{i}.xml");
+        mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("s{i}"), 20, 0));
+        urls.push(format!("http://{}/f/{name}", addrs[i % hosts]));
+    }
+    let (_dir, cfg, _) = config("cycle", &urls, "max_concurrent_fetches = 128\n");
+    let (t200, rss200, _) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
+    let (t304, rss304, out) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
+    let not_modified = out.lines().filter(|l| l.contains(" 304 ")).count();
+    println!("\n### Fetch cycle: {sources} sources on {hosts} loopback hosts (per host: 2 at once, 500 ms apart; 128 in flight)\n");
+    println!("| cycle | time | peak RSS | goal |\n|---|---|---|---|");
+    println!("| all 200, 20 new items each ({} items) | {:.1} s | {rss200} MB | — |", sources * 20, t200.as_secs_f64());
+    println!("| all 304 ({not_modified} answered 304) | {:.1} s | {rss304} MB | ≤ 10 s, ≤ 150 MB |", t304.as_secs_f64());
+}
+
+/// Time from the upstream's response to the item being in `/feeds/all.json`.
+fn freshness(rt: &tokio::runtime::Runtime) {
+    let n = 200;
+    let (mock, addrs) = start_mock(rt, 50);
+    let mut urls = Vec::new();
+    for i in 0..n {
+        let name = format!("fresh{i}.xml");
+        mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("fresh{i}"), 1, 0));
+        urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
+    }
+    let (_dir, cfg, port) = config("fresh", &urls, "per_host_spacing = \"0\"\nitems_per_feed = 1000\n");
+    let (mut child, _) = start_daemon(&cfg, port);
+    let mut seen: HashMap<String, Instant> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen.len() < n && Instant::now() < deadline {
+        if let Some((200, body)) = http_get(&format!("http://127.0.0.1:{port}/feeds/all.json")) {
+            let now = Instant::now();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            for item in json["items"].as_array().into_iter().flatten() {
+                if let Some(src) = item["url"].as_str().and_then(|u| u.split("//").nth(1)).and_then(|h| h.split('.').next()) {
+                    seen.entry(src.to_string()).or_insert(now);
+                }
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let served = mock.served.lock().unwrap().clone();
+    let mut lat: Vec<f64> = seen
+        .iter()
+        .filter_map(|(src, vis)| served.get(&format!("{src}.xml")).map(|s| vis.saturating_duration_since(*s).as_secs_f64() * 1000.0))
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    println!("\n### Freshness: upstream response → item in /feeds/all.json ({} of {n} sources, polled every few ms)\n", lat.len());
+    println!("| p50 | p99 | max | goal |\n|---|---|---|---|");
+    println!("| {:.1} ms | {:.1} ms | {:.1} ms | ≤ 100 ms after commit |", pct(0.5), pct(0.99), pct(1.0));
+}
+
+/// Steady RSS of `syndic run` with 100 and 10,000 sources, after their
+/// first cycle, idle.
+fn memory(rt: &tokio::runtime::Runtime, big: usize) {
+    println!("\n### Memory: steady RSS of `syndic run` after the first cycle\n");
+    println!("| sources | RSS | goal |\n|---|---|---|");
+    for (n, goal) in [(100, "≤ 30 MB"), (big, "≤ 150 MB")] {
+        let (mock, addrs) = start_mock(rt, (n / 10).max(1));
+        let mut urls = Vec::new();
+        for i in 0..n {
+            let name = format!("m{i}.xml");
+            mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("m{i}"), 20, 0));
+            urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
+        }
+        let (_dir, cfg, port) = config(&format!("mem{n}"), &urls, "max_concurrent_fetches = 128\n");
+        let _ = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
+        let (mut child, _) = start_daemon(&cfg, port);
+        std::thread::sleep(Duration::from_secs(5));
+        let _ = http_get(&format!("http://127.0.0.1:{port}/feeds/all.rss"));
+        std::thread::sleep(Duration::from_secs(1));
+        let rss = vm(child.id(), "VmRSS:") / 1024;
+        let _ = child.kill();
+        let _ = child.wait();
+        println!("| {n} | {rss} MB | {goal} |");
+    }
+}
+
+/// Start to serving with a database of about `gb` GB.
+fn startup(rt: &tokio::runtime::Runtime, gb: f64) {
+    let (mock, addrs) = start_mock(rt, 10);
+    let mut urls = Vec::new();
+    for i in 0..100 {
+        let name = format!("st{i}.xml");
+        mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("st{i}"), 50, 0));
+        urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
+    }
+    let (dir, cfg, port) = config("startup", &urls, "per_host_spacing = \"0\"\n");
+    let _ = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
+    let db_path = dir.path.join("syndic.db");
+    {
+        let db = rusqlite::Connection::open(&db_path).unwrap();
+        db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;").unwrap();
+        let mut round = 0;
+        while std::fs::metadata(&db_path).map(|m| m.len()).unwrap_or(0) < (gb * 1e9) as u64 {
+            round += 1;
+            db.execute(
+                "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
+                   published_at, first_seen_at, updated_at, language, category, region, content_hash, profile)
+                 SELECT source_id, guid || '#' || ?1, link || '#' || ?1, canonical_link || '#' || ?1, title, summary_html,
+                   summary_html || summary_html || summary_html || summary_html, text, author, image, published_at - ?1 * 3600,
+                   first_seen_at, updated_at, language, category, region, NULL, profile FROM items WHERE guid NOT LIKE '%#%'",
+                [round],
+            )
+            .unwrap();
+            db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+        }
+    }
+    let size = std::fs::metadata(&db_path).unwrap().len() as f64 / 1e9;
+    let items: i64 = rusqlite::Connection::open(&db_path).unwrap().query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
+    // Cold page cache is not ours to force; this is start to first answer.
+    let (mut child, first) = start_daemon(&cfg, port);
+    let _ = child.kill();
+    let _ = child.wait();
+    let (mut child, second) = start_daemon(&cfg, port);
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("\n### Startup: `syndic run` to first `/healthz` answer (READY is sent at the same point)\n");
+    println!("| database | items | first start | second start |\n|---|---|---|---|");
+    println!("| {size:.2} GB | {items} | {} ms | {} ms |", first.as_millis(), second.as_millis());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str, default: usize| {
+        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    };
+    let sources = value("--sources", 10_000);
+    let items = value("--items", 100_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    assert!(syndic().exists(), "build the release binary first: cargo build --release");
+    let wanted: Vec<&str> = args.iter().filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err()).map(String::as_str).collect();
+    let all = wanted.is_empty();
+    let on = |s: &str| all || wanted.contains(&s);
+    if on("ingest") {
+        ingest(&rt, items);
+    }
+    if on("cycle") {
+        cycle(&rt, sources);
+    }
+    if on("freshness") {
+        freshness(&rt);
+    }
+    if on("memory") {
+        memory(&rt, sources);
+    }
+    if on("startup") {
+        startup(&rt, 1.0);
+    }
+}
