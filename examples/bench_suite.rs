@@ -53,7 +53,9 @@ fn start_mock(rt: &tokio::runtime::Runtime, hosts: usize) -> (Mock, Vec<SocketAd
 }
 
 fn rss(source: &str, items: usize, round: usize) -> Vec<u8> {
-    let mut xml = String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Mock</title><link>https://mock.kz/</link>"#);
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Mock</title><link>https://mock.kz/</link>"#,
+    );
     for i in 0..items {
         xml.push_str(&format!(
             "<item><title>{source}: событие {round}-{i} в регионе</title><link>https://{source}.mock.kz/{round}/{i}</link>\
@@ -89,7 +91,8 @@ fn config(name: &str, urls: &[String], extra: &str) -> (Dir, PathBuf, u16) {
     std::fs::write(path.join("syndic.toml"), settings).unwrap();
     let mut sources = String::from("[[category]]\nslug = \"news\"\ntitle = \"Новости\"\n\n");
     for (i, url) in urls.iter().enumerate() {
-        sources.push_str(&format!("[[source]]\nid = \"s{i}\"\nname = \"S{i}\"\nurl = \"{url}\"\nkind = \"partner\"\ncategory = \"news\"\n\n"));
+        sources
+            .push_str(&format!("[[source]]\nid = \"s{i}\"\nname = \"S{i}\"\nurl = \"{url}\"\nkind = \"partner\"\ncategory = \"news\"\n\n"));
     }
     std::fs::write(path.join("sources.toml"), sources).unwrap();
     let cfg = path.join("syndic.toml");
@@ -164,8 +167,28 @@ fn corpus_feeds() -> Vec<Vec<u8>> {
     files.into_iter().map(|p| std::fs::read(p).unwrap()).filter(|b| feed_rs::parser::parse(&b[..]).is_ok()).collect()
 }
 
-/// Ingest: the corpus feeds replicated (URLs and titles made unique per
-/// replica) to at least `want` items, served from loopback, ingested by
+/// Each replica is a different set of stories of the same shape: Cyrillic
+/// letters outside markup are rotated by the replica number, so texts stay
+/// the same length and script but no longer match each other (replicas
+/// that were all duplicates would measure only the merge path).
+fn rotate_cyrillic(text: &str, r: usize) -> String {
+    let mut in_tag = false;
+    text.chars()
+        .map(|c| {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                'а'..='я' if !in_tag => return char::from_u32(0x430 + (c as u32 - 0x430 + r as u32) % 32).unwrap_or(c),
+                'А'..='Я' if !in_tag => return char::from_u32(0x410 + (c as u32 - 0x410 + r as u32) % 32).unwrap_or(c),
+                _ => {}
+            }
+            c
+        })
+        .collect()
+}
+
+/// Ingest: the corpus feeds replicated (URLs and Cyrillic text made unique
+/// per replica) to at least `want` items, served from loopback, ingested by
 /// `syndic fetch --all`; next to feed-rs and feedparser on the same bytes.
 fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
     let base = corpus_feeds();
@@ -181,7 +204,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
             let text = String::from_utf8_lossy(b);
             // Byte-level replacement keeps legacy encodings intact where it matters.
             let replaced: Vec<u8> = if std::str::from_utf8(b).is_ok() {
-                text.replace("://", &format!("://r{r}.")).replace("<title>", &format!("<title>r{r} ")).into_bytes()
+                rotate_cyrillic(&text.replace("://", &format!("://r{r}.")), r).into_bytes()
             } else {
                 let mut v = b.clone();
                 let needle = b"://";
@@ -212,7 +235,8 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
     let feed_rs_rate = items as f64 / started.elapsed().as_secs_f64();
     // Python feedparser on the same files.
     let py = Command::new("python3").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/feedparser_rate.py")).arg(&files_dir).output();
-    let feedparser_rate: Option<f64> = py.ok().filter(|o| o.status.success()).and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok());
+    let feedparser_rate: Option<f64> =
+        py.ok().filter(|o| o.status.success()).and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok());
     let settings = "per_host_spacing = \"0\"\nper_host_concurrency = 64\nmax_concurrent_fetches = 64\n";
     let mut rows = Vec::new();
     for (label, cpus) in [("syndic, 1 core (taskset -c 0)", Some("0")), ("syndic, 2 cores", None)] {

@@ -267,10 +267,13 @@ impl Daemon {
                 _ = watch_tick.tick() => {
                     let now = self.config_stamps();
                     if now != stamps {
-                        stamps = now;
                         tracing::info!("configuration files changed; reloading");
                         notify(&[sd_notify::NotifyState::Reloading]);
-                        self.reload();
+                        // A reload the database could not record (locked, disk
+                        // full) is tried again on the next watch tick.
+                        if self.reload() != Reload::StoreFailed {
+                            stamps = now;
+                        }
                         limits = Limits::new(&self.config);
                         notify(&[sd_notify::NotifyState::Ready]);
                     }
@@ -347,27 +350,40 @@ impl Daemon {
         [stamp(&self.config.path), stamp(&self.config.sources_path)]
     }
 
-    fn reload(&mut self) {
+    fn reload(&mut self) -> Reload {
         match config::load(&self.config.path) {
             Ok(new) => {
                 let synced = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).sync_sources(&new.sources);
                 if let Err(e) = synced {
-                    tracing::error!(error = %e, "reload: could not record the new sources; keeping the running configuration");
-                    return;
+                    tracing::error!(error = %e, "reload: could not record the new sources; keeping the running configuration, will retry");
+                    return Reload::StoreFailed;
                 }
                 tracing::info!(sources = new.sources.len(), "configuration reloaded");
                 self.publisher.set_config_error(None);
                 self.config = Arc::new(new);
                 self.publisher.set_config(Arc::clone(&self.config));
+                Reload::Done
             }
             Err(errors) => {
                 self.publisher.set_config_error(Some(errors.to_string()));
                 for e in &errors.0 {
                     tracing::error!(error = %e, "reload rejected; keeping the running configuration");
                 }
+                Reload::Rejected
             }
         }
     }
+}
+
+/// How a reload ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reload {
+    /// The new configuration is in force.
+    Done,
+    /// The files are invalid; the running configuration stays.
+    Rejected,
+    /// Valid, but the database could not record it; try again.
+    StoreFailed,
 }
 
 /// Tells systemd (when run under it) about the service's state.
