@@ -136,7 +136,7 @@ fn vm(pid: u32, field: &str) -> u64 {
 
 fn start_daemon(cfg: &Path, port: u16) -> (Child, Duration) {
     let started = Instant::now();
-    let child = Command::new(syndic()).args(["run", "--config"]).arg(cfg).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(syndic()).args(["run", "--config"]).arg(cfg).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let url = format!("http://127.0.0.1:{port}/healthz");
     while started.elapsed() < Duration::from_secs(120) {
         if http_get(&url).is_some_and(|(s, _)| s == 200) {
@@ -144,6 +144,8 @@ fn start_daemon(cfg: &Path, port: u16) -> (Child, Duration) {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("daemon did not start");
 }
 
