@@ -255,6 +255,16 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
         let (elapsed, peak, _) = run_measured(&mut cmd);
         let rate = items as f64 / elapsed.as_secs_f64();
         rows.push(format!("| {label} | {rate:.0} | {:.2}× | {peak} MB |", rate / feed_rs_rate));
+        if cpus.is_none() {
+            // The same run again: every feed answers 304, so this is the
+            // fixed cost (start, fetch, bookkeeping) without ingest.
+            let (again, _, _) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
+            rows.push(format!(
+                "| (same sources again, all 304: fixed cost {:.2} s of {:.2} s) | | | |",
+                again.as_secs_f64(),
+                elapsed.as_secs_f64()
+            ));
+        }
     }
     let _ = std::fs::remove_dir_all(&files_dir);
     println!("\n### Ingest: {items} items ({} feeds: the {} corpus feeds × {rounds}), fetched from loopback\n", all.len(), base.len());

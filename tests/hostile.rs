@@ -159,11 +159,13 @@ fn streamed_200mb_body_stops_at_the_cap() {
 
 #[test]
 fn gzip_bomb_stops_at_the_cap() {
+    hostile::bomb("gzip");
     fetch("gzip-bomb.xml").failed_with("exceeds the 16777216-byte limit");
 }
 
 #[test]
 fn brotli_bomb_stops_at_the_cap() {
+    hostile::bomb("br");
     fetch("brotli-bomb.xml").failed_with("exceeds the 16777216-byte limit");
 }
 
@@ -348,6 +350,8 @@ fn daemon_survives_all_of_them_at_once() {
         "js-links.xml",
         "reset.xml",
     ];
+    hostile::bomb("gzip");
+    hostile::bomb("br");
     let urls: Vec<String> = paths.iter().map(|p| hostile::url(p)).collect();
     let ids: Vec<String> = (0..paths.len()).map(|i| format!("h{i}")).collect();
     let mut sources: Vec<TestSource> = ids

@@ -193,7 +193,8 @@ impl Batch<'_> {
                     }
                     self.touched.insert(story.id);
                 }
-                let mut band = self.tx.prepare_cached("INSERT INTO item_bands (band, item_id, published_at) VALUES (?1, ?2, ?3)")?;
+                let mut band =
+                    self.tx.prepare_cached("INSERT OR IGNORE INTO item_bands (band, item_id, published_at) VALUES (?1, ?2, ?3)")?;
                 for key in &print.bands {
                     band.execute(params![key, id, item.published_at.timestamp()])?;
                 }
@@ -346,7 +347,8 @@ impl Batch<'_> {
             if seen.len() >= MAX_CANDIDATES {
                 break;
             }
-            let story: i64 = story_of.query_row([item_id], |r| r.get(0))?;
+            // A key can outlive its item (retention shorter than the window).
+            let Some(story) = story_of.query_row([item_id], |r| r.get::<_, i64>(0)).optional()? else { continue };
             if seen.contains(&story) {
                 continue;
             }

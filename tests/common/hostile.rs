@@ -45,7 +45,9 @@ fn item(title: &str, link: &str, extra: &str) -> String {
     format!("<item><title>{title}</title><link>{link}</link>{extra}</item>")
 }
 
-fn bomb(encoding: &str) -> &'static [u8] {
+/// The compression bombs, built once (a second or two: build them before
+/// a fetch starts its timeout).
+pub fn bomb(encoding: &str) -> &'static [u8] {
     static GZIP: OnceLock<Vec<u8>> = OnceLock::new();
     static BROTLI: OnceLock<Vec<u8>> = OnceLock::new();
     // 1 GiB of zeros (after a feed opening) inflates from about a megabyte.
