@@ -51,6 +51,7 @@ pub fn parse(text: &str, base: &Url, dates: &DateParser) -> Result<ParsedFeed, P
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
+    let text = &*space_before_emails(text);
     match parse_once(text, base, dates) {
         Ok(feed) => Ok(adapt(feed, false)),
         Err(first) => {
@@ -84,6 +85,36 @@ fn parse_once(text: &str, base: &Url, dates: &DateParser) -> Result<model::Feed,
             Err(ParseError::Panicked(msg))
         }
     }
+}
+
+/// feed-rs 3.0 slices an author string one byte before an e-mail address,
+/// and panics when that byte is inside a multi-byte character that is not
+/// a letter (`Иван\u{a0}ivan@mail.kz`, `«ivan@mail.kz»`; found by fuzzing).
+/// An ASCII space is put between such a character and the address.
+pub fn space_before_emails(text: &str) -> std::borrow::Cow<'_, str> {
+    let local = |c: char| c.is_ascii_alphanumeric() || "._%+-".contains(c);
+    let mut cuts = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let start = text[..at].char_indices().rev().take_while(|&(_, c)| local(c)).last().map_or(at, |(i, _)| i);
+        if let Some(before) = text[..start].chars().next_back()
+            && before.len_utf8() > 1
+            && !before.is_alphanumeric()
+        {
+            cuts.push(start);
+        }
+    }
+    if cuts.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + cuts.len());
+    let mut from = 0;
+    for cut in cuts {
+        out.push_str(&text[from..cut]);
+        out.push(' ');
+        from = cut;
+    }
+    out.push_str(&text[from..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Fixes the mistakes that make a whole feed unreadable: a bare `&`
@@ -251,5 +282,27 @@ mod regression {
             let prepared = crate::fetch::charset::prepare_xml(&input);
             assert!(parse(&prepared, &base, &dates).is_ok(), "{prepared}");
         }
+    }
+
+    /// Found by `cargo fuzz run feed`: feed-rs slices an author one byte
+    /// before an e-mail address, inside a multi-byte character. The crash
+    /// input is kept; the feed now reads, authors and all.
+    #[test]
+    fn author_with_email_after_a_multibyte_character_reads() {
+        let base = Url::parse("https://example.kz/").unwrap();
+        let dates: DateParser = Arc::new(|_| None);
+        let crash = include_bytes!("../tests/fixtures/fuzz/feed-author-email-after-multibyte.xml");
+        let decoded = crate::fetch::charset::decode(crash, None);
+        let prepared = crate::fetch::charset::prepare_xml(&decoded.text);
+        assert!(!matches!(parse(&prepared, &base, &dates), Err(ParseError::Panicked(_))));
+        for author in ["Иван\u{a0}ivan@mail.kz", "Редакция «news@inform.kz»", "▌x@y.kz"] {
+            let feed = format!(
+                "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><author>{author}</author></item></channel></rss>"
+            );
+            let parsed = parse(&feed, &base, &dates).unwrap_or_else(|e| panic!("{author}: {e}"));
+            assert_eq!(parsed.entries.len(), 1, "{author}");
+        }
+        assert_eq!(space_before_emails("a «b@c.kz» d"), "a « b@c.kz» d");
+        assert_eq!(space_before_emails("Иванa@b.kz plain x@y.kz"), "Иванa@b.kz plain x@y.kz");
     }
 }
