@@ -85,8 +85,9 @@ fn config(name: &str, urls: &[String], extra: &str) -> (Dir, PathBuf, u16) {
     std::fs::create_dir_all(&path).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let settings = format!(
-        "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 100\ndedup_window = \"72h\"\n{extra}",
-        path.join("syndic.db").display()
+        "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\nsources = \"sources.toml\"\n{}dedup_window = \"72h\"\n{extra}",
+        path.join("syndic.db").display(),
+        if extra.contains("items_per_feed") { "" } else { "items_per_feed = 100\n" }
     );
     std::fs::write(path.join("syndic.toml"), settings).unwrap();
     let mut sources = String::from("[[category]]\nslug = \"news\"\ntitle = \"Новости\"\n\n");
