@@ -1,0 +1,79 @@
+//! Typed values in config files: durations, counts, URLs and regexes,
+//! each checked with its location reported on failure.
+
+use std::time::Duration;
+
+use regex::Regex;
+use toml::Spanned;
+use url::Url;
+
+use super::Report;
+
+pub(super) fn regexes(patterns: &[Spanned<String>], key: &str, flags: &str, report: &mut Report<'_>) -> Vec<Regex> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        match Regex::new(&format!("{flags}{}", pattern.get_ref())) {
+            Ok(re) => out.push(re),
+            Err(e) => report.at(pattern.span(), format!("{key}: bad regex: {}", one_line(&e.to_string()))),
+        }
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(super) fn http_url(value: &Spanned<String>, key: &str, report: &mut Report<'_>) -> Option<Url> {
+    match Url::parse(value.get_ref()) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Some(u),
+        Ok(u) => {
+            report.at(
+                value.span(),
+                format!("{key}: {:?} must be an http:// or https:// URL with a host (scheme is {:?})", value.get_ref(), u.scheme()),
+            );
+            None
+        }
+        Err(e) => {
+            report.at(value.span(), format!("{key}: {:?} is not a valid URL: {e}", value.get_ref()));
+            None
+        }
+    }
+}
+
+/// Parses durations such as `90s`, `15m`, `1h 30m`, `90d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
+pub(super) fn duration(value: Option<&Spanned<String>>, key: &str, default: Duration, report: &mut Report<'_>) -> Duration {
+    let Some(value) = value else { return default };
+    match parse_duration(value.get_ref()) {
+        Ok(d) if !d.is_zero() => d,
+        Ok(_) => {
+            report.at(value.span(), format!("{key}: must be longer than zero"));
+            default
+        }
+        Err(e) => {
+            report.at(value.span(), format!("{key}: {:?} is not a duration such as \"15m\" or \"90d\" ({e})", value.get_ref()));
+            default
+        }
+    }
+}
+
+pub(super) fn count(
+    value: Option<&Spanned<i64>>,
+    key: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+    report: &mut Report<'_>,
+) -> i64 {
+    let Some(value) = value else { return default };
+    let n = *value.get_ref();
+    if range.contains(&n) {
+        n
+    } else {
+        report.at(value.span(), format!("{key}: {n} is out of range ({}..={})", range.start(), range.end()));
+        default
+    }
+}
