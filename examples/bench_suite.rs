@@ -170,6 +170,22 @@ fn corpus_feeds() -> Vec<Vec<u8>> {
     files.into_iter().map(|p| std::fs::read(p).unwrap()).filter(|b| feed_rs::parser::parse(&b[..]).is_ok()).collect()
 }
 
+/// `from` replaced by `to` throughout raw bytes (legacy encodings stay intact).
+fn replace_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    let mut k = 0;
+    while k < bytes.len() {
+        if bytes[k..].starts_with(from) {
+            out.extend_from_slice(to);
+            k += from.len();
+        } else {
+            out.push(bytes[k]);
+            k += 1;
+        }
+    }
+    out
+}
+
 /// Each replica is a different set of stories of the same shape: Cyrillic
 /// letters outside markup are rotated by the replica number, so texts stay
 /// the same length and script but no longer match each other (replicas
@@ -209,21 +225,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
             let replaced: Vec<u8> = if std::str::from_utf8(b).is_ok() {
                 rotate_cyrillic(&text.replace("://", &format!("://r{r}.")), r).into_bytes()
             } else {
-                let mut v = b.clone();
-                let needle = b"://";
-                let mut out = Vec::with_capacity(v.len() + 64);
-                let mut k = 0;
-                while k < v.len() {
-                    if v[k..].starts_with(needle) {
-                        out.extend_from_slice(format!("://r{r}.").as_bytes());
-                        k += 3;
-                    } else {
-                        out.push(v[k]);
-                        k += 1;
-                    }
-                }
-                v = out;
-                v
+                replace_bytes(b, b"://", format!("://r{r}.").as_bytes())
             };
             let name = format!("r{r}-{i}.xml");
             std::fs::write(files_dir.join(&name), &replaced).unwrap();
