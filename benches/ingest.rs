@@ -81,6 +81,7 @@ fn bench(c: &mut Criterion) {
             store: Arc::new(Mutex::new(store)),
             dates: Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty)),
             matcher: Arc::new(syndic::dedup::Matcher::default()),
+            commits: Arc::default(),
         };
         (dir, ctx)
     };

@@ -5,7 +5,8 @@
 //!
 //!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N]
 //!
-//! Sections: ingest, cycle, freshness, memory, startup.
+//! Sections: ingest, cycle, freshness, memory, startup; `stages` is the
+//! in-process breakdown that ends the ingest section, alone.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -170,49 +171,81 @@ fn corpus_feeds() -> Vec<Vec<u8>> {
     files.into_iter().map(|p| std::fs::read(p).unwrap()).filter(|b| feed_rs::parser::parse(&b[..]).is_ok()).collect()
 }
 
-/// `from` replaced by `to` throughout raw bytes (legacy encodings stay intact).
-fn replace_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + 64);
-    let mut k = 0;
-    while k < bytes.len() {
-        if bytes[k..].starts_with(from) {
-            out.extend_from_slice(to);
-            k += from.len();
-        } else {
-            out.push(bytes[k]);
-            k += 1;
+/// Each replica is a different set of stories of the same shape: letters
+/// outside markup go through a substitution of their alphabet chosen by the
+/// replica number (an affine map x → a·x + b, 512 distinct ones for the 32
+/// Cyrillic letters and 312 for Latin), and every URL gets a replica host
+/// prefix. Texts keep their length, script and word lengths but share no
+/// words across replicas; replicas that were copies of each other would
+/// measure only the merge path. Legacy-encoded feeds are decoded,
+/// substituted and encoded back.
+fn replicate(bytes: &[u8], r: usize) -> Vec<u8> {
+    const LATIN_A: [u32; 12] = [1, 3, 5, 7, 9, 11, 15, 17, 19, 21, 23, 25];
+    let (cyr_a, cyr_b) = (2 * (r as u32 / 32 % 16) + 1, r as u32 % 32);
+    let (lat_a, lat_b) = (LATIN_A[r / 26 % 12], r as u32 % 26);
+    let map = |c: char, first: u32, n: u32, a: u32, b: u32| char::from_u32(first + (a * (c as u32 - first) + b) % n).unwrap_or(c);
+    let rotate = |text: &str| -> String {
+        let text = text.replace("://", &format!("://r{r}."));
+        let mut out = String::with_capacity(text.len());
+        let mut in_tag = false;
+        let mut rest = text.as_str();
+        while let Some(c) = rest.chars().next() {
+            // Markup, escaped markup and entities are copied; CDATA is text.
+            let verbatim = ["<![CDATA[", "]]>", "&lt;", "&gt;"].into_iter().find(|m| rest.starts_with(m));
+            let entity = (c == '&').then(|| rest.find(';').filter(|&e| e <= 10)).flatten().map(|e| &rest[..=e]);
+            if let Some(m) = verbatim.or(entity) {
+                in_tag = match m {
+                    "&lt;" => true,
+                    "&gt;" => false,
+                    _ => in_tag,
+                };
+                out.push_str(m);
+                rest = &rest[m.len()..];
+                continue;
+            }
+            let rotated = match c {
+                '<' => {
+                    in_tag = true;
+                    c
+                }
+                '>' => {
+                    in_tag = false;
+                    c
+                }
+                _ if in_tag => c,
+                'а'..='я' => map(c, 0x430, 32, cyr_a, cyr_b),
+                'А'..='Я' => map(c, 0x410, 32, cyr_a, cyr_b),
+                'a'..='z' => map(c, 'a' as u32, 26, lat_a, lat_b),
+                _ => c,
+            };
+            out.push(rotated);
+            rest = &rest[c.len_utf8()..];
+        }
+        out
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => rotate(text).into_bytes(),
+        Err(_) => {
+            let decoded = syndic::fetch::charset::decode(bytes, None);
+            // The declaration is markup: rotation leaves it as it was.
+            let rotated = rotate(&decoded.text);
+            decoded.encoding.encode(&rotated).0.into_owned()
         }
     }
-    out
-}
-
-/// Each replica is a different set of stories of the same shape: Cyrillic
-/// letters outside markup are rotated by the replica number, so texts stay
-/// the same length and script but no longer match each other (replicas
-/// that were all duplicates would measure only the merge path).
-fn rotate_cyrillic(text: &str, r: usize) -> String {
-    let mut in_tag = false;
-    text.chars()
-        .map(|c| {
-            match c {
-                '<' => in_tag = true,
-                '>' => in_tag = false,
-                'а'..='я' if !in_tag => return char::from_u32(0x430 + (c as u32 - 0x430 + r as u32) % 32).unwrap_or(c),
-                'А'..='Я' if !in_tag => return char::from_u32(0x410 + (c as u32 - 0x410 + r as u32) % 32).unwrap_or(c),
-                _ => {}
-            }
-            c
-        })
-        .collect()
 }
 
 /// Ingest: the corpus feeds replicated (URLs and Cyrillic text made unique
 /// per replica) to at least `want` items, served from loopback, ingested by
 /// `syndic fetch --all`; next to feed-rs and feedparser on the same bytes.
-fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
+fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
     let base = corpus_feeds();
     let per_round: usize = base.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
     let rounds = want.div_ceil(per_round);
+    if only_stages {
+        let all: Vec<Vec<u8>> = (0..rounds).flat_map(|r| base.iter().map(move |b| replicate(b, r))).collect();
+        print_stages(&all);
+        return;
+    }
     let (mock, addrs) = start_mock(rt, 16);
     let files_dir = std::env::temp_dir().join(format!("syndic-bench-files-{}", std::process::id()));
     std::fs::create_dir_all(&files_dir).unwrap();
@@ -220,13 +253,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
     let mut all = Vec::new();
     for r in 0..rounds {
         for (i, b) in base.iter().enumerate() {
-            let text = String::from_utf8_lossy(b);
-            // Byte-level replacement keeps legacy encodings intact where it matters.
-            let replaced: Vec<u8> = if std::str::from_utf8(b).is_ok() {
-                rotate_cyrillic(&text.replace("://", &format!("://r{r}.")), r).into_bytes()
-            } else {
-                replace_bytes(b, b"://", format!("://r{r}.").as_bytes())
-            };
+            let replaced = replicate(b, r);
             let name = format!("r{r}-{i}.xml");
             std::fs::write(files_dir.join(&name), &replaced).unwrap();
             mock.feeds.lock().unwrap().insert(name.clone(), replaced.clone());
@@ -257,13 +284,28 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
         cmd.args(["fetch", "--all", "--config"]).arg(&cfg);
         let (elapsed, peak, _) = run_measured(&mut cmd);
         let rate = items as f64 / elapsed.as_secs_f64();
-        rows.push(format!("| {label} | {rate:.0} | {:.2}× | {peak} MB |", rate / feed_rs_rate));
+        let (stored, copies) = syndic::store::Store::open_reader(&_dir.path.join("syndic.db")).unwrap().counts().unwrap();
+        if std::env::var_os("PROBE").is_some() {
+            let c = rusqlite::Connection::open(_dir.path.join("syndic.db")).unwrap();
+            let mut st = c.prepare("SELECT dup_rule, count(*) FROM items GROUP BY dup_rule").unwrap();
+            let rows: Vec<(Option<String>, i64)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+            eprintln!("{rows:?}");
+            let mut st = c
+                .prepare("SELECT a.title, a.link, b.title, b.link, a.dup_rule FROM items a JOIN items b ON b.id = a.duplicate_of LIMIT 8")
+                .unwrap();
+            let rows: Vec<(String, Option<String>, String, Option<String>, String)> =
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).unwrap().map(|r| r.unwrap()).collect();
+            for r in rows {
+                eprintln!("{r:?}");
+            }
+        }
+        rows.push(format!("| {label} | {rate:.0} | {:.2}× | {peak} MB | {stored} / {copies} |", rate / feed_rs_rate));
         if cpus.is_none() {
             // The same run again: every feed answers 304, so this is the
             // fixed cost (start, fetch, bookkeeping) without ingest.
             let (again, _, _) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
             rows.push(format!(
-                "| (same sources again, all 304: fixed cost {:.2} s of {:.2} s) | | | |",
+                "| (same sources again, all 304: fixed cost {:.2} s of {:.2} s) | | | | |",
                 again.as_secs_f64(),
                 elapsed.as_secs_f64()
             ));
@@ -271,15 +313,89 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize) {
     }
     let _ = std::fs::remove_dir_all(&files_dir);
     println!("\n### Ingest: {items} items ({} feeds: the {} corpus feeds × {rounds}), fetched from loopback\n", all.len(), base.len());
-    println!("| pipeline | items/s | vs feed-rs parse | peak RSS |\n|---|---|---|---|");
-    println!("| feed-rs parse only (reference, 1 core, in process) | {feed_rs_rate:.0} | 1.00× | — |");
+    println!("| pipeline | items/s | vs feed-rs parse | peak RSS | stored / merged as copies |\n|---|---|---|---|---|");
+    println!("| feed-rs parse only (reference, 1 core, in process) | {feed_rs_rate:.0} | 1.00× | — | |");
     match feedparser_rate {
-        Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | — |", r / feed_rs_rate),
-        None => println!("| Python feedparser | not installed | | |"),
+        Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | — | |", r / feed_rs_rate),
+        None => println!("| Python feedparser | not installed | | | |"),
     }
     for r in rows {
         println!("{r}");
     }
+    print_stages(&all);
+}
+
+fn print_stages(all: &[Vec<u8>]) {
+    let (seen, spent) = stages(all);
+    let total: Duration = spent.iter().map(|(_, d)| *d).sum();
+    println!("\n#### Where one core's time goes (in process, the same {} feeds, {seen} items, one transaction per feed)\n", all.len());
+    println!("| stage | µs per item | share |\n|---|---|---|");
+    for (name, d) in &spent {
+        println!("| {name} | {:.1} | {:.0} % |", d.as_secs_f64() * 1e6 / seen as f64, 100.0 * d.as_secs_f64() / total.as_secs_f64());
+    }
+    println!("| all stages ({:.0} items/s) | {:.1} | |", seen as f64 / total.as_secs_f64(), total.as_secs_f64() * 1e6 / seen as f64);
+}
+
+/// Where the time of one core goes, in process, on the same bytes: each
+/// stage timed separately over every feed, the store growing as in a real
+/// ingest (one transaction per feed, as `syndic` commits them).
+fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
+    use syndic::config::Source;
+    let dir = std::env::temp_dir().join(format!("syndic-bench-stages-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _guard = Dir { path: dir.clone() };
+    let mut store = syndic::store::Store::open(&dir.join("stages.db")).unwrap();
+    let sources: Vec<Source> = (0..all.len())
+        .map(|i| Source::example(&format!("s{i}"), url::Url::parse(&format!("http://127.0.0.1/f/{i}.xml")).unwrap()))
+        .collect();
+    store.sync_sources(&sources).unwrap();
+    let dates: syndic::parse::DateParser = Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty));
+    let matcher = syndic::dedup::Matcher::default();
+    let now = chrono::Utc::now();
+    let mut spent = [Duration::ZERO; 4];
+    let mut seen = 0;
+    let group: usize = std::env::var("GROUP").ok().and_then(|g| g.parse().ok()).unwrap_or(1);
+    let mut pending = (Vec::new(), Vec::new());
+    for (bytes, source) in all.iter().zip(&sources) {
+        let t = Instant::now();
+        let decoded = syndic::fetch::charset::decode(bytes, None);
+        let xml = syndic::fetch::charset::prepare_xml(&decoded.text);
+        let xml = syndic::poll::cap_entries(&xml, syndic::poll::MAX_ENTRIES);
+        let Ok(feed) = syndic::parse::parse(&xml, &source.url, &dates) else { continue };
+        spent[0] += t.elapsed();
+        let t = Instant::now();
+        let normalizer = syndic::normalize::Normalizer::new(source, &source.url, now);
+        seen += feed.entries.len();
+        let mut list: Vec<syndic::model::Item> = feed.entries.into_iter().filter_map(|e| normalizer.normalize(e)).collect();
+        spent[1] += t.elapsed();
+        let t = Instant::now();
+        let prints: Vec<_> = list
+            .iter_mut()
+            .map(|item| {
+                item.content_hash = syndic::dedup::content_hash(&item.title, &item.text);
+                matcher.fingerprint(&item.title, &item.text)
+            })
+            .collect();
+        spent[2] += t.elapsed();
+        pending.0.extend(list);
+        pending.1.extend(prints);
+        if pending.0.len() >= group {
+            let t = Instant::now();
+            store.ingest(&pending.0, &pending.1, 0, now.timestamp(), &matcher).unwrap();
+            spent[3] += t.elapsed();
+            pending = (Vec::new(), Vec::new());
+        }
+    }
+    let t = Instant::now();
+    store.ingest(&pending.0, &pending.1, 0, now.timestamp(), &matcher).unwrap();
+    spent[3] += t.elapsed();
+    let names = [
+        "decode + parse (feed-rs)",
+        "normalize (text, sanitize, links, dates, language)",
+        "fingerprint (hash, MinHash)",
+        "store + dedup (SQLite)",
+    ];
+    (seen, names.into_iter().zip(spent).collect())
 }
 
 /// 10,000 sources on 1,000 loopback hosts: a 200 cycle (20 new items each)
@@ -424,8 +540,8 @@ fn main() {
     let wanted: Vec<&str> = args.iter().filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err()).map(String::as_str).collect();
     let all = wanted.is_empty();
     let on = |s: &str| all || wanted.contains(&s);
-    if on("ingest") {
-        ingest(&rt, items);
+    if on("ingest") || wanted.contains(&"stages") {
+        ingest(&rt, items, !on("ingest"));
     }
     if on("cycle") {
         cycle(&rt, sources);

@@ -55,6 +55,7 @@ impl Daemon {
             store: Arc::new(Mutex::new(store)),
             dates: Arc::new(move |s| date::parse(s, tz)),
             matcher: Arc::new(matcher),
+            commits: Arc::default(),
         };
         let config = Arc::new(config);
         let metrics = Arc::new(crate::metrics::Metrics::new());

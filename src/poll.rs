@@ -18,7 +18,7 @@ use crate::model::Item;
 use crate::normalize::Normalizer;
 use crate::parse::{self, DateParser};
 use crate::schedule;
-use crate::store::{FetchRecord, IngestStats, Store, Touched};
+use crate::store::{FetchRecord, GroupCommit, IngestStats, Store, Touched};
 
 /// What a poll needs; cheap to clone.
 #[derive(Clone)]
@@ -31,6 +31,8 @@ pub struct Context {
     pub dates: DateParser,
     /// Near-duplicate settings.
     pub matcher: Arc<dedup::Matcher>,
+    /// Feeds waiting for the writer (one commit for all of them).
+    pub commits: Arc<GroupCommit>,
 }
 
 /// How a poll ended.
@@ -222,8 +224,7 @@ pub fn ingest_bytes(
             ctx.matcher.fingerprint(&item.title, &item.text)
         })
         .collect();
-    let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
-    let (stats, touched) = store.ingest(&items, &prints, source.priority, now.timestamp(), &ctx.matcher).map_err(|e| e.to_string())?;
+    let (stats, touched) = ctx.commits.store(&ctx.store, items, prints, source.priority, now.timestamp(), &ctx.matcher)?;
     Ok((entries, stats, touched, ttl))
 }
 

@@ -1,6 +1,10 @@
-//! Items: ingesting one fetched feed in one transaction, and reading slices.
+//! Items: ingesting fetched feeds, and reading slices.
 //!
-//! [`Store::ingest`] upserts each item on its `(source_id, guid)` key (an
+//! [`Store::ingest_many`] stores several fetched feeds in one transaction
+//! (a group commit: one WAL write for all of them), each feed inside its
+//! own savepoint so that a feed that fails leaves nothing behind while the
+//! others are kept. [`Store::ingest`] is the same for one feed. Each item is
+//! upserted each item on its `(source_id, guid)` key (an
 //! entry seen again updates its row; it never adds one), then looks for the
 //! same story under another row (same canonical link, or same content hash)
 //! and links the two with `duplicate_of` pointing at the canonical copy that
@@ -9,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
@@ -93,9 +97,26 @@ enum Upserted {
     Unchanged,
 }
 
-/// Ingest work for one feed; lives as long as its transaction.
-pub struct Batch<'c> {
-    tx: Transaction<'c>,
+/// One fetched feed to store: its items, their fingerprints (`prints[i]`
+/// is the fingerprint of `items[i]`) and its source's priority.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedItems<'a> {
+    /// Normalized items.
+    pub items: &'a [Item],
+    /// Their fingerprints.
+    pub prints: &'a [Fingerprint],
+    /// The source's priority.
+    pub priority: i64,
+    /// When the feed was fetched (unix seconds).
+    pub now: i64,
+}
+
+/// What storing one feed did, or why nothing of it was stored.
+pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
+
+/// Ingest work for one feed, inside its savepoint.
+struct Batch<'c> {
+    tx: &'c Connection,
     priority: i64,
     now: i64,
     matcher: &'c Matcher,
@@ -121,23 +142,36 @@ impl Store {
     /// Stores the items of one fetched feed from a source with `priority`,
     /// in one transaction: all of them or none.
     /// `prints[i]` is the fingerprint of `items[i]`.
-    pub fn ingest<'a>(
-        &'a mut self,
+    pub fn ingest(
+        &mut self,
         items: &[Item],
         prints: &[Fingerprint],
         priority: i64,
         now: i64,
-        matcher: &'a Matcher,
+        matcher: &Matcher,
     ) -> Result<(IngestStats, Touched), StoreError> {
-        let tx = self.conn.transaction()?;
-        let mut batch = Batch { tx, priority, now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
-        for (item, print) in items.iter().zip(prints) {
-            batch.add(item, print)?;
+        let mut results = self.ingest_many(&[FeedItems { items, prints, priority, now }], matcher)?;
+        results.pop().unwrap_or_else(|| Ok(Default::default()))
+    }
+
+    /// Stores several fetched feeds in one transaction, each all or
+    /// nothing: a feed whose storing fails is rolled back to its savepoint
+    /// and gets its error; the others are committed. The outer error means
+    /// the commit itself failed and nothing was stored.
+    pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut results = Vec::with_capacity(feeds.len());
+        for feed in feeds {
+            let savepoint = tx.savepoint()?;
+            let stored = store_feed(&savepoint, feed, matcher);
+            if stored.is_ok() {
+                savepoint.commit()?;
+            }
+            // A failed feed's savepoint is rolled back when dropped.
+            results.push(stored);
         }
-        let touched = batch.touched_slices()?;
-        let stats = batch.stats;
-        batch.tx.commit()?;
-        Ok((stats, touched))
+        tx.commit()?;
+        Ok(results)
     }
 
     /// [`Store::ingest`], then rolled back: measures the work without
@@ -151,14 +185,20 @@ impl Store {
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut batch = Batch { tx, priority, now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
-        for (item, print) in items.iter().zip(prints) {
-            batch.add(item, print)?;
-        }
-        let stats = batch.stats;
-        batch.tx.rollback()?;
+        let (stats, _) = store_feed(&tx, &FeedItems { items, prints, priority, now }, matcher)?;
+        tx.rollback()?;
         Ok(stats)
     }
+}
+
+fn store_feed(conn: &Connection, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
+    let mut batch =
+        Batch { tx: conn, priority: feed.priority, now: feed.now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
+    for (item, print) in feed.items.iter().zip(feed.prints) {
+        batch.add(item, print)?;
+    }
+    let touched = batch.touched_slices()?;
+    Ok((batch.stats, touched))
 }
 
 impl Batch<'_> {
@@ -398,7 +438,7 @@ impl Batch<'_> {
     }
 
     fn touched_slices(&self) -> Result<Touched, StoreError> {
-        slices_of(&self.tx, &self.touched)
+        slices_of(self.tx, &self.touched)
     }
 }
 

@@ -8,6 +8,7 @@
 //! consistency). Uniqueness is enforced by constraints, not by checks.
 
 pub mod extract;
+pub mod group;
 pub mod items;
 pub mod retention;
 pub mod schema;
@@ -18,7 +19,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use items::{Batch, Credit, IngestStats, StoredItem, Touched};
+pub use group::GroupCommit;
+pub use items::{Credit, FeedItems, FeedResult, IngestStats, StoredItem, Touched};
 pub use sources::{FetchRecord, SourceState};
 
 /// Why a database operation failed.
