@@ -285,20 +285,6 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
         let (elapsed, peak, _) = run_measured(&mut cmd);
         let rate = items as f64 / elapsed.as_secs_f64();
         let (stored, copies) = syndic::store::Store::open_reader(&_dir.path.join("syndic.db")).unwrap().counts().unwrap();
-        if std::env::var_os("PROBE").is_some() {
-            let c = rusqlite::Connection::open(_dir.path.join("syndic.db")).unwrap();
-            let mut st = c.prepare("SELECT dup_rule, count(*) FROM items GROUP BY dup_rule").unwrap();
-            let rows: Vec<(Option<String>, i64)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
-            eprintln!("{rows:?}");
-            let mut st = c
-                .prepare("SELECT a.title, a.link, b.title, b.link, a.dup_rule FROM items a JOIN items b ON b.id = a.duplicate_of LIMIT 8")
-                .unwrap();
-            let rows: Vec<(String, Option<String>, String, Option<String>, String)> =
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))).unwrap().map(|r| r.unwrap()).collect();
-            for r in rows {
-                eprintln!("{r:?}");
-            }
-        }
         rows.push(format!("| {label} | {rate:.0} | {:.2}× | {peak} MB | {stored} / {copies} |", rate / feed_rs_rate));
         if cpus.is_none() {
             // The same run again: every feed answers 304, so this is the
