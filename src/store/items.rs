@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::bands::BandBuffer;
 use super::{Store, StoreError};
 use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
@@ -117,6 +118,7 @@ pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
 /// Ingest work for one feed, inside its savepoint.
 struct Batch<'c> {
     tx: &'c Connection,
+    bands: &'c mut BandBuffer,
     priority: i64,
     now: i64,
     matcher: &'c Matcher,
@@ -159,19 +161,34 @@ impl Store {
     /// and gets its error; the others are committed. The outer error means
     /// the commit itself failed and nothing was stored.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
-        let mut tx = self.conn.transaction()?;
-        let mut results = Vec::with_capacity(feeds.len());
-        for feed in feeds {
-            let savepoint = tx.savepoint()?;
-            let stored = store_feed(&savepoint, feed, matcher);
-            if stored.is_ok() {
-                savepoint.commit()?;
+        let Store { conn, bands } = self;
+        let start = bands.mark();
+        let stored = (|| {
+            let mut tx = conn.transaction()?;
+            let mut results = Vec::with_capacity(feeds.len());
+            for feed in feeds {
+                let savepoint = tx.savepoint()?;
+                let mark = bands.mark();
+                let stored = store_feed(&savepoint, bands, feed, matcher);
+                if stored.is_ok() {
+                    savepoint.commit()?;
+                } else {
+                    // The savepoint is rolled back when dropped; so are its keys.
+                    bands.rollback_to(mark);
+                }
+                results.push(stored);
             }
-            // A failed feed's savepoint is rolled back when dropped.
-            results.push(stored);
+            tx.commit()?;
+            Ok(results)
+        })();
+        match &stored {
+            Ok(_) => bands.settle(),
+            Err(_) => bands.rollback_to(start),
         }
-        tx.commit()?;
-        Ok(results)
+        if stored.is_ok() {
+            self.flush_bands_if_due();
+        }
+        stored
     }
 
     /// [`Store::ingest`], then rolled back: measures the work without
@@ -184,16 +201,19 @@ impl Store {
         now: i64,
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
-        let tx = self.conn.transaction()?;
-        let (stats, _) = store_feed(&tx, &FeedItems { items, prints, priority, now }, matcher)?;
+        let Store { conn, bands } = self;
+        let mark = bands.mark();
+        let tx = conn.transaction()?;
+        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now }, matcher);
+        bands.rollback_to(mark);
         tx.rollback()?;
-        Ok(stats)
+        Ok(stored?.0)
     }
 }
 
-fn store_feed(conn: &Connection, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
+fn store_feed(conn: &Connection, bands: &mut BandBuffer, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
     let mut batch =
-        Batch { tx: conn, priority: feed.priority, now: feed.now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
+        Batch { tx: conn, bands, priority: feed.priority, now: feed.now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
     for (item, print) in feed.items.iter().zip(feed.prints) {
         batch.add(item, print)?;
     }
@@ -233,10 +253,8 @@ impl Batch<'_> {
                     }
                     self.touched.insert(story.id);
                 }
-                let mut band =
-                    self.tx.prepare_cached("INSERT OR IGNORE INTO item_bands (band, item_id, published_at) VALUES (?1, ?2, ?3)")?;
                 for key in &print.bands {
-                    band.execute(params![key, id, item.published_at.timestamp()])?;
+                    self.bands.add(*key, id, item.published_at.timestamp());
                 }
                 self.touched.insert(id);
             }
@@ -362,8 +380,9 @@ impl Batch<'_> {
             let mut stmt =
                 self.tx.prepare_cached("SELECT item_id FROM item_bands WHERE band = ?1 AND published_at BETWEEN ?2 AND ?3 LIMIT ?4")?;
             for band in &print.bands {
-                let rows: Vec<i64> =
+                let mut rows: Vec<i64> =
                     stmt.query_map(params![band, from, to, MAX_BAND_ROWS as i64 + 1], |r| r.get::<_, i64>(0))?.collect::<Result<_, _>>()?;
+                rows.extend(self.bands.items(*band, from, to).take(MAX_BAND_ROWS + 1));
                 if rows.len() > MAX_BAND_ROWS {
                     continue;
                 }

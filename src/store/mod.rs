@@ -7,6 +7,7 @@
 //! is the guarantee we need (a power cut may lose the last commits, never
 //! consistency). Uniqueness is enforced by constraints, not by checks.
 
+pub mod bands;
 pub mod extract;
 pub mod group;
 pub mod items;
@@ -53,6 +54,8 @@ pub enum StoreError {
 /// One connection to the database.
 pub struct Store {
     conn: Connection,
+    /// Band keys not yet written to `item_bands` (writer only).
+    bands: bands::BandBuffer,
 }
 
 impl Store {
@@ -71,7 +74,9 @@ impl Store {
             return Err(StoreError::TooNew { found, latest: schema::latest() });
         }
         schema::migrate(&mut conn)?;
-        Ok(Store { conn })
+        let mut store = Store { conn, bands: bands::BandBuffer::default() };
+        store.load_bands()?;
+        Ok(store)
     }
 
     /// Opens a second connection for reading only (rendering feeds).
@@ -80,7 +85,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
-        Ok(Store { conn })
+        Ok(Store { conn, bands: bands::BandBuffer::default() })
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.

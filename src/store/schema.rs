@@ -131,6 +131,13 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE item_bands;
     ALTER TABLE item_bands_v6 RENAME TO item_bands;
     "#,
+    // 7: band keys are written behind (`store::bands`); the table holds
+    // every key of items up to `flushed_to`, later ones are rebuilt from
+    // their stored profiles at open.
+    r#"
+    CREATE TABLE band_state (flushed_to INTEGER NOT NULL);
+    INSERT INTO band_state (flushed_to) SELECT coalesce(max(id), 0) FROM items;
+    "#,
 ];
 
 /// Brings the database up to the latest version.
