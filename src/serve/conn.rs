@@ -90,9 +90,8 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: wat
         };
         next = next.wrapping_add(1);
         match workers.get(next % workers.len().max(1)) {
-            Some(worker) => {
-                let _ = worker.spawn(connection);
-            }
+            // The task is detached: it ends with its connection.
+            Some(worker) => drop(worker.spawn(connection)),
             None => {
                 tokio::spawn(connection);
             }
