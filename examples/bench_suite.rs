@@ -448,7 +448,7 @@ fn freshness(rt: &tokio::runtime::Runtime) {
 /// first cycle, idle.
 fn memory(rt: &tokio::runtime::Runtime, big: usize) {
     println!("\n### Memory: steady RSS of `syndic run` after the first cycle\n");
-    println!("| sources | RSS | goal |\n|---|---|---|");
+    println!("| sources | RSS | of which anonymous (heap) | of which file-backed (SQLite mmap) | goal |\n|---|---|---|---|---|");
     for (n, goal) in [(100, "≤ 30 MB"), (big, "≤ 150 MB")] {
         let (mock, addrs) = start_mock(rt, (n / 10).max(1));
         let mut urls = Vec::new();
@@ -464,9 +464,10 @@ fn memory(rt: &tokio::runtime::Runtime, big: usize) {
         let _ = http_get(&format!("http://127.0.0.1:{port}/feeds/all.rss"));
         std::thread::sleep(Duration::from_secs(1));
         let rss = vm(child.id(), "VmRSS:") / 1024;
+        let (anon, file) = (vm(child.id(), "RssAnon:") / 1024, vm(child.id(), "RssFile:") / 1024);
         let _ = child.kill();
         let _ = child.wait();
-        println!("| {n} | {rss} MB | {goal} |");
+        println!("| {n} | {rss} MB | {anon} MB | {file} MB | {goal} |");
     }
 }
 
