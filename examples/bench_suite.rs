@@ -53,15 +53,34 @@ fn start_mock(rt: &tokio::runtime::Runtime, hosts: usize) -> (Mock, Vec<SocketAd
     (mock, addrs)
 }
 
+/// `words` made-up Cyrillic words, the same for the same `seed`: mock
+/// sources tell different stories (near-identical ones would all be merged
+/// into one and measure only the duplicate path).
+fn words(seed: u64, words: usize) -> String {
+    const SYLLABLES: [&str; 16] = ["ка", "ро", "ми", "ту", "ле", "на", "со", "пи", "ве", "да", "гу", "зо", "ры", "ша", "чи", "бе"];
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % 16) as usize
+    };
+    (0..words).map(|_| (0..3).map(|_| SYLLABLES[next()]).collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
 fn rss(source: &str, items: usize, round: usize) -> Vec<u8> {
     let mut xml = String::from(
         r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Mock</title><link>https://mock.kz/</link>"#,
     );
+    let seed = source.bytes().fold(round as u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     for i in 0..items {
+        let story = seed.wrapping_mul(1000).wrapping_add(i as u64);
         xml.push_str(&format!(
-            "<item><title>{source}: событие {round}-{i} в регионе</title><link>https://{source}.mock.kz/{round}/{i}</link>\
-             <guid>https://{source}.mock.kz/{round}/{i}</guid><description>Новость {i} источника {source}: акимат сообщил о ремонте \
-             дорог, новых тарифах и планах на следующий год.</description><pubDate>Mon, 23 Nov 2026 10:{:02}:00 +0500</pubDate></item>",
+            "<item><title>{}</title><link>https://{source}.mock.kz/{round}/{i}</link>\
+             <guid>https://{source}.mock.kz/{round}/{i}</guid><description>{}.</description>\
+             <pubDate>Mon, 23 Nov 2026 10:{:02}:00 +0500</pubDate></item>",
+            words(story, 7),
+            words(!story, 30),
             i % 60
         ));
     }
