@@ -519,6 +519,11 @@ fn startup(rt: &tokio::runtime::Runtime, gb: f64) {
             .unwrap();
             db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
         }
+        // The copies were written behind syndic's back: mark them as having
+        // their band keys written (they have none; only candidate lookups
+        // for these synthetic copies are affected), as a running daemon's
+        // regular flushes leave a real database.
+        db.execute_batch("UPDATE band_state SET flushed_to = (SELECT max(id) FROM items);").unwrap();
     }
     let size = std::fs::metadata(&db_path).unwrap().len() as f64 / 1e9;
     let items: i64 = rusqlite::Connection::open(&db_path).unwrap().query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();

@@ -76,6 +76,7 @@ impl Store {
         schema::migrate(&mut conn)?;
         let mut store = Store { conn, bands: bands::BandBuffer::default() };
         store.load_bands()?;
+        store.flush_bands_if_due();
         Ok(store)
     }
 
