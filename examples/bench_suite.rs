@@ -359,8 +359,6 @@ fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
     let now = chrono::Utc::now();
     let mut spent = [Duration::ZERO; 4];
     let mut seen = 0;
-    let group: usize = std::env::var("GROUP").ok().and_then(|g| g.parse().ok()).unwrap_or(1);
-    let mut pending = (Vec::new(), Vec::new());
     for (bytes, source) in all.iter().zip(&sources) {
         let t = Instant::now();
         let decoded = syndic::fetch::charset::decode(bytes, None);
@@ -382,18 +380,10 @@ fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
             })
             .collect();
         spent[2] += t.elapsed();
-        pending.0.extend(list);
-        pending.1.extend(prints);
-        if pending.0.len() >= group {
-            let t = Instant::now();
-            store.ingest(&pending.0, &pending.1, 0, now.timestamp(), &matcher).unwrap();
-            spent[3] += t.elapsed();
-            pending = (Vec::new(), Vec::new());
-        }
+        let t = Instant::now();
+        store.ingest(&list, &prints, 0, now.timestamp(), &matcher).unwrap();
+        spent[3] += t.elapsed();
     }
-    let t = Instant::now();
-    store.ingest(&pending.0, &pending.1, 0, now.timestamp(), &matcher).unwrap();
-    spent[3] += t.elapsed();
     let names = [
         "decode + parse (feed-rs)",
         "normalize (text, sanitize, links, dates, language)",
