@@ -132,6 +132,11 @@ pub struct Publisher {
     config: RwLock<Arc<Config>>,
     reader: Mutex<Store>,
     cache: RwLock<HashMap<(Slice, Format, usize), Arc<Rendered>>>,
+    /// Bumped (under the cache's write lock) by every invalidation: a
+    /// render that began before one may have read the database before the
+    /// change and must not be cached after it, or the change would stay
+    /// invisible until the next one.
+    generation: std::sync::atomic::AtomicU64,
     metrics: Arc<crate::metrics::Metrics>,
     config_error: RwLock<Option<String>>,
 }
@@ -143,6 +148,7 @@ impl Publisher {
             config: RwLock::new(config),
             reader: Mutex::new(Store::open_reader(db)?),
             cache: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
             metrics,
             config_error: RwLock::new(None),
         })
@@ -172,7 +178,9 @@ impl Publisher {
     /// because titles, names and slices may have changed.
     pub fn set_config(&self, config: Arc<Config>) {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
-        self.cache.write().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        cache.clear();
     }
 
     /// Drops the cached renders of the touched slices.
@@ -181,7 +189,19 @@ impl Publisher {
             return;
         }
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         cache.retain(|(slice, _, _), _| !touched.slices.contains(slice));
+    }
+
+    /// Caches a render made from a database read that began at `generation`,
+    /// unless an invalidation came since (then it is served, not kept).
+    fn keep(&self, key: (Slice, Format, usize), rendered: &Arc<Rendered>, generation: u64) -> bool {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        let current = self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation;
+        if current {
+            cache.insert(key, Arc::clone(rendered));
+        }
+        current
     }
 
     /// Every slice that has a feed, in index order.
@@ -230,6 +250,7 @@ impl Publisher {
             return Ok(Some(Arc::clone(hit)));
         }
         let Some(title) = slice_title(&config, slice) else { return Ok(None) };
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let mut items = self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed_items(slice, limit)?;
         policy::apply(&config, &mut items);
         let updated = items
@@ -266,7 +287,7 @@ impl Publisher {
             last_modified_http: httpdate::fmt_http_date(updated.into()),
             body: body.into(),
         });
-        self.cache.write().unwrap_or_else(|p| p.into_inner()).insert(key, Arc::clone(&rendered));
+        self.keep(key, &rendered, generation);
         Ok(Some(rendered))
     }
 }
@@ -353,4 +374,36 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     enc.write_all(body).ok();
     enc.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_render_that_began_before_an_invalidation_is_served_but_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("syndic.toml"),
+            format!("[daemon]\ndatabase = \"{}\"\nsources = \"sources.toml\"\n", dir.path().join("s.db").display()),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("sources.toml"), "[[category]]\nslug = \"politics\"\ntitle = \"Политика\"\n").unwrap();
+        let config = Arc::new(crate::config::load(&dir.path().join("syndic.toml")).unwrap());
+        drop(Store::open(&config.daemon.database).unwrap());
+        let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
+        let render = publisher.feed(&Slice::All, Format::Rss).unwrap().unwrap();
+        let key = (Slice::All, Format::Rss, config.daemon.items_per_feed);
+        assert!(publisher.cached(&Slice::All, Format::Rss, None).is_some(), "a quiet render is kept");
+
+        // A render reads the database, a commit lands and invalidates,
+        // then the render finishes: it must not become the cached answer.
+        let before = publisher.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let touched = Touched { slices: [Slice::All].into_iter().collect() };
+        publisher.invalidate(&touched);
+        assert!(!publisher.keep(key.clone(), &render, before), "stale render refused");
+        assert!(publisher.cached(&Slice::All, Format::Rss, None).is_none());
+        let now = publisher.generation.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(publisher.keep(key, &render, now), "a render after the change is kept");
+    }
 }
