@@ -44,20 +44,42 @@ const TRIGGERS: &[&[&str]] = &[
     &["подписывайтесь"],
 ];
 
-static DEFAULT_RULES: LazyLock<Vec<(&'static [&'static str], Regex)>> = LazyLock::new(|| {
-    DEFAULT_BOILERPLATE.iter().zip(TRIGGERS).filter_map(|(p, t)| Regex::new(&format!("(?i){p}")).ok().map(|re| (*t, re))).collect()
+/// The rules, each with its index in [`TRIGGERS`].
+static DEFAULT_RULES: LazyLock<Vec<(usize, Regex)>> = LazyLock::new(|| {
+    DEFAULT_BOILERPLATE.iter().enumerate().filter_map(|(i, p)| Regex::new(&format!("(?i){p}")).ok().map(|re| (i, re))).collect()
 });
+
+/// Every trigger word in one automaton (one pass over the text instead of
+/// a substring search per word), and the rule each word belongs to.
+static TRIGGER_FINDER: LazyLock<Option<(aho_corasick::AhoCorasick, Vec<usize>)>> = LazyLock::new(|| {
+    let (words, rules): (Vec<&str>, Vec<usize>) =
+        TRIGGERS.iter().enumerate().flat_map(|(rule, words)| words.iter().map(move |w| (*w, rule))).unzip();
+    aho_corasick::AhoCorasick::new(words).ok().map(|finder| (finder, rules))
+});
+
+/// A bit per rule in [`TRIGGERS`] whose trigger occurs in `s`.
+fn triggered(s: &str) -> u64 {
+    match TRIGGER_FINDER.as_ref() {
+        Some((finder, rules)) => finder.find_overlapping_iter(s).fold(0, |mask, m| mask | 1 << rules[m.pattern().as_usize()]),
+        // Without the automaton every rule is tried.
+        None => u64::MAX,
+    }
+}
 
 /// Folds `text` for matching; `extra` are the admin's boilerplate rules.
 pub fn fold(text: &str, extra: &[Regex]) -> String {
     let quick = unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes;
-    let mut s: String = if quick {
-        text.chars().flat_map(char::to_lowercase).filter_map(fold_char).collect()
+    let mut s = String::with_capacity(text.len());
+    if quick {
+        text.chars().for_each(|c| push_lower(c, &mut s));
     } else {
-        text.nfkc().flat_map(char::to_lowercase).filter_map(fold_char).collect()
-    };
-    for (triggers, rule) in DEFAULT_RULES.iter() {
-        if triggers.iter().any(|t| s.contains(t)) && rule.is_match(&s) {
+        text.nfkc().for_each(|c| push_lower(c, &mut s));
+    }
+    // Removals only take text out: triggers found before them are a
+    // superset of those left, and a rule whose trigger went just fails.
+    let hits = triggered(&s);
+    for (i, rule) in DEFAULT_RULES.iter() {
+        if hits & (1 << i) != 0 && rule.is_match(&s) {
             s = rule.replace_all(&s, " ").into_owned();
         }
     }
@@ -66,8 +88,25 @@ pub fn fold(text: &str, extra: &[Regex]) -> String {
             s = rule.replace_all(&s, " ").into_owned();
         }
     }
-    let s = fix_lookalikes(&s);
-    join_digit_groups(&s)
+    join_digit_groups(fix_lookalikes(s))
+}
+
+/// Appends `c` lower-cased and folded ([`fold_char`]); ASCII and Russian
+/// letters without the Unicode case tables.
+#[inline]
+fn push_lower(c: char, out: &mut String) {
+    let lower = match c {
+        'A'..='Z' => c.to_ascii_lowercase(),
+        'А'..='Я' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
+        _ if c.is_ascii() || ('а'..='я').contains(&c) => c,
+        _ => {
+            c.to_lowercase().filter_map(fold_char).for_each(|l| out.push(l));
+            return;
+        }
+    };
+    if let Some(f) = fold_char(lower) {
+        out.push(f);
+    }
 }
 
 /// Per-character folding; `None` drops the character.
@@ -83,9 +122,9 @@ fn fold_char(c: char) -> Option<char> {
 }
 
 /// Latin letters that look Cyrillic, inside a word that is otherwise Cyrillic.
-fn fix_lookalikes(s: &str) -> String {
-    if !s.chars().any(|c| c.is_ascii_alphabetic()) {
-        return s.to_string();
+fn fix_lookalikes(s: String) -> String {
+    if !s.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return s;
     }
     let mut out = String::with_capacity(s.len());
     for word in s.split_inclusive(|c: char| !is_word_char(c)) {
@@ -124,7 +163,10 @@ fn is_cyrillic(c: char) -> bool {
 }
 
 /// `5 000 000` → `5000000`, `2,5` stays.
-fn join_digit_groups(s: &str) -> String {
+fn join_digit_groups(s: String) -> String {
+    if !s.as_bytes().windows(2).any(|w| w[0].is_ascii_digit() && w[1] == b' ') {
+        return s;
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -186,6 +228,17 @@ mod tests {
         let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         for (input, want) in cases {
             assert_eq!(squash(&fold(input, &[])), squash(want), "{input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The lower-casing fast path folds exactly as the Unicode tables.
+        #[test]
+        fn push_lower_agrees_with_unicode_lowercase(text in "[a-zA-Zа-яА-ЯёЁәғқңөұүһіӘҒҚҢӨҰҮҺІ0-9 «»—\u{ad}\u{a0}İẞ]{0,80}") {
+            let reference: String = text.chars().flat_map(char::to_lowercase).filter_map(fold_char).collect();
+            let mut fast = String::new();
+            text.chars().for_each(|c| push_lower(c, &mut fast));
+            proptest::prop_assert_eq!(fast, reference);
         }
     }
 

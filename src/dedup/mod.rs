@@ -82,8 +82,17 @@ pub fn fold(text: &str) -> String {
                 out.push(' ');
             }
             space = false;
-            for l in c.to_lowercase() {
-                out.push(if l == 'ё' { 'е' } else { l });
+            match c {
+                // ASCII and Russian letters without the Unicode case tables.
+                'A'..='Z' => out.push(c.to_ascii_lowercase()),
+                'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
+                'ё' | 'Ё' => out.push('е'),
+                _ if c.is_ascii() || ('а'..='я').contains(&c) => out.push(c),
+                _ => {
+                    for l in c.to_lowercase() {
+                        out.push(if l == 'ё' { 'е' } else { l });
+                    }
+                }
             }
         } else {
             space = true;
@@ -117,6 +126,31 @@ mod tests {
         assert!(outranks(&r(0, 100, 2), &r(0, 500, 1)), "then earliest");
         assert!(outranks(&r(0, 100, 1), &r(0, 100, 2)), "then stored first");
         assert!(!outranks(&r(0, 100, 2), &r(0, 100, 1)));
+    }
+
+    proptest::proptest! {
+        /// The fast paths for ASCII and Russian fold exactly as the
+        /// Unicode case tables do.
+        #[test]
+        fn fold_agrees_with_unicode_lowercase(text in "[a-zA-Zа-яА-ЯёЁәғқңөұүһіӘҒҚҢӨҰҮҺІ0-9 ,.İẞ]{0,80}") {
+            let reference: String = {
+                let mut out = String::new();
+                let mut space = false;
+                for c in text.chars() {
+                    if fold::is_word_char(c) {
+                        if space && !out.is_empty() {
+                            out.push(' ');
+                        }
+                        space = false;
+                        out.extend(c.to_lowercase().map(|l| if l == 'ё' { 'е' } else { l }));
+                    } else {
+                        space = true;
+                    }
+                }
+                out
+            };
+            proptest::prop_assert_eq!(fold(&text), reference);
+        }
     }
 
     #[test]
