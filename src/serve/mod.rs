@@ -77,19 +77,21 @@ async fn feed(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
     Query(query): Query<FeedQuery>,
-    headers: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
+    // The request's own headers, borrowed: a `HeaderMap` extractor copies them.
+    let headers = request.headers();
     let Some((slice, format)) = parse_feed_path(&path) else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
     let limit = query.limit;
     if let Some(hit) = state.publisher.cached(&slice, format, limit) {
-        return respond(&hit, &headers);
+        return respond(&hit, headers);
     }
     let publisher = Arc::clone(&state.publisher);
     let rendered = tokio::task::spawn_blocking(move || publisher.feed_limited(&slice, format, limit)).await;
     match rendered {
-        Ok(Ok(Some(r))) => respond(&r, &headers),
+        Ok(Ok(Some(r))) => respond(&r, headers),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such feed\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!(path = %path, error = %e, "rendering a feed failed");
