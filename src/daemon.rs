@@ -145,7 +145,18 @@ impl Daemon {
             }
         }
         let band_cutoff = now - 2 * self.config.daemon.dedup_window.as_secs() as i64;
-        while self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).prune_bands(band_cutoff)? > 0 {}
+        let mut pruned = 0;
+        loop {
+            let n = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).prune_bands(band_cutoff)?;
+            pruned += n;
+            if n == 0 {
+                break;
+            }
+        }
+        if pruned > 0 {
+            // Pruned keys would stay in the filter as false positives.
+            self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).rebuild_band_filter();
+        }
         Ok(total)
     }
 

@@ -139,6 +139,10 @@ impl Store {
         }
         tx.execute("UPDATE band_state SET flushed_to = (SELECT coalesce(max(id), 0) FROM items)", [])?;
         tx.commit()?;
+        self.filter.written(keys.iter().map(|k| k.0));
+        if self.filter.wants_build() {
+            self.rebuild_band_filter();
+        }
         self.bands = BandBuffer::default();
         Ok(keys.len())
     }
@@ -205,6 +209,29 @@ mod tests {
         assert!(store.bands.is_empty(), "nothing to rebuild after a flush");
         drop(store);
         assert_eq!(ingest(&path, "c"), 1, "the copy from c is matched through the table");
+    }
+
+    #[test]
+    fn the_filter_built_at_open_lets_stored_keys_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bands.db");
+        assert_eq!(ingest(&path, "a"), 0);
+        let mut store = Store::open(&path).unwrap();
+        store.flush_bands().unwrap();
+        drop(store);
+        // Reopened: the filter is built from the table; once it is in use,
+        // the story's keys must still reach the table.
+        let mut store = Store::open(&path).unwrap();
+        store.filter.wait();
+        assert!(matches!(store.filter, crate::store::filter::FilterState::Ready(_)));
+        let sources: Vec<Source> =
+            ["a", "b"].iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
+        store.sync_sources(&sources).unwrap();
+        let matcher = Matcher::default();
+        let item = story("b");
+        let print = matcher.fingerprint(&item.title, &item.text);
+        let (stats, _) = store.ingest(&[item], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
+        assert_eq!(stats.duplicates, 1, "matched through the filter and the table");
     }
 
     #[test]

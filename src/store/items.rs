@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::bands::BandBuffer;
+use super::filter::FilterState;
 use super::{Store, StoreError};
 use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
@@ -119,6 +120,7 @@ pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
 struct Batch<'c> {
     tx: &'c Connection,
     bands: &'c mut BandBuffer,
+    filter: &'c FilterState,
     priority: i64,
     now: i64,
     matcher: &'c Matcher,
@@ -161,7 +163,8 @@ impl Store {
     /// and gets its error; the others are committed. The outer error means
     /// the commit itself failed and nothing was stored.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
-        let Store { conn, bands } = self;
+        self.filter.poll();
+        let Store { conn, bands, filter } = self;
         let start = bands.mark();
         let stored = (|| {
             let mut tx = conn.transaction()?;
@@ -169,7 +172,7 @@ impl Store {
             for feed in feeds {
                 let savepoint = tx.savepoint()?;
                 let mark = bands.mark();
-                let stored = store_feed(&savepoint, bands, feed, matcher);
+                let stored = store_feed(&savepoint, bands, filter, feed, matcher);
                 if stored.is_ok() {
                     savepoint.commit()?;
                 } else {
@@ -201,19 +204,27 @@ impl Store {
         now: i64,
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
-        let Store { conn, bands } = self;
+        let Store { conn, bands, filter } = self;
         let mark = bands.mark();
         let tx = conn.transaction()?;
-        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now }, matcher);
+        let stored = store_feed(&tx, bands, filter, &FeedItems { items, prints, priority, now }, matcher);
         bands.rollback_to(mark);
         tx.rollback()?;
         Ok(stored?.0)
     }
 }
 
-fn store_feed(conn: &Connection, bands: &mut BandBuffer, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
-    let mut batch =
-        Batch { tx: conn, bands, priority: feed.priority, now: feed.now, matcher, stats: IngestStats::default(), touched: BTreeSet::new() };
+fn store_feed(conn: &Connection, bands: &mut BandBuffer, filter: &FilterState, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
+    let mut batch = Batch {
+        tx: conn,
+        bands,
+        filter,
+        priority: feed.priority,
+        now: feed.now,
+        matcher,
+        stats: IngestStats::default(),
+        touched: BTreeSet::new(),
+    };
     for (item, print) in feed.items.iter().zip(feed.prints) {
         batch.add(item, print)?;
     }
@@ -380,8 +391,12 @@ impl Batch<'_> {
             let mut stmt =
                 self.tx.prepare_cached("SELECT item_id FROM item_bands WHERE band = ?1 AND published_at BETWEEN ?2 AND ?3 LIMIT ?4")?;
             for band in &print.bands {
-                let mut rows: Vec<i64> =
-                    stmt.query_map(params![band, from, to, MAX_BAND_ROWS as i64 + 1], |r| r.get::<_, i64>(0))?.collect::<Result<_, _>>()?;
+                // Most keys are the item's own: the filter knows the table lacks them.
+                let mut rows: Vec<i64> = if self.filter.may_contain(*band) {
+                    stmt.query_map(params![band, from, to, MAX_BAND_ROWS as i64 + 1], |r| r.get::<_, i64>(0))?.collect::<Result<_, _>>()?
+                } else {
+                    Vec::new()
+                };
                 rows.extend(self.bands.items(*band, from, to).take(MAX_BAND_ROWS + 1));
                 if rows.len() > MAX_BAND_ROWS {
                     continue;

@@ -9,6 +9,7 @@
 
 pub mod bands;
 pub mod extract;
+pub mod filter;
 pub mod group;
 pub mod items;
 pub mod retention;
@@ -56,6 +57,8 @@ pub struct Store {
     conn: Connection,
     /// Band keys not yet written to `item_bands` (writer only).
     bands: bands::BandBuffer,
+    /// Which keys `item_bands` may hold (writer only).
+    filter: filter::FilterState,
 }
 
 impl Store {
@@ -74,9 +77,10 @@ impl Store {
             return Err(StoreError::TooNew { found, latest: schema::latest() });
         }
         schema::migrate(&mut conn)?;
-        let mut store = Store { conn, bands: bands::BandBuffer::default() };
+        let mut store = Store { conn, bands: bands::BandBuffer::default(), filter: filter::FilterState::Absent };
         store.load_bands()?;
         store.flush_bands_if_due();
+        store.rebuild_band_filter();
         Ok(store)
     }
 
@@ -86,7 +90,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
         configure(&conn, 16 << 10).map_err(open_err)?;
-        Ok(Store { conn, bands: bands::BandBuffer::default() })
+        Ok(Store { conn, bands: bands::BandBuffer::default(), filter: filter::FilterState::Absent })
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
