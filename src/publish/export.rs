@@ -35,7 +35,7 @@ pub fn export(publisher: &Publisher, dir: &Path) -> Result<usize, ExportError> {
             let Some(feed) = publisher.feed(&slice, format)? else { continue };
             let path = dir.join("feeds").join(format!("{}.{}", slice.path(), format.extension()));
             write_atomic(&path, &feed.body)?;
-            write_atomic(&path.with_extension(format!("{}.gz", format.extension())), &feed.gzip)?;
+            write_atomic(&path.with_extension(format!("{}.gz", format.extension())), &feed.gzip())?;
             written += 2;
         }
     }

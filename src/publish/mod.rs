@@ -108,10 +108,10 @@ pub struct FeedMeta {
 pub struct Rendered {
     /// The bytes.
     pub body: bytes::Bytes,
-    /// The same bytes gzip-compressed.
-    pub gzip: bytes::Bytes,
-    /// The same bytes brotli-compressed.
-    pub brotli: bytes::Bytes,
+    /// The same bytes gzip-compressed, made on first demand.
+    gzip: std::sync::OnceLock<bytes::Bytes>,
+    /// The same bytes brotli-compressed, made on first demand.
+    brotli: std::sync::OnceLock<bytes::Bytes>,
     /// Seconds readers and caches may keep it: the shortest poll interval
     /// of the sources feeding this slice.
     pub max_age: u64,
@@ -125,6 +125,21 @@ pub struct Rendered {
     pub items: usize,
     /// `last_modified` formatted as an HTTP date, once.
     pub last_modified_http: String,
+}
+
+impl Rendered {
+    /// The body gzip-compressed. Compressed when first asked for, not at
+    /// render: a feed re-rendered after every commit would otherwise pay
+    /// both compressions (brotli's is the slowest part of a render) before
+    /// anyone reads it, delaying new items for every reader.
+    pub fn gzip(&self) -> bytes::Bytes {
+        self.gzip.get_or_init(|| gzip(&self.body).into()).clone()
+    }
+
+    /// The body brotli-compressed, made on first demand like [`Rendered::gzip`].
+    pub fn brotli(&self) -> bytes::Bytes {
+        self.brotli.get_or_init(|| brotli(&self.body).into()).clone()
+    }
 }
 
 /// Renders and caches feeds.
@@ -277,8 +292,8 @@ impl Publisher {
             Format::Json => json::render(&meta, &items),
         };
         let rendered = Arc::new(Rendered {
-            gzip: gzip(&body).into(),
-            brotli: brotli(&body).into(),
+            gzip: std::sync::OnceLock::new(),
+            brotli: std::sync::OnceLock::new(),
             max_age: max_age(&config, slice),
             etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body)),
             last_modified: updated.into(),

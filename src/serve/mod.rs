@@ -121,10 +121,10 @@ fn respond(r: &Rendered, req: &HeaderMap) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
     if accepts(req, "br") {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
-        (StatusCode::OK, headers, r.brotli.clone()).into_response()
+        (StatusCode::OK, headers, r.brotli()).into_response()
     } else if accepts(req, "gzip") {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        (StatusCode::OK, headers, r.gzip.clone()).into_response()
+        (StatusCode::OK, headers, r.gzip()).into_response()
     } else {
         (StatusCode::OK, headers, r.body.clone()).into_response()
     }

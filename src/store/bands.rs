@@ -148,6 +148,18 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    /// A writer that stops cleanly writes its buffered keys, so the next
+    /// start has nothing to rebuild (after a crash it rebuilds them).
+    fn drop(&mut self) {
+        if !self.bands.is_empty()
+            && let Err(e) = self.flush_bands()
+        {
+            tracing::warn!(error = %e, "could not write band keys at exit; they are rebuilt at the next start");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,7 +192,8 @@ mod tests {
     }
 
     /// Stores `source`'s copy of the story; returns how many were merged.
-    fn ingest(path: &std::path::Path, source: &str) -> u64 {
+    /// With `crash`, the store is abandoned without its clean-exit flush.
+    fn ingest_then(path: &std::path::Path, source: &str, crash: bool) -> u64 {
         let mut store = Store::open(path).unwrap();
         let sources: Vec<Source> =
             ["a", "b", "c"].iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
@@ -189,17 +202,24 @@ mod tests {
         let item = story(source);
         let print = matcher.fingerprint(&item.title, &item.text);
         let (stats, _) = store.ingest(&[item], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
+        if crash {
+            std::mem::forget(store);
+        }
         stats.duplicates
+    }
+
+    fn ingest(path: &std::path::Path, source: &str) -> u64 {
+        ingest_then(path, source, false)
     }
 
     #[test]
     fn keys_not_yet_written_survive_a_restart_and_written_ones_are_found_too() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bands.db");
-        assert_eq!(ingest(&path, "a"), 0);
-        // The process ends without a flush (as after a crash): the next one
-        // rebuilds the keys from the stored profile and finds the story.
-        assert_eq!(ingest(&path, "b"), 1, "the copy from b is matched through rebuilt keys");
+        assert_eq!(ingest_then(&path, "a", true), 0);
+        // The process died without its flush: the next one rebuilds the
+        // keys from the stored profile and finds the story.
+        assert_eq!(ingest_then(&path, "b", true), 1, "the copy from b is matched through rebuilt keys");
         let mut store = Store::open(&path).unwrap();
         assert!(store.bands.len() >= 18, "keys of both items rebuilt: {}", store.bands.len());
         let written = store.flush_bands().unwrap();
@@ -209,6 +229,8 @@ mod tests {
         assert!(store.bands.is_empty(), "nothing to rebuild after a flush");
         drop(store);
         assert_eq!(ingest(&path, "c"), 1, "the copy from c is matched through the table");
+        let store = Store::open(&path).unwrap();
+        assert!(store.bands.is_empty(), "a clean exit wrote its keys");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! for those. It is built at open by a background thread with its own
 //! read connection (the daemon answers at once; until it is ready every key
 //! is looked up as before); keys written meanwhile are kept aside and added
-//! when it arrives. A false "maybe" costs one seek; a false "no" cannot
+//! when it arrives. A small database starts with a small filter (80 KB). A false "maybe" costs one seek; a false "no" cannot
 //! happen. Keys deleted by pruning stay in it as false positives until the
 //! next rebuild, which pruning and growth past its capacity both start.
 
@@ -20,8 +20,9 @@ use super::Store;
 const BITS_PER_KEY: usize = 10;
 const PROBES: u64 = 7;
 
-/// Capacity at least (the filter is sized for twice the keys it starts with).
-const MIN_CAPACITY: usize = 1 << 20;
+/// Capacity at least (the filter is sized for twice the keys it starts
+/// with, and rebuilt twice as large when it fills up).
+const MIN_CAPACITY: usize = 1 << 16;
 
 /// A Bloom filter over band keys (already uniform 64-bit hashes).
 #[derive(Debug)]

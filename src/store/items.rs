@@ -126,6 +126,11 @@ struct Batch<'c> {
     matcher: &'c Matcher,
     stats: IngestStats,
     touched: BTreeSet<i64>,
+    /// Slices of new items that are stories of their own, known without a
+    /// query (what [`slices_of`] would find for them).
+    slices: BTreeSet<Slice>,
+    /// The feed's source and whether it is a partner, looked up once.
+    partner: Option<(String, bool)>,
 }
 
 /// A known story a new item was found to be another copy of.
@@ -224,6 +229,8 @@ fn store_feed(conn: &Connection, bands: &mut BandBuffer, filter: &FilterState, f
         matcher,
         stats: IngestStats::default(),
         touched: BTreeSet::new(),
+        slices: BTreeSet::new(),
+        partner: None,
     };
     for (item, print) in feed.items.iter().zip(feed.prints) {
         batch.add(item, print)?;
@@ -263,11 +270,13 @@ impl Batch<'_> {
                         )?;
                     }
                     self.touched.insert(story.id);
+                    self.touched.insert(id);
+                } else {
+                    self.own_slices(item)?;
                 }
                 for key in &print.bands {
                     self.bands.add(*key, id, item.published_at.timestamp());
                 }
-                self.touched.insert(id);
             }
         }
         Ok(())
@@ -472,7 +481,32 @@ impl Batch<'_> {
     }
 
     fn touched_slices(&self) -> Result<Touched, StoreError> {
-        slices_of(self.tx, &self.touched)
+        let mut touched = slices_of(self.tx, &self.touched)?;
+        touched.slices.extend(self.slices.iter().cloned());
+        Ok(touched)
+    }
+
+    /// The slices a new item that is a story of its own appears in.
+    fn own_slices(&mut self, item: &Item) -> Result<(), StoreError> {
+        let partner = match &self.partner {
+            Some((source, partner)) if *source == item.source_id => *partner,
+            _ => {
+                let kind: String =
+                    self.tx.prepare_cached("SELECT kind FROM sources WHERE id = ?1")?.query_row([&item.source_id], |r| r.get(0))?;
+                self.partner = Some((item.source_id.clone(), kind == "partner"));
+                kind == "partner"
+            }
+        };
+        self.slices.insert(Slice::All);
+        self.slices.insert(Slice::Category(item.category.clone()));
+        if let Some(region) = &item.region {
+            self.slices.insert(Slice::Region(region.clone()));
+            self.slices.insert(Slice::CategoryRegion(item.category.clone(), region.clone()));
+        }
+        if partner {
+            self.slices.insert(Slice::Partners);
+        }
+        Ok(())
     }
 }
 
