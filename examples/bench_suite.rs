@@ -488,7 +488,9 @@ fn freshness(rt: &tokio::runtime::Runtime) {
 /// first cycle, idle.
 fn memory(rt: &tokio::runtime::Runtime, big: usize) {
     println!("\n### Memory: steady RSS of `syndic run` after the first cycle\n");
-    println!("| sources | RSS | of which anonymous (heap) | of which file-backed (SQLite mmap) | goal |\n|---|---|---|---|---|");
+    println!(
+        "| sources | RSS | of which anonymous (heap) | of which file-backed (the mapped binary and libraries) | goal |\n|---|---|---|---|---|"
+    );
     for (n, goal) in [(100, "≤ 30 MB"), (big, "≤ 150 MB")] {
         let (mock, addrs) = start_mock(rt, (n / 10).max(1));
         let mut urls = Vec::new();
