@@ -102,6 +102,32 @@ pub struct Item {
     pub wants_full_text: bool,
 }
 
+#[cfg(test)]
+impl Item {
+    /// A plain Russian item `n` of `source`, published now (store tests).
+    pub(crate) fn sample(source: &str, n: usize, title: &str, text: &str) -> Item {
+        Item {
+            source_id: source.into(),
+            guid: format!("{source}-{n}"),
+            link: Some(format!("https://{source}.kz/news/{n}")),
+            canonical_link: Some(format!("https://{source}.kz/news/{n}")),
+            title: title.into(),
+            summary_html: None,
+            content_html: None,
+            text: text.into(),
+            author: None,
+            image: None,
+            published_at: chrono::Utc::now(),
+            language: Some("ru".into()),
+            category: "politics".into(),
+            region: None,
+            content_hash: None,
+            date_guessed: false,
+            wants_full_text: false,
+        }
+    }
+}
+
 /// A subset of the stored stories that is published as one feed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Slice {

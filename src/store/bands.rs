@@ -168,27 +168,13 @@ mod tests {
     use crate::model::Item;
 
     fn story(source: &str) -> Item {
-        Item {
-            source_id: source.into(),
-            guid: format!("{source}-1"),
-            link: Some(format!("https://{source}.kz/news/1")),
-            canonical_link: Some(format!("https://{source}.kz/news/1")),
-            title: "Акимат Алматы объявил о ремонте проспекта Абая до конца сентября".into(),
-            summary_html: None,
-            content_html: None,
-            text: "Ремонт проспекта Абая в Алматы продлится до конца сентября, движение транспорта на участке \
-                   от Желтоксан до Байтурсынова ограничат, сообщили в акимате города."
-                .into(),
-            author: None,
-            image: None,
-            published_at: chrono::Utc::now(),
-            language: Some("ru".into()),
-            category: "politics".into(),
-            region: None,
-            content_hash: None,
-            date_guessed: false,
-            wants_full_text: false,
-        }
+        Item::sample(
+            source,
+            1,
+            "Акимат Алматы объявил о ремонте проспекта Абая до конца сентября",
+            "Ремонт проспекта Абая в Алматы продлится до конца сентября, движение транспорта на участке \
+             от Желтоксан до Байтурсынова ограничат, сообщили в акимате города.",
+        )
     }
 
     /// Stores `source`'s copy of the story; returns how many were merged.

@@ -86,25 +86,7 @@ mod tests {
     use crate::config::Source;
 
     fn item(source: &str, n: usize) -> Item {
-        Item {
-            source_id: source.into(),
-            guid: format!("{source}-{n}"),
-            link: Some(format!("https://{source}.kz/news/{n}")),
-            canonical_link: Some(format!("https://{source}.kz/news/{n}")),
-            title: format!("Заголовок {n} от {source}"),
-            summary_html: None,
-            content_html: None,
-            text: format!("Текст новости номер {n} источника {source}"),
-            author: None,
-            image: None,
-            published_at: chrono::Utc::now(),
-            language: Some("ru".into()),
-            category: "politics".into(),
-            region: None,
-            content_hash: None,
-            date_guessed: false,
-            wants_full_text: false,
-        }
+        Item::sample(source, n, &format!("Заголовок {n} от {source}"), &format!("Текст новости номер {n} источника {source}"))
     }
 
     #[test]

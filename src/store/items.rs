@@ -1,11 +1,11 @@
-//! Items: ingesting fetched feeds, and reading slices.
+//! Items: ingesting fetched feeds (reading them back is `store::read`).
 //!
 //! [`Store::ingest_many`] stores several fetched feeds in one transaction
 //! (a group commit: one WAL write for all of them), each feed inside its
 //! own savepoint so that a feed that fails leaves nothing behind while the
 //! others are kept. [`Store::ingest`] is the same for one feed. Each item is
-//! upserted each item on its `(source_id, guid)` key (an
-//! entry seen again updates its row; it never adds one), then looks for the
+//! upserted on its `(source_id, guid)` key (an entry seen again updates its
+//! row; it never adds one), then the store looks for the
 //! same story under another row (same canonical link, or same content hash)
 //! and links the two with `duplicate_of` pointing at the canonical copy that
 //! `dedup::outranks` picks. Stories never chain: a duplicate always points
@@ -39,58 +39,6 @@ pub struct IngestStats {
 pub struct Touched {
     /// Slices whose content changed.
     pub slices: BTreeSet<Slice>,
-}
-
-/// A stored item as published, with its source and the other copies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredItem {
-    /// Row id.
-    pub id: i64,
-    /// The source's GUID for it.
-    pub guid: String,
-    /// The link readers follow.
-    pub link: Option<String>,
-    /// Plain-text title.
-    pub title: String,
-    /// Sanitized summary.
-    pub summary_html: Option<String>,
-    /// Sanitized full content.
-    pub content_html: Option<String>,
-    /// Author names.
-    pub author: Option<String>,
-    /// Image URL.
-    pub image: Option<String>,
-    /// Unix seconds.
-    pub published_at: i64,
-    /// Unix seconds of the last change.
-    pub updated_at: i64,
-    /// Language code.
-    pub language: Option<String>,
-    /// Category slug.
-    pub category: String,
-    /// Region slug.
-    pub region: Option<String>,
-    /// Source id.
-    pub source_id: String,
-    /// Source name, for crediting.
-    pub source_name: String,
-    /// Source feed URL.
-    pub source_url: String,
-    /// The story extracted from the article page, sanitized.
-    pub full_html: Option<String>,
-    /// Plain text of the summary (or content).
-    pub text: String,
-    /// Other sources that carried the same story.
-    pub credits: Vec<Credit>,
-}
-
-/// Another source's copy of a story.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credit {
-    /// Source name.
-    pub name: String,
-    /// Its link to the story.
-    pub link: Option<String>,
 }
 
 enum Upserted {
@@ -546,65 +494,4 @@ pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) ->
         }
     }
     Ok(Touched { slices })
-}
-
-const ITEM_COLUMNS: &str = "i.id, i.guid, i.link, i.title, i.summary_html, i.content_html, i.author, i.image, i.published_at,
-    i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url, i.full_html, i.text";
-
-impl Store {
-    /// The newest `limit` canonical stories of a slice, newest first, each
-    /// with the other sources that carried it.
-    pub fn feed_items(&self, slice: &Slice, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
-        let (filter, args): (&str, Vec<&str>) = match slice {
-            Slice::All => ("1", vec![]),
-            Slice::Category(c) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2)", vec![c]),
-            Slice::Region(r) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE region = ?2)", vec![r]),
-            Slice::Partners => ("s.kind = 'partner'", vec![]),
-            Slice::CategoryRegion(c, r) => {
-                ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2 AND region = ?3)", vec![c, r])
-            }
-        };
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-             WHERE i.duplicate_of IS NULL AND {filter} ORDER BY i.published_at DESC, i.id DESC LIMIT ?1"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let map = |r: &rusqlite::Row<'_>| {
-            Ok(StoredItem {
-                id: r.get(0)?,
-                guid: r.get(1)?,
-                link: r.get(2)?,
-                title: r.get(3)?,
-                summary_html: r.get(4)?,
-                content_html: r.get(5)?,
-                author: r.get(6)?,
-                image: r.get(7)?,
-                published_at: r.get(8)?,
-                updated_at: r.get(9)?,
-                language: r.get(10)?,
-                category: r.get(11)?,
-                region: r.get(12)?,
-                source_id: r.get(13)?,
-                source_name: r.get(14)?,
-                source_url: r.get(15)?,
-                full_html: r.get(16)?,
-                text: r.get(17)?,
-                credits: Vec::new(),
-            })
-        };
-        let limit = limit as i64;
-        let mut items: Vec<StoredItem> = match args.as_slice() {
-            [] => stmt.query_map(params![limit], map)?.collect::<Result<_, _>>()?,
-            [a] => stmt.query_map(params![limit, a], map)?.collect::<Result<_, _>>()?,
-            [a, b, ..] => stmt.query_map(params![limit, a, b], map)?.collect::<Result<_, _>>()?,
-        };
-        let mut credits = self.conn.prepare_cached(
-            "SELECT s.name, i.link FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1 ORDER BY i.id",
-        )?;
-        for item in &mut items {
-            item.credits = credits.query_map([item.id], |r| Ok(Credit { name: r.get(0)?, link: r.get(1)? }))?.collect::<Result<_, _>>()?;
-            item.credits.retain(|c| c.name != item.source_name || c.link != item.link);
-        }
-        Ok(items)
-    }
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod filter;
 pub mod group;
 pub mod items;
+pub mod read;
 pub mod retention;
 pub mod schema;
 pub mod sources;
@@ -22,7 +23,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use group::GroupCommit;
-pub use items::{Credit, FeedItems, FeedResult, IngestStats, StoredItem, Touched};
+pub use items::{FeedItems, FeedResult, IngestStats, Touched};
+pub use read::{Credit, StoredItem};
 pub use sources::{FetchRecord, SourceState};
 
 /// Why a database operation failed.
