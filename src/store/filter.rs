@@ -39,8 +39,9 @@ impl BandFilter {
         BandFilter { bits: vec![0; (capacity * BITS_PER_KEY).div_ceil(64)], capacity, keys: 0 }
     }
 
-    fn positions(&self, key: i64) -> impl Iterator<Item = usize> + '_ {
-        let n = (self.bits.len() * 64) as u64;
+    /// The bits of `key` in a filter of `words` words (double hashing).
+    fn positions(words: usize, key: i64) -> impl Iterator<Item = usize> {
+        let n = (words * 64) as u64;
         let h1 = key as u64;
         let h2 = h1.rotate_left(32).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         (0..PROBES).map(move |i| (h1.wrapping_add(i.wrapping_mul(h2)) % n) as usize)
@@ -48,8 +49,7 @@ impl BandFilter {
 
     /// Adds a key.
     pub fn insert(&mut self, key: i64) {
-        let positions: Vec<usize> = self.positions(key).collect();
-        for p in positions {
+        for p in Self::positions(self.bits.len(), key) {
             self.bits[p / 64] |= 1 << (p % 64);
         }
         self.keys += 1;
@@ -57,7 +57,7 @@ impl BandFilter {
 
     /// `false` only if `key` was never inserted.
     pub fn may_contain(&self, key: i64) -> bool {
-        self.positions(key).all(|p| self.bits[p / 64] & (1 << (p % 64)) != 0)
+        Self::positions(self.bits.len(), key).all(|p| self.bits[p / 64] & (1 << (p % 64)) != 0)
     }
 
     /// Whether so many keys went in that false positives climb.
