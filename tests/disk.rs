@@ -62,7 +62,7 @@ fn locked_database_is_retried_and_feeds_stay_served() {
         wait_until(30, || setup.count("SELECT count(*) FROM items WHERE source_id = 'b'") == 5),
         "the new source was not picked up after the lock was released"
     );
-    let check: String = setup.db().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check = integrity(&setup.db());
     assert_eq!(check, "ok");
     assert!(daemon.terminate().success());
 }
@@ -109,6 +109,11 @@ fn setup_on(dir: &Path, url: String) -> Setup {
     setup
 }
 
+/// `PRAGMA integrity_check`'s answer.
+fn integrity(db: &rusqlite::Connection) -> String {
+    db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap()
+}
+
 #[test]
 fn full_disk_is_an_error_then_recovers() {
     let Some(fs) = Tmpfs::mount("16m") else { return };
@@ -123,8 +128,7 @@ fn full_disk_is_an_error_then_recovers() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.contains("disk is full") || stderr.contains("disk is full"), "want a disk-full error:\n{stdout}\n{stderr}");
     let db = rusqlite::Connection::open(fs.dir.join("syndic.db")).unwrap();
-    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(check, "ok");
+    assert_eq!(integrity(&db), "ok");
     let stored: i64 = db.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, 0, "a feed is stored whole or not at all");
     drop(db);
@@ -147,8 +151,7 @@ fn read_only_filesystem_is_a_clear_error() {
     assert!(all.contains("readonly") || all.contains("read-only") || all.contains("Read-only"), "want a read-only error:\n{all}");
     fs.remount("rw");
     let db = rusqlite::Connection::open(fs.dir.join("syndic.db")).unwrap();
-    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(check, "ok");
+    assert_eq!(integrity(&db), "ok");
     drop(db);
     let out = setup.syndic(&["fetch", "--all"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("new=20"), "{}", String::from_utf8_lossy(&out.stdout));
