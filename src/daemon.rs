@@ -187,7 +187,7 @@ impl Daemon {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sources = self.config.sources.len(), "listening");
         let last_tick = Arc::new(std::sync::atomic::AtomicI64::new(0));
-        let app = serve::router(Arc::new(AppState {
+        let front = serve::Front::new(Arc::new(AppState {
             publisher: Arc::clone(&self.publisher),
             store: Arc::clone(&self.ctx.store),
             last_tick: Arc::clone(&last_tick),
@@ -196,7 +196,7 @@ impl Daemon {
         let server_stop = stop_rx.clone();
         let fds = serve::conn::raise_fd_limit();
         tracing::debug!(open_files = fds, "open-file limit");
-        let server = tokio::spawn(async move { serve::conn::serve(listener, app, server_stop).await });
+        let server = tokio::spawn(async move { serve::conn::serve(listener, front, server_stop).await });
         // Database open, listener bound: ready for systemd (Type=notify).
         let (items, duplicates) = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).counts()?;
         let status = format!("{} sources, {items} items ({duplicates} merged), listening on {addr}", self.config.sources.len());

@@ -53,6 +53,10 @@ pub struct Metrics {
     last_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
     failures: Family<SourceLabel, Gauge>,
     requests: Family<RequestLabel, Counter>,
+    /// The two series every feed reader hits, resolved once: a lookup in
+    /// `requests` takes its lock and hashes the labels.
+    feed_ok: Counter,
+    feed_not_modified: Counter,
     renders: Counter,
     extractions: Family<ExtractLabel, Counter>,
     extract_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
@@ -70,6 +74,9 @@ impl Metrics {
     /// Registers every metric under the `syndic` prefix.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("syndic");
+        let requests = Family::<RequestLabel, Counter>::default();
+        let feed_ok = requests.get_or_create(&RequestLabel { route: "feed", status: 200 }).clone();
+        let feed_not_modified = requests.get_or_create(&RequestLabel { route: "feed", status: 304 }).clone();
         let m = Metrics {
             fetches: Family::default(),
             fetch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
@@ -77,7 +84,9 @@ impl Metrics {
             items: Family::default(),
             last_success: Family::default(),
             failures: Family::default(),
-            requests: Family::default(),
+            requests,
+            feed_ok,
+            feed_not_modified,
             renders: Counter::default(),
             extractions: Family::default(),
             extract_success: Family::default(),
@@ -144,7 +153,11 @@ impl Metrics {
 
     /// Records one HTTP response.
     pub fn record_request(&self, route: &'static str, status: u16) {
-        self.requests.get_or_create(&RequestLabel { route, status }).inc();
+        match (route, status) {
+            ("feed", 200) => self.feed_ok.inc(),
+            ("feed", 304) => self.feed_not_modified.inc(),
+            _ => self.requests.get_or_create(&RequestLabel { route, status }).inc(),
+        };
     }
 
     /// Records one feed render.

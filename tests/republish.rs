@@ -124,6 +124,47 @@ fn limit_head_compression_and_cache_headers() {
 }
 
 #[test]
+fn cached_feeds_answer_exactly_like_routed_ones() {
+    // A plain GET of a rendered feed is answered from the cache without the
+    // router; `?limit=50` (the default) takes the router to the same render.
+    let (_up, s) = setup("");
+    s.syndic(&["fetch", "--all"]);
+    let daemon = s.start_daemon();
+    for path in ["all.rss", "region/almaty.atom", "sport.json"] {
+        let url = format!("{}/feeds/{path}", daemon.base);
+        for encoding in ["identity", "gzip", "br"] {
+            let accept = [("accept-encoding", encoding)];
+            let (s1, h1, b1) = get(&url, &accept).unwrap();
+            let (s2, h2, b2) = get(&url, &accept).unwrap();
+            let (s3, h3, b3) = get(&format!("{url}?limit=50"), &accept).unwrap();
+            assert_eq!((s1, s2, s3), (200, 200, 200), "{path} {encoding}");
+            assert!(b1 == b2 && b2 == b3, "{path} {encoding}");
+            for name in ["etag", "last-modified", "cache-control", "vary", "content-type", "content-encoding", "content-length"] {
+                assert_eq!(h1.get(name), h2.get(name), "{path} {encoding} {name}");
+                assert_eq!(h2.get(name), h3.get(name), "{path} {encoding} {name}");
+            }
+            let etag = h2["etag"].to_str().unwrap();
+            let (status, h304, body) = get(&url, &[("accept-encoding", encoding), ("if-none-match", etag)]).unwrap();
+            assert_eq!((status, body.len()), (304, 0), "{path} {encoding}");
+            assert_eq!(h304["etag"], etag);
+            assert_eq!(h304["cache-control"], h2["cache-control"]);
+        }
+    }
+    // What the cache does not answer still reaches the router.
+    let url = format!("{}/feeds/all.rss", daemon.base);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let post = runtime.block_on(async { reqwest::Client::new().post(&url).send().await.unwrap() });
+    assert_eq!(post.status(), 405);
+    assert_eq!(get(&format!("{}/feeds/al%6c.rss", daemon.base), &[]).unwrap().0, 200);
+    assert_eq!(get(&format!("{}/feeds/nowhere.rss", daemon.base), &[]).unwrap().0, 404);
+    // Both ways are counted: 3 paths × 3 encodings × 3 GETs, plus the escaped one.
+    let (_, _, metrics) = get(&format!("{}/metrics", daemon.base), &[]).unwrap();
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(metrics.contains("syndic_http_requests_total{route=\"feed\",status=\"200\"} 28"), "{metrics}");
+    assert!(metrics.contains("syndic_http_requests_total{route=\"feed\",status=\"304\"} 9"), "{metrics}");
+}
+
+#[test]
 fn static_export_writes_every_feed_atomically() {
     let (_up, s) = setup("");
     s.syndic(&["fetch", "--all"]);

@@ -123,8 +123,10 @@ pub struct Rendered {
     pub content_type: &'static str,
     /// Number of items.
     pub items: usize,
-    /// `last_modified` formatted as an HTTP date, once.
-    pub last_modified_http: String,
+    /// The response headers a `200` and a `304` share (`ETag`,
+    /// `Last-Modified`, `Cache-Control`, `Vary`), built once per render
+    /// rather than per request.
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Rendered {
@@ -291,20 +293,40 @@ impl Publisher {
             Format::Atom => atom::render(&meta, &items),
             Format::Json => json::render(&meta, &items),
         };
+        let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+        let max_age = max_age(&config, slice);
         let rendered = Arc::new(Rendered {
             gzip: std::sync::OnceLock::new(),
             brotli: std::sync::OnceLock::new(),
-            max_age: max_age(&config, slice),
-            etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body)),
+            headers: shared_headers(&etag, updated.into(), max_age),
+            max_age,
+            etag,
             last_modified: updated.into(),
             content_type: format.content_type(),
             items: items.len(),
-            last_modified_http: httpdate::fmt_http_date(updated.into()),
             body: body.into(),
         });
         self.keep(key, &rendered, generation);
         Ok(Some(rendered))
     }
+}
+
+/// The validator and caching headers of a rendered feed.
+fn shared_headers(etag: &str, modified: std::time::SystemTime, max_age: u64) -> axum::http::HeaderMap {
+    use axum::http::{HeaderValue, header};
+    let mut headers = axum::http::HeaderMap::with_capacity(8);
+    // The etag is hex digits in quotes and the rest ASCII we format: always valid.
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
+        headers.insert(header::LAST_MODIFIED, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers
 }
 
 /// The title of a slice, or `None` when it is not configured.

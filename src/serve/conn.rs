@@ -14,12 +14,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::sync::{Semaphore, watch};
-use tower::ServiceExt as _;
 
 /// Time a client has to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,7 +48,7 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 /// connection's wake-ups cross threads (on two cores, work stealing between
 /// runtime workers cost a third of the throughput in context switches), and
 /// serving never waits behind ingest work on the main runtime.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: tokio::net::TcpListener, front: super::Front, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_BUF).keep_alive(true);
@@ -74,13 +70,21 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: wat
             _ = stopped(&mut stop) => return,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
+        // Re-registered with the serving runtime's own reactor below: a
+        // socket left on this runtime's reactor would have every readiness
+        // event cross threads (a wake-up through the worker's eventfd).
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "could not hand over a connection");
+                continue;
+            }
+        };
+        let front = front.clone();
         let builder = Arc::clone(&builder);
         let connection = async move {
-            let service = TowerToHyperService::new(app.map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            }));
+            let Ok(stream) = tokio::net::TcpStream::from_std(stream) else { return };
+            let service = hyper::service::service_fn(move |request| front.call(request, peer));
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             // Errors here are the client's (reset, garbage, timeout): not ours to log loudly.
             if let Ok(Err(e)) = tokio::time::timeout(MAX_LIFETIME, conn).await {

@@ -7,16 +7,20 @@
 //! without a body. Unknown paths and slices are `404`; a database failure
 //! while rendering is a `503` with a short reason, logged in full.
 
+use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
 
 pub mod conn;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+
+use tower::ServiceExt as _;
 
 use crate::model::Slice;
 use crate::publish::{Format, Publisher, Rendered};
@@ -29,6 +33,70 @@ pub struct AppState {
     pub store: Arc<std::sync::Mutex<crate::store::Store>>,
     /// Unix time of the scheduler's last tick (0 before the first).
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// What answers every request: a feed already rendered straight from the
+/// publisher's cache, anything else through the [`router`].
+///
+/// Cached feeds are nearly all of the traffic (readers polling, mostly for
+/// a `304`); answering them here skips the router's middleware, path and
+/// query extraction and per-request allocations. Same headers, same
+/// metrics, same conditional and encoding rules as the routed handler.
+#[derive(Clone)]
+pub struct Front {
+    state: Arc<AppState>,
+    router: Router,
+}
+
+/// Where a request goes after the cache was asked.
+enum Next {
+    Answered(Response),
+    Route(Router, Request<hyper::body::Incoming>),
+}
+
+impl Front {
+    /// The front for `state`, with its router.
+    pub fn new(state: Arc<AppState>) -> Front {
+        Front { router: router(Arc::clone(&state)), state }
+    }
+
+    /// Answers one request from `peer`.
+    pub fn call(
+        &self,
+        mut request: Request<hyper::body::Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Result<Response, Infallible>> + Send + use<> {
+        let next = match self.cached_feed(&request) {
+            Some(response) => Next::Answered(response),
+            None => {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                Next::Route(self.router.clone(), request)
+            }
+        };
+        async move {
+            match next {
+                Next::Answered(response) => Ok(response),
+                Next::Route(router, request) => router.oneshot(request).await,
+            }
+        }
+    }
+
+    /// The response to a plain `GET`/`HEAD` of a cached feed; `None` for
+    /// anything else (a query, an escaped path, a feed not rendered yet).
+    fn cached_feed<B>(&self, request: &Request<B>) -> Option<Response> {
+        if !matches!(*request.method(), Method::GET | Method::HEAD) || request.uri().query().is_some() {
+            return None;
+        }
+        let path = request.uri().path().strip_prefix("/feeds/")?;
+        if path.contains('%') {
+            return None;
+        }
+        let (slice, format) = parse_feed_path(path)?;
+        let hit = self.state.publisher.cached(&slice, format, None)?;
+        let response = respond(&hit, request.headers());
+        self.state.publisher.metrics().record_request("feed", response.status().as_u16());
+        Some(response)
+    }
 }
 
 /// The routes.
@@ -73,12 +141,7 @@ struct FeedQuery {
     limit: Option<usize>,
 }
 
-async fn feed(
-    State(state): State<Arc<AppState>>,
-    Path(path): Path<String>,
-    Query(query): Query<FeedQuery>,
-    request: axum::extract::Request,
-) -> Response {
+async fn feed(State(state): State<Arc<AppState>>, Path(path): Path<String>, Query(query): Query<FeedQuery>, request: Request) -> Response {
     // The request's own headers, borrowed: a `HeaderMap` extractor copies them.
     let headers = request.headers();
     let Some((slice, format)) = parse_feed_path(&path) else {
@@ -105,16 +168,7 @@ async fn feed(
 }
 
 fn respond(r: &Rendered, req: &HeaderMap) -> Response {
-    let mut headers = HeaderMap::new();
-    let etag = HeaderValue::from_str(&r.etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-    headers.insert(header::ETAG, etag);
-    if let Ok(v) = HeaderValue::from_str(&r.last_modified_http) {
-        headers.insert(header::LAST_MODIFIED, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={}", r.max_age)) {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    let mut headers = r.headers.clone();
     if not_modified(r, req) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
@@ -172,9 +226,9 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
 
 /// `/metrics` and `/status*` are for admins: loopback clients (unless
 /// `admin_loopback = false`) or holders of `admin_token`.
-async fn admin_only(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn admin_only(State(state): State<Arc<AppState>>, request: Request, next: axum::middleware::Next) -> Response {
     let config = state.publisher.config();
-    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let loopback = config.daemon.admin_loopback && peer.is_some_and(|ip| ip.is_loopback());
     let token_ok = config.daemon.admin_token.as_deref().is_some_and(|token| {
         let bearer = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
@@ -191,7 +245,7 @@ async fn admin_only(State(state): State<Arc<AppState>>, request: axum::extract::
     }
 }
 
-async fn count_requests(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn count_requests(State(state): State<Arc<AppState>>, request: Request, next: axum::middleware::Next) -> Response {
     let route = crate::metrics::route_of(request.uri().path());
     let response = next.run(request).await;
     state.publisher.metrics().record_request(route, response.status().as_u16());
