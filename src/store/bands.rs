@@ -11,10 +11,9 @@
 //! Nothing is lost in a crash: the keys are derived from the profile stored
 //! with each item, and `band_state.flushed_to` says up to which item id the
 //! table is complete; at open, the keys of later items are rebuilt from
-//! their profiles. Within a transaction the buffer keeps an undo log, so a
-//! feed rolled back to its savepoint takes its keys back out.
+//! their profiles. Within a transaction the buffer can be rolled back, so
+//! a feed rolled back to its savepoint takes its keys back out.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::{Store, StoreError};
@@ -27,64 +26,87 @@ const FLUSH_KEYS: usize = 100_000;
 const FLUSH_AGE: Duration = Duration::from_secs(300);
 
 /// Band keys of items not yet in `item_bands`.
+///
+/// The keys sit in one vector in the order they were added, each linking
+/// to the previous key of its band; a map holds the newest key of each
+/// band. One allocation for all keys instead of a vector per band, and a
+/// rollback is a truncation that restores each band's previous head.
 #[derive(Debug, Default)]
 pub struct BandBuffer {
-    by_band: HashMap<i64, Vec<(i64, i64)>>,
-    keys: usize,
+    keys: Vec<Key>,
+    newest: foldhash::HashMap<i64, u32>,
     since: Option<Instant>,
-    undo: Vec<i64>,
+    /// Keys below this index are committed and never rolled back.
+    settled: usize,
 }
+
+#[derive(Debug)]
+struct Key {
+    band: i64,
+    item: i64,
+    published_at: i64,
+    /// The band's previous key, or [`NONE`].
+    previous: u32,
+}
+
+const NONE: u32 = u32::MAX;
 
 impl BandBuffer {
     /// Adds a key of `item` published at `published_at`.
     pub fn add(&mut self, band: i64, item: i64, published_at: i64) {
-        self.by_band.entry(band).or_default().push((item, published_at));
-        self.keys += 1;
+        // Flushed long before 4 billion keys (FLUSH_KEYS).
+        let Ok(at) = u32::try_from(self.keys.len()) else { return };
+        let previous = self.newest.insert(band, at).unwrap_or(NONE);
+        self.keys.push(Key { band, item, published_at, previous });
         self.since.get_or_insert_with(Instant::now);
-        self.undo.push(band);
     }
 
-    /// Items with `band` published within `from..=to`.
+    /// Items with `band` published within `from..=to`, newest key first.
     pub fn items(&self, band: i64, from: i64, to: i64) -> impl Iterator<Item = i64> + '_ {
-        self.by_band.get(&band).into_iter().flatten().filter(move |(_, t)| (from..=to).contains(t)).map(|(id, _)| *id)
+        let mut at = self.newest.get(&band).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            let key = self.keys.get(at as usize)?;
+            at = key.previous;
+            Some(key)
+        })
+        .filter(move |k| (from..=to).contains(&k.published_at))
+        .map(|k| k.item)
     }
 
     /// A point to roll back to.
     pub fn mark(&self) -> usize {
-        self.undo.len()
+        self.keys.len()
     }
 
-    /// Takes back every key added since `mark`.
+    /// Takes back every key added since `mark` (never a settled one).
     pub fn rollback_to(&mut self, mark: usize) {
-        while self.undo.len() > mark {
-            let Some(band) = self.undo.pop() else { break };
-            if let Some(list) = self.by_band.get_mut(&band) {
-                list.pop();
-                self.keys -= 1;
-                if list.is_empty() {
-                    self.by_band.remove(&band);
-                }
+        while self.keys.len() > mark.max(self.settled) {
+            let Some(key) = self.keys.pop() else { break };
+            if key.previous == NONE {
+                self.newest.remove(&key.band);
+            } else {
+                self.newest.insert(key.band, key.previous);
             }
         }
     }
 
-    /// The keys added so far are committed: forget how to undo them.
+    /// The keys added so far are committed: they are never rolled back.
     pub fn settle(&mut self) {
-        self.undo.clear();
+        self.settled = self.keys.len();
     }
 
     /// Keys held.
     pub fn len(&self) -> usize {
-        self.keys
+        self.keys.len()
     }
 
     /// Whether no key is held.
     pub fn is_empty(&self) -> bool {
-        self.keys == 0
+        self.keys.is_empty()
     }
 
     fn due(&self) -> bool {
-        self.keys >= FLUSH_KEYS || self.since.is_some_and(|t| t.elapsed() >= FLUSH_AGE)
+        self.keys.len() >= FLUSH_KEYS || self.since.is_some_and(|t| t.elapsed() >= FLUSH_AGE)
     }
 }
 
@@ -125,8 +147,7 @@ impl Store {
         if self.bands.is_empty() {
             return Ok(0);
         }
-        let mut keys: Vec<(i64, i64, i64)> =
-            self.bands.by_band.iter().flat_map(|(band, list)| list.iter().map(move |(id, t)| (*band, *t, *id))).collect();
+        let mut keys: Vec<(i64, i64, i64)> = self.bands.keys.iter().map(|k| (k.band, k.published_at, k.item)).collect();
         keys.sort_unstable();
         let tx = self.conn.transaction()?;
         {
@@ -294,11 +315,24 @@ mod tests {
         let mark = b.mark();
         b.add(7, 2, 110);
         b.add(9, 2, 110);
-        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![2, 1], "newest first");
         b.rollback_to(mark);
         assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![1]);
         assert_eq!(b.items(9, 0, 200).count(), 0);
         assert_eq!(b.len(), 2);
         assert_eq!(b.items(8, 101, 200).count(), 0, "outside the window");
+        // Nested marks (a feed's savepoint inside the batch's transaction).
+        let batch = b.mark();
+        b.add(7, 3, 120);
+        let feed = b.mark();
+        b.add(7, 4, 130);
+        b.add(8, 4, 130);
+        b.rollback_to(feed);
+        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![3, 1]);
+        assert_eq!(b.items(8, 0, 200).collect::<Vec<_>>(), vec![1]);
+        b.rollback_to(batch);
+        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![1]);
+        b.rollback_to(0);
+        assert_eq!(b.len(), 2, "settled keys are never taken back");
     }
 }
