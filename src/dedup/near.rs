@@ -171,8 +171,13 @@ fn stems(folded: &str) -> Vec<u64> {
         .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
         .filter(|w| w.chars().count() >= 3 || w.chars().all(|c| c.is_ascii_digit()))
         .map(|w| {
-            let stem: String = w.chars().take(STEM_CHARS).map(kazakh_to_russian).collect();
-            xxh3_64(stem.as_bytes())
+            // The stem's UTF-8 on the stack: at most 4 bytes a character.
+            let mut stem = [0u8; STEM_CHARS * 4];
+            let mut len = 0;
+            for c in w.chars().take(STEM_CHARS).map(kazakh_to_russian) {
+                len += c.encode_utf8(&mut stem[len..]).len();
+            }
+            xxh3_64(&stem[..len])
         })
         .collect()
 }
