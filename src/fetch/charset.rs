@@ -61,7 +61,8 @@ fn decode_scanning(bytes: &[u8], http_charset: Option<&str>, scan: usize) -> Dec
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded { text: text.into_owned(), encoding, evidence: Evidence::Bom };
     }
-    let utf8 = std::str::from_utf8(bytes).ok();
+    // SIMD validation: std's is byte by byte on Cyrillic text.
+    let utf8 = simdutf8::basic::from_utf8(bytes).ok();
     // A UTF-8 document with a few broken sequences (a truncated field, a
     // stray byte) is still UTF-8: it is decoded with U+FFFD for the broken
     // bytes. A legacy 8-bit text is almost all broken sequences instead.
