@@ -112,9 +112,6 @@ pub struct Rendered {
     gzip: std::sync::OnceLock<bytes::Bytes>,
     /// The same bytes brotli-compressed, made on first demand.
     brotli: std::sync::OnceLock<bytes::Bytes>,
-    /// Seconds readers and caches may keep it: the shortest poll interval
-    /// of the sources feeding this slice.
-    pub max_age: u64,
     /// Strong entity tag, quoted.
     pub etag: String,
     /// Newest change, as an HTTP date.
@@ -294,12 +291,10 @@ impl Publisher {
             Format::Json => json::render(&meta, &items),
         };
         let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
-        let max_age = max_age(&config, slice);
         let rendered = Arc::new(Rendered {
             gzip: std::sync::OnceLock::new(),
             brotli: std::sync::OnceLock::new(),
-            headers: shared_headers(&etag, updated.into(), max_age),
-            max_age,
+            headers: shared_headers(&etag, updated.into(), max_age(&config, slice)),
             etag,
             last_modified: updated.into(),
             content_type: format.content_type(),
@@ -311,7 +306,9 @@ impl Publisher {
     }
 }
 
-/// The validator and caching headers of a rendered feed.
+/// The validator and caching headers of a rendered feed; `max_age`: the
+/// seconds readers and caches may keep it (the shortest poll interval of
+/// the sources feeding the slice).
 fn shared_headers(etag: &str, modified: std::time::SystemTime, max_age: u64) -> axum::http::HeaderMap {
     use axum::http::{HeaderValue, header};
     let mut headers = axum::http::HeaderMap::with_capacity(8);
