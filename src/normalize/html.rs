@@ -46,7 +46,9 @@ impl Sanitizer {
             let once = self.builder.clean(input).to_string();
             if once.contains('<') { self.builder.clean(&once).to_string() } else { once }
         } else {
-            html_escape::encode_text(input).into_owned()
+            // Escaped as the HTML serializer escapes text (`&`, `<`, `>` and
+            // NBSP), so that sanitizing the result again changes nothing.
+            html_escape::encode_text(input).replace('\u{a0}', "&nbsp;")
         };
         let html = html.trim();
         (!html.is_empty()).then(|| html.to_string())
@@ -68,6 +70,7 @@ mod tests {
             ("<p style=\"background:url(javascript:x)\">a</p>", "<p>a</p>"),
             ("<a href=\"data:text/html,<script>\">d</a>", "<a rel=\"noopener noreferrer\">d</a>"),
             ("Просто текст < 5", "Просто текст &lt; 5"),
+            (">\u{a0}Новости", "&gt;&nbsp;Новости"),
             ("   ", ""),
         ];
         for (input, want) in cases {
