@@ -19,11 +19,8 @@ use std::time::{Duration, Instant};
 use super::{Store, StoreError};
 use crate::dedup::near;
 
-/// Buffered keys that trigger a flush (some 16,000 items, ~15 MB with the
-/// sort at flush). Bigger batches put more keys on each leaf page they
-/// touch: 1.09M keys took 1.09–1.23 s to write in batches of 100,000 and
-/// 0.64–0.91 s in batches of 300,000 (`bench_suite stages --items 60000`).
-const FLUSH_KEYS: usize = 300_000;
+/// Buffered keys that trigger a flush (some 5,500 items).
+const FLUSH_KEYS: usize = 100_000;
 
 /// The longest a key stays only in memory.
 const FLUSH_AGE: Duration = Duration::from_secs(300);
