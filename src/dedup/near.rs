@@ -221,10 +221,14 @@ fn band_keys(set: &[u64], hashes: usize, first: usize) -> Vec<i64> {
 /// Whether two profiles are the same story. `same_site` is true when both
 /// come from the same source or site (then only exact rules may merge them).
 pub fn compare(a: &Profile, b: &Profile, same_site: bool) -> Verdict {
-    let all = jaccard(&a.stems, &b.stems);
-    let containment = overlap(&a.stems, &b.stems) as f64 / a.stems.len().min(b.stems.len()).max(1) as f64;
+    // One merge walk per list: the shared stems give the Jaccard index and
+    // the containment both.
+    let both = overlap(&a.stems, &b.stems);
+    let union = a.stems.len() + b.stems.len() - both;
+    let all = if union == 0 { 0.0 } else { both as f64 / union as f64 };
+    let containment = both as f64 / a.stems.len().min(b.stems.len()).max(1) as f64;
     let title = overlap(&a.title, &b.title) as f64 / a.title.len().min(b.title.len()).max(1) as f64;
-    let shared = (overlap(&a.stems, &b.stems), a.stems.len(), b.stems.len());
+    let shared = (both, a.stems.len(), b.stems.len());
     let verdict = |same, score, rule| Verdict { same, score, rule, shared, title_overlap: title };
     let veto = |rule| verdict(false, all, rule);
     if same_site {
@@ -273,12 +277,6 @@ fn overlap(a: &[u64], b: &[u64]) -> usize {
         }
     }
     n
-}
-
-fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    let both = overlap(a, b);
-    let union = a.len() + b.len() - both;
-    if union == 0 { 0.0 } else { both as f64 / union as f64 }
 }
 
 #[cfg(test)]

@@ -112,34 +112,43 @@ impl Store {
     }
 
     /// Stores several fetched feeds in one transaction, each all or
-    /// nothing: a feed whose storing fails is rolled back to its savepoint
-    /// and gets its error; the others are committed. The outer error means
+    /// nothing: a feed whose storing fails gets its error and leaves
+    /// nothing behind; the others are committed. The outer error means
     /// the commit itself failed and nothing was stored.
+    ///
+    /// Feeds rarely fail, and a savepoint copies every page it first
+    /// touches into a sub-journal: so the group is first stored without
+    /// savepoints, and only when a feed fails is the transaction rolled
+    /// back and the group stored again with a savepoint per feed.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
         self.filter.poll();
         let Store { conn, bands, filter } = self;
         let start = bands.mark();
-        let stored = (|| {
-            let mut tx = conn.transaction()?;
+        let optimistic = (|| {
+            let tx = conn.transaction()?;
             let mut results = Vec::with_capacity(feeds.len());
             for feed in feeds {
-                let savepoint = tx.savepoint()?;
-                let mark = bands.mark();
-                let stored = store_feed(&savepoint, bands, filter, feed, matcher);
-                if stored.is_ok() {
-                    savepoint.commit()?;
-                } else {
-                    // The savepoint is rolled back when dropped; so are its keys.
-                    bands.rollback_to(mark);
+                match store_feed(&tx, bands, filter, feed, matcher) {
+                    Ok(done) => results.push(Ok(done)),
+                    // Dropping the transaction rolls it back.
+                    Err(e) if feeds.len() == 1 => return Ok(Some(vec![Err(e)])),
+                    Err(_) => return Ok(None),
                 }
-                results.push(stored);
             }
             tx.commit()?;
-            Ok(results)
+            Ok(Some(results))
         })();
+        let stored = match optimistic {
+            Ok(Some(results)) => Ok(results),
+            Ok(None) => {
+                bands.rollback_to(start);
+                ingest_each(conn, bands, filter, feeds, matcher)
+            }
+            Err(e) => Err(e),
+        };
         match &stored {
-            Ok(_) => bands.settle(),
-            Err(_) => bands.rollback_to(start),
+            Ok(results) if results.iter().any(Result::is_ok) => bands.settle(),
+            _ => bands.rollback_to(start),
         }
         if stored.is_ok() {
             self.flush_bands_if_due();
@@ -165,6 +174,33 @@ impl Store {
         tx.rollback()?;
         Ok(stored?.0)
     }
+}
+
+/// [`Store::ingest_many`] with a savepoint per feed: a feed that fails is
+/// rolled back alone.
+fn ingest_each(
+    conn: &mut Connection,
+    bands: &mut BandBuffer,
+    filter: &FilterState,
+    feeds: &[FeedItems<'_>],
+    matcher: &Matcher,
+) -> Result<Vec<FeedResult>, StoreError> {
+    let mut tx = conn.transaction()?;
+    let mut results = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        let savepoint = tx.savepoint()?;
+        let mark = bands.mark();
+        let stored = store_feed(&savepoint, bands, filter, feed, matcher);
+        if stored.is_ok() {
+            savepoint.commit()?;
+        } else {
+            // The savepoint is rolled back when dropped; so are its keys.
+            bands.rollback_to(mark);
+        }
+        results.push(stored);
+    }
+    tx.commit()?;
+    Ok(results)
 }
 
 fn store_feed(conn: &Connection, bands: &mut BandBuffer, filter: &FilterState, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
@@ -366,27 +402,29 @@ impl Batch<'_> {
         let mut hits: Vec<(i64, usize)> = counts.into_iter().collect();
         // Most shared bands first: the likeliest matches get verified.
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let host = |link: Option<&str>| {
-            link.and_then(|l| url::Url::parse(l).ok()).and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()))
-        };
-        let own_host = host(item.link.as_deref());
-        let mut story_of = self.tx.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
-        let mut load = self.tx.prepare_cached("SELECT source_id, link, profile FROM items WHERE id = ?1")?;
+        let own_site = item.link.as_deref().and_then(site);
+        // A candidate row and, when it is a copy, its story's canonical row.
+        let mut load = self.tx.prepare_cached("SELECT duplicate_of, source_id, link, profile FROM items WHERE id = ?1")?;
         let mut seen = Vec::new();
         let mut best: Option<(i64, near::Verdict)> = None;
         for (item_id, _) in hits {
             if seen.len() >= MAX_CANDIDATES {
                 break;
             }
+            type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>);
+            let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)) };
             // A key can outlive its item (retention shorter than the window).
-            let Some(story) = story_of.query_row([item_id], |r| r.get::<_, i64>(0)).optional()? else { continue };
+            let Some(mut row) = load.query_row([item_id], get).optional()? else { continue };
+            let story = row.0.unwrap_or(item_id);
             if seen.contains(&story) {
                 continue;
             }
             seen.push(story);
-            let (source_id, link, stored): (String, Option<String>, Option<Vec<u8>>) =
-                load.query_row([story], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let same_site = source_id == item.source_id || (own_host.is_some() && host(link.as_deref()) == own_host);
+            if story != item_id {
+                row = load.query_row([story], get)?;
+            }
+            let (_, source_id, link, stored) = row;
+            let same_site = source_id == item.source_id || (own_site.is_some() && link.as_deref().and_then(site) == own_site);
             let theirs = match stored.as_deref().and_then(near::Profile::from_bytes) {
                 Some(p) => p,
                 // Rows from before profiles were stored are folded again.
@@ -458,6 +496,21 @@ impl Batch<'_> {
     }
 }
 
+/// The host of a stored (already normalized, absolute) link without a
+/// leading `www.`: what "the same site" is judged on. Stored links are
+/// serialized by `url`, so the host is already lower-case and needs no
+/// second parse.
+fn site(link: &str) -> Option<&str> {
+    let (_, rest) = link.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.find(']') {
+        Some(end) if host_port.starts_with('[') => &host_port[..=end],
+        _ => host_port.split(':').next()?,
+    };
+    Some(host.trim_start_matches("www.")).filter(|h| !h.is_empty())
+}
+
 /// Every slice that shows one of the `touched` stories or their copies.
 pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) -> Result<Touched, StoreError> {
     let mut slices = BTreeSet::new();
@@ -494,4 +547,86 @@ pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) ->
         }
     }
     Ok(Touched { slices })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site;
+    use super::*;
+    use crate::config::Source;
+
+    const NATO: (&str, &str) = (
+        "Генсек НАТО призвал Грузию готовиться к членству",
+        "Генеральный секретарь НАТО Йенс Столтенберг призвал Грузию готовиться к членству в Альянсе, передает Liter.kz.",
+    );
+    const NATO_RETOLD: (&str, &str) = (
+        "Генсек НАТО призвал Грузию ускорить подготовку к членству в Альянсе",
+        "Генеральный секретарь НАТО Йенс Столтенберг призвал Грузию ускорить подготовку к членству в Альянсе, сообщает Kazinform.",
+    );
+    const BUDGET: (&str, &str) = (
+        "Мажилис одобрил поправки в Налоговый кодекс для малого бизнеса",
+        "Депутаты мажилиса одобрили в первом чтении поправки в Налоговый кодекс, снижающие ставки для малого бизнеса и фермеров.",
+    );
+    const BUDGET_RETOLD: (&str, &str) = (
+        "Мажилис одобрил в первом чтении поправки в Налоговый кодекс для малого бизнеса",
+        "Депутаты мажилиса одобрили в первом чтении поправки в Налоговый кодекс, снижающие ставки для малого бизнеса и фермеров, сообщает Zakon.kz.",
+    );
+
+    fn feed(source: &str, from: usize, stories: &[(&str, &str)], matcher: &Matcher) -> (Vec<Item>, Vec<Fingerprint>) {
+        let items: Vec<Item> = stories.iter().enumerate().map(|(n, (t, x))| Item::sample(source, from + n, t, x)).collect();
+        let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
+        (items, prints)
+    }
+
+    #[test]
+    fn a_failing_feed_in_a_group_leaves_nothing_and_the_others_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("m.db")).unwrap();
+        let sources: Vec<Source> =
+            ["a", "b", "c", "d"].iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
+        store.sync_sources(&sources).unwrap();
+        let m = Matcher::default();
+        let now = chrono::Utc::now().timestamp();
+        let a = feed("a", 0, &[NATO], &m);
+        // Feed "b" stores one good row, then breaks the foreign key.
+        let mut b = feed("b", 0, &[BUDGET, ("Третья новость без пары", "Совсем другой текст о погоде в горах Алатау и снеге.")], &m);
+        b.0[1].source_id = "ghost".into();
+        let c = feed("c", 0, &[("Аким Алматы открыл новую школу", "В Наурызбайском районе открылась школа на 1200 мест.")], &m);
+        let group = [
+            FeedItems { items: &a.0, prints: &a.1, priority: 0, now },
+            FeedItems { items: &b.0, prints: &b.1, priority: 0, now },
+            FeedItems { items: &c.0, prints: &c.1, priority: 0, now },
+        ];
+        let results = store.ingest_many(&group, &m).unwrap();
+        assert_eq!(results[0].as_ref().map(|r| r.0.new).ok(), Some(1));
+        assert!(results[1].as_ref().is_err_and(|e| e.to_string().contains("FOREIGN KEY")), "{:?}", results[1].as_ref().err());
+        assert_eq!(results[2].as_ref().map(|r| r.0.new).ok(), Some(1));
+        assert_eq!(store.counts().unwrap(), (2, 0), "b's good row went with its bad one");
+        assert_eq!(store.bands.len(), a.1[0].bands.len() + c.1[0].bands.len(), "band keys of stored items only, each once");
+        // A retelling of a's story is found through a's band keys; one of
+        // b's story is not (its keys went with its rows).
+        let d = feed("d", 0, &[NATO_RETOLD, BUDGET_RETOLD], &m);
+        let (stats, _) = store.ingest(&d.0, &d.1, 0, now, &m).unwrap();
+        assert_eq!((stats.new, stats.duplicates), (2, 1));
+        assert_eq!(store.counts().unwrap(), (4, 1));
+    }
+
+    #[test]
+    fn site_agrees_with_a_full_url_parse_on_stored_links() {
+        let full = |l: &str| url::Url::parse(l).ok().and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()));
+        for link in [
+            "https://www.tengrinews.kz/kazakhstan_news/x-123/",
+            "https://kaz.inform.kz:8443/ru/a?id=1#top",
+            "http://user:pw@www.zakon.kz/news",
+            "https://[2001:db8::1]:8080/feed",
+            "http://127.0.0.1/f/1.xml",
+            "https://xn--80ak6aa92e.xn--p1ai/путь",
+            "https://inform.kz",
+            "https://inform.kz?x=1",
+        ] {
+            let normalized = url::Url::parse(link).map(String::from).unwrap_or_default();
+            assert_eq!(site(&normalized).map(str::to_string), full(&normalized), "{normalized}");
+        }
+        assert_eq!(site("not a link"), None);
+    }
 }
