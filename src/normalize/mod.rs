@@ -43,7 +43,7 @@ impl<'a> Normalizer<'a> {
         let text = text::html_to_text(body);
         let mut title = entry.title.as_deref().map(text::clean).unwrap_or_default();
         if title.is_empty() {
-            title = first_words(&text, 12);
+            title = first_words(&text, 12).to_string();
         }
         if title.is_empty() {
             return None;
@@ -92,8 +92,11 @@ impl<'a> Normalizer<'a> {
     }
 }
 
-fn first_words(text: &str, n: usize) -> String {
-    text.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
+/// The first `n` words of collapsed text (single spaces, trimmed: what
+/// [`text::html_to_text`] returns), as a prefix of it rather than a copy.
+fn first_words(text: &str, n: usize) -> &str {
+    let Some(last) = n.checked_sub(1) else { return "" };
+    memchr::memchr_iter(b' ', text.as_bytes()).nth(last).map_or(text, |end| &text[..end])
 }
 
 fn truncate_chars(s: &mut String, max: usize) {

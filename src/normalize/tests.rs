@@ -89,3 +89,13 @@ fn defaults_exclusions_and_fallbacks() {
     let long = entry(&"слово ".repeat(1000));
     assert!(n.normalize(long).unwrap().title.chars().count() <= MAX_TITLE_CHARS + 1);
 }
+
+proptest::proptest! {
+    /// On collapsed text the prefix is exactly the words joined by spaces.
+    #[test]
+    fn first_words_of_collapsed_text_are_its_first_words_joined(raw in "[ \\t\\nа-яa-z0-9.\u{a0}\u{200b}<>&;]{0,60}", n in 0usize..12) {
+        let text = text::html_to_text(&raw);
+        let joined = text.split_whitespace().take(n).collect::<Vec<_>>().join(" ");
+        proptest::prop_assert_eq!(first_words(&text, n), joined.as_str());
+    }
+}
