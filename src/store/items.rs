@@ -405,14 +405,14 @@ impl Batch<'_> {
         let own_site = item.link.as_deref().and_then(site);
         // A candidate row and, when it is a copy, its story's canonical row.
         let mut load = self.tx.prepare_cached("SELECT duplicate_of, source_id, link, profile FROM items WHERE id = ?1")?;
+        type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>);
+        let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)) };
         let mut seen = Vec::new();
         let mut best: Option<(i64, near::Verdict)> = None;
         for (item_id, _) in hits {
             if seen.len() >= MAX_CANDIDATES {
                 break;
             }
-            type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>);
-            let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)) };
             // A key can outlive its item (retention shorter than the window).
             let Some(mut row) = load.query_row([item_id], get).optional()? else { continue };
             let story = row.0.unwrap_or(item_id);
@@ -551,7 +551,6 @@ pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::site;
     use super::*;
     use crate::config::Source;
 
