@@ -42,6 +42,8 @@ impl Daemon {
     pub fn start(config: Config) -> anyhow::Result<Daemon> {
         let mut store = Store::open(&config.daemon.database)?;
         store.sync_sources(&config.sources)?;
+        // A window other than the default changes what the index spans.
+        store.refresh_bands(chrono::Utc::now().timestamp() - 2 * config.daemon.dedup_window.as_secs() as i64)?;
         let fetcher = Fetcher::new(FetchSettings {
             user_agent: config.daemon.user_agent.clone(),
             connect_timeout: config.daemon.connect_timeout,
@@ -125,7 +127,7 @@ impl Daemon {
 
     /// Deletes stories older than `retention` (never one a feed still
     /// shows), a batch at a time with the writer released in between, and
-    /// band keys older than the matching window. Returns rows deleted.
+    /// lets the near-duplicate index drop expired keys. Returns rows deleted.
     pub fn prune(&self) -> anyhow::Result<usize> {
         let now = chrono::Utc::now().timestamp();
         let cutoff = now - self.config.daemon.retention.as_secs() as i64;
@@ -144,19 +146,9 @@ impl Daemon {
                 break;
             }
         }
+        // The near-duplicate index lets keys older than twice the window go.
         let band_cutoff = now - 2 * self.config.daemon.dedup_window.as_secs() as i64;
-        let mut pruned = 0;
-        loop {
-            let n = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).prune_bands(band_cutoff)?;
-            pruned += n;
-            if n == 0 {
-                break;
-            }
-        }
-        if pruned > 0 {
-            // Pruned keys would stay in the filter as false positives.
-            self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).rebuild_band_filter();
-        }
+        self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).refresh_bands(band_cutoff)?;
         Ok(total)
     }
 

@@ -1,338 +1,356 @@
-//! MinHash band keys, written behind.
+//! MinHash band keys of recent items, in memory: where a new item finds the
+//! stories it may retell.
 //!
-//! Every new item has 18 band keys, and they are random: written with the
-//! item, they dirtied a different `item_bands` page each, so every feed's
-//! commit wrote hundreds of pages to the WAL (measured: 250 µs of the
-//! 290 µs an item cost to store). So the keys of recent items live in
-//! memory ([`BandBuffer`], consulted next to the table at lookup) and are
-//! written to the table in large sorted batches ([`Store::flush_bands`]),
-//! where neighbouring keys share pages.
+//! Every item has 18 band keys, and they are random. Kept in SQLite (the
+//! `item_bands` table up to schema 7), every batch of keys dirtied pages all
+//! over its b-tree, so each write touched most of the table: at 100,000
+//! items those writes were a third of what storing cost, and they grew with
+//! the table. The keys are derived from the profile stored with each item,
+//! so the database need not hold them: they live here, and the database
+//! stays the one source of truth (nothing to keep consistent in a crash).
 //!
-//! Nothing is lost in a crash: the keys are derived from the profile stored
-//! with each item, and `band_state.flushed_to` says up to which item id the
-//! table is complete; at open, the keys of later items are rebuilt from
-//! their profiles. Within a transaction the buffer can be rolled back, so
-//! a feed rolled back to its savepoint takes its keys back out.
+//! Layout: one sorted `Vec<u64>` of entries, each a key's top 32 bits above
+//! the item id (8 bytes a key), with a directory of where each 16-bit prefix
+//! starts, so a lookup is a short binary search within a few cache lines.
+//! New keys go to [`Fresh`], a chained buffer that a rolled-back feed takes
+//! its keys back out of; once large it is sorted and merged into the array.
+//! Two keys sharing their top 32 bits (about one lookup in a thousand at
+//! 3.6 million keys) only add a candidate, which verification rejects.
+//! Item ids above `u32::MAX` (four billion rows) would not be indexed.
+//!
+//! The index holds the items stored since a cutoff (twice the matching
+//! window; an old-dated entry fetched today is still matched against
+//! others fetched with it). It is built from the stored profiles on a thread of its own at
+//! open, and rebuilt that way after pruning so expired keys go; keys added
+//! meanwhile are kept. The first ingest after open waits for the build, so
+//! no candidate is missed; serving never waits.
 
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
-use crate::dedup::near;
+use crate::dedup::{Matcher, near};
 
-/// Buffered keys that trigger a flush (some 5,500 items).
-const FLUSH_KEYS: usize = 100_000;
+/// Fresh keys that trigger a merge, at least (some 5,500 items); the merge
+/// rewrites the array, so a large array waits for more (1/16 of it).
+const MIN_FRESH: usize = 100_000;
 
-/// The longest a key stays only in memory.
-const FLUSH_AGE: Duration = Duration::from_secs(300);
-
-/// Band keys of items not yet in `item_bands`.
-///
-/// The keys sit in one vector in the order they were added, each linking
-/// to the previous key of its band; a map holds the newest key of each
-/// band. One allocation for all keys instead of a vector per band, and a
-/// rollback is a truncation that restores each band's previous head.
-#[derive(Debug, Default)]
-pub struct BandBuffer {
-    keys: Vec<Key>,
-    newest: foldhash::HashMap<i64, u32>,
-    since: Option<Instant>,
-    /// Keys below this index are committed and never rolled back.
-    settled: usize,
-}
-
-#[derive(Debug)]
-struct Key {
-    band: i64,
-    item: i64,
-    published_at: i64,
-    /// The band's previous key, or [`NONE`].
-    previous: u32,
-}
+/// A rebuild is due when the cutoff moved this far (seconds).
+const REBUILD_AFTER: i64 = 30 * 60;
 
 const NONE: u32 = u32::MAX;
 
-impl BandBuffer {
-    /// Adds a key of `item` published at `published_at`.
-    pub fn add(&mut self, band: i64, item: i64, published_at: i64) {
-        // Flushed long before 4 billion keys (FLUSH_KEYS).
-        let Ok(at) = u32::try_from(self.keys.len()) else { return };
-        let previous = self.newest.insert(band, at).unwrap_or(NONE);
-        self.keys.push(Key { band, item, published_at, previous });
-        self.since.get_or_insert_with(Instant::now);
+/// The entry for `key` of `item`.
+fn entry(key: i64, item: u32) -> u64 {
+    (((key as u64) >> 32) << 32) | u64::from(item)
+}
+
+/// The part of `key` the index keeps.
+fn short(key: i64) -> u32 {
+    ((key as u64) >> 32) as u32
+}
+
+/// The item of an entry.
+fn item_of(entry: u64) -> u32 {
+    entry as u32
+}
+
+/// Band keys of recent items (see the module docs).
+#[derive(Debug, Default)]
+pub struct BandIndex {
+    main: Vec<u64>,
+    /// `dir[p]..dir[p + 1]` are the entries of `main` whose top 16 bits
+    /// are `p` (empty while `main` is).
+    dir: Vec<u32>,
+    fresh: Fresh,
+    build: Option<Build>,
+    /// Whether a build was ever installed (before that, lookups wait).
+    loaded: bool,
+    /// Items stored before this were left out by the last build.
+    cutoff: i64,
+}
+
+/// A build running on its own thread.
+#[derive(Debug)]
+struct Build {
+    rx: Receiver<Vec<u64>>,
+    /// It covers items up to this id; later ones were added here.
+    upto: i64,
+}
+
+impl BandIndex {
+    /// Adds `key` of `item` (undone by [`BandIndex::rollback_to`] until settled).
+    pub fn add(&mut self, key: i64, item: i64) {
+        if let Ok(item) = u32::try_from(item) {
+            self.fresh.add(entry(key, item));
+        }
     }
 
-    /// Items with `band` published within `from..=to`, newest key first.
-    pub fn items(&self, band: i64, from: i64, to: i64) -> impl Iterator<Item = i64> + '_ {
-        let mut at = self.newest.get(&band).copied().unwrap_or(NONE);
-        std::iter::from_fn(move || {
-            let key = self.keys.get(at as usize)?;
-            at = key.previous;
-            Some(key)
-        })
-        .filter(move |k| (from..=to).contains(&k.published_at))
-        .map(|k| k.item)
+    /// The items with `key` (and rarely one with a key that shares its top
+    /// 32 bits).
+    pub fn items(&self, key: i64) -> impl Iterator<Item = i64> + '_ {
+        let short = short(key);
+        self.main_run(short).iter().map(|e| i64::from(item_of(*e))).chain(self.fresh.items(short).map(i64::from))
+    }
+
+    fn main_run(&self, short: u32) -> &[u64] {
+        let p = (short >> 16) as usize;
+        let (Some(&lo), Some(&hi)) = (self.dir.get(p), self.dir.get(p + 1)) else { return &[] };
+        let run = self.main.get(lo as usize..hi as usize).unwrap_or_default();
+        let start = run.partition_point(|e| ((e >> 32) as u32) < short);
+        let len = run[start..].partition_point(|e| ((e >> 32) as u32) == short);
+        &run[start..start + len]
     }
 
     /// A point to roll back to.
     pub fn mark(&self) -> usize {
-        self.keys.len()
+        self.fresh.keys.len()
     }
 
     /// Takes back every key added since `mark` (never a settled one).
     pub fn rollback_to(&mut self, mark: usize) {
-        while self.keys.len() > mark.max(self.settled) {
-            let Some(key) = self.keys.pop() else { break };
-            if key.previous == NONE {
-                self.newest.remove(&key.band);
-            } else {
-                self.newest.insert(key.band, key.previous);
-            }
-        }
+        self.fresh.rollback_to(mark);
     }
 
     /// The keys added so far are committed: they are never rolled back.
     pub fn settle(&mut self) {
-        self.settled = self.keys.len();
+        self.fresh.settled = self.fresh.keys.len();
     }
 
     /// Keys held.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.main.len() + self.fresh.keys.len()
     }
 
     /// Whether no key is held.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len() == 0
     }
 
-    fn due(&self) -> bool {
-        self.keys.len() >= FLUSH_KEYS || self.since.is_some_and(|t| t.elapsed() >= FLUSH_AGE)
+    /// Installs a finished build; with `wait`, waits for the one running.
+    fn poll(&mut self, wait: bool) {
+        let Some(build) = &self.build else { return };
+        let received = if wait { build.rx.recv().map_err(|_| TryRecvError::Disconnected) } else { build.rx.try_recv() };
+        match received {
+            Ok(built) => {
+                let upto = build.upto;
+                self.build = None;
+                self.install(built, upto);
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                // The build logged why; keep what is here.
+                self.build = None;
+                self.loaded = true;
+            }
+        }
     }
+
+    /// Replaces everything up to `upto` with `built` (sorted).
+    fn install(&mut self, built: Vec<u64>, upto: i64) {
+        let mut newer = std::mem::take(&mut self.main);
+        newer.retain(|e| i64::from(item_of(*e)) > upto);
+        self.main = built;
+        self.merge(&newer);
+        self.loaded = true;
+    }
+
+    /// Settled fresh keys join the array (outside a transaction only).
+    fn merge_fresh(&mut self) {
+        if self.fresh.keys.is_empty() {
+            return;
+        }
+        let mut add: Vec<u64> = self.fresh.keys.iter().map(|k| k.0).collect();
+        add.sort_unstable();
+        self.fresh = Fresh::default();
+        self.merge(&add);
+    }
+
+    /// Merges sorted `add` into `main` in place, from the back.
+    fn merge(&mut self, add: &[u64]) {
+        let old = self.main.len();
+        self.main.reserve_exact(add.len());
+        self.main.resize(old + add.len(), 0);
+        let (mut i, mut j) = (old, add.len());
+        while j > 0 {
+            let at = i + j - 1;
+            if i > 0 && self.main[i - 1] > add[j - 1] {
+                self.main[at] = self.main[i - 1];
+                i -= 1;
+            } else {
+                self.main[at] = add[j - 1];
+                j -= 1;
+            }
+        }
+        let mut dir = vec![0u32; (1 << 16) + 1];
+        for e in &self.main {
+            dir[(e >> 48) as usize + 1] += 1;
+        }
+        for p in 0..1 << 16 {
+            dir[p + 1] += dir[p];
+        }
+        self.dir = dir;
+    }
+}
+
+/// Keys not yet in the array: a vector in the order they came, each
+/// linking to the previous key with the same short key, and a map to the
+/// newest. A rollback is a truncation that restores each previous head.
+#[derive(Debug, Default)]
+struct Fresh {
+    /// Entry and the index of the previous one with its short key.
+    keys: Vec<(u64, u32)>,
+    newest: foldhash::HashMap<u32, u32>,
+    /// Keys below this index are committed.
+    settled: usize,
+}
+
+impl Fresh {
+    fn add(&mut self, entry: u64) {
+        // Merged long before 4 billion keys.
+        let Ok(at) = u32::try_from(self.keys.len()) else { return };
+        let previous = self.newest.insert((entry >> 32) as u32, at).unwrap_or(NONE);
+        self.keys.push((entry, previous));
+    }
+
+    fn items(&self, short: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.newest.get(&short).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            let (entry, previous) = *self.keys.get(at as usize)?;
+            at = previous;
+            Some(item_of(entry))
+        })
+    }
+
+    fn rollback_to(&mut self, mark: usize) {
+        while self.keys.len() > mark.max(self.settled) {
+            let Some((entry, previous)) = self.keys.pop() else { break };
+            let short = (entry >> 32) as u32;
+            if previous == NONE {
+                self.newest.remove(&short);
+            } else {
+                self.newest.insert(short, previous);
+            }
+        }
+    }
+}
+
+/// The first item id stored at or after `cutoff`: ids grow with
+/// `first_seen_at`, so a binary search on the primary key finds it without
+/// an index of its own (a few dozen point lookups).
+fn first_id_since(conn: &Connection, cutoff: i64) -> Result<i64, StoreError> {
+    let (mut lo, max): (i64, i64) =
+        conn.query_row("SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM items", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut hi = max + 1;
+    let mut stmt = conn.prepare("SELECT first_seen_at FROM items WHERE id >= ?1 ORDER BY id LIMIT 1")?;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match stmt.query_row([mid], |r| r.get::<_, i64>(0)).optional()? {
+            Some(seen) if seen < cutoff => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    Ok(lo)
+}
+
+/// The sorted entries of every item with a profile stored since `cutoff`,
+/// up to id `upto`.
+fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Vec<u64>, StoreError> {
+    let from = first_id_since(conn, cutoff)?;
+    let mut stmt = conn.prepare("SELECT id, profile FROM items WHERE id >= ?1 AND id <= ?2 AND profile IS NOT NULL")?;
+    let mut rows = stmt.query(params![from, upto])?;
+    let mut keys = Vec::new();
+    while let Some(row) = rows.next()? {
+        let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
+        let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) else { continue };
+        keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
+    }
+    keys.sort_unstable();
+    Ok(keys)
 }
 
 impl Store {
-    /// Rebuilds the buffer from the profiles of items stored after the
-    /// last flush (at open).
-    pub(super) fn load_bands(&mut self) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, published_at, profile FROM items WHERE id > (SELECT flushed_to FROM band_state) AND profile IS NOT NULL",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let (id, published_at, profile): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            if let Some(profile) = near::Profile::from_bytes(&profile) {
-                for band in near::bands(&profile) {
-                    self.bands.add(band, id, published_at);
-                }
+    /// Builds the index of items stored since `cutoff` on a thread of
+    /// its own (at open; the daemon calls [`Store::refresh_bands`]).
+    pub(super) fn rebuild_bands(&mut self, cutoff: i64) -> Result<(), StoreError> {
+        // Fresh keys are settled between transactions; once in the array,
+        // every later key belongs to an item the build does not cover.
+        self.bands.merge_fresh();
+        let upto: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
+        self.bands.cutoff = cutoff;
+        let path = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = path.and_then(|path| {
+            std::thread::Builder::new()
+                .name("band-index".into())
+                .spawn(move || {
+                    let started = std::time::Instant::now();
+                    match Store::open_reader(&path).and_then(|r| read_keys(&r.conn, cutoff, upto)) {
+                        Ok(keys) => {
+                            tracing::debug!(keys = keys.len(), ms = started.elapsed().as_millis() as u64, "band index built");
+                            drop(tx.send(keys));
+                        }
+                        Err(e) => tracing::error!(
+                            error = %e,
+                            "could not build the near-duplicate index; stories stored before now are not matched until the next rebuild"
+                        ),
+                    }
+                })
+                .ok()
+        });
+        match spawned {
+            Some(_) => self.bands.build = Some(Build { rx, upto }),
+            // In memory, or no thread to be had: build it here.
+            None => {
+                let keys = read_keys(&self.conn, cutoff, upto)?;
+                self.bands.build = None;
+                self.bands.install(keys, upto);
             }
         }
-        self.bands.settle();
         Ok(())
     }
 
-    /// Writes the buffer to `item_bands` when it is large or old enough.
-    pub(super) fn flush_bands_if_due(&mut self) {
-        if self.bands.due()
-            && let Err(e) = self.flush_bands()
-        {
-            // The keys stay in memory and are tried again after the next commit.
-            tracing::warn!(error = %e, keys = self.bands.len(), "could not write band keys; keeping them in memory");
+    /// Rebuilds the index for items stored since `cutoff` when it has
+    /// moved on (expired keys go) or back (a longer window) since the last
+    /// build.
+    pub fn refresh_bands(&mut self, cutoff: i64) -> Result<(), StoreError> {
+        let last = self.bands.cutoff;
+        if cutoff < last || cutoff >= last + REBUILD_AFTER {
+            self.rebuild_bands(cutoff)?;
         }
+        Ok(())
     }
 
-    /// Writes every buffered key to `item_bands`, sorted, in one
-    /// transaction, and records that the table is complete up to the
-    /// newest item.
-    pub fn flush_bands(&mut self) -> Result<usize, StoreError> {
-        if self.bands.is_empty() {
-            return Ok(0);
+    /// Waits for the index build in progress (tests, benchmarks).
+    pub fn wait_for_bands(&mut self) {
+        self.bands.poll(true);
+    }
+
+    /// Keys in the near-duplicate index.
+    pub fn band_keys(&self) -> usize {
+        self.bands.len()
+    }
+
+    /// Before an ingest: the first build must be in (later ones replace
+    /// an index that works meanwhile).
+    pub(super) fn bands_before_ingest(&mut self) {
+        self.bands.poll(!self.bands.loaded);
+    }
+
+    /// After a committed ingest: merges fresh keys when there are many.
+    pub(super) fn bands_after_ingest(&mut self) {
+        self.bands.poll(false);
+        if self.bands.fresh.keys.len() >= MIN_FRESH.max(self.bands.main.len() / 16) {
+            self.bands.merge_fresh();
         }
-        let mut keys: Vec<(i64, i64, i64)> = self.bands.keys.iter().map(|k| (k.band, k.published_at, k.item)).collect();
-        keys.sort_unstable();
-        let tx = self.conn.transaction()?;
-        {
-            // Many rows per statement: per-statement overhead (bind, step,
-            // reset) was a third of the flush.
-            let mut chunks = keys.chunks_exact(ROWS_PER_INSERT);
-            let mut insert = tx.prepare_cached(&insert_rows(ROWS_PER_INSERT))?;
-            for chunk in &mut chunks {
-                insert.execute(rusqlite::params_from_iter(chunk.iter().flat_map(|(band, t, id)| [band, t, id])))?;
-            }
-            let rest = chunks.remainder();
-            if !rest.is_empty() {
-                tx.prepare(&insert_rows(rest.len()))?
-                    .execute(rusqlite::params_from_iter(rest.iter().flat_map(|(band, t, id)| [band, t, id])))?;
-            }
-        }
-        tx.execute("UPDATE band_state SET flushed_to = (SELECT coalesce(max(id), 0) FROM items)", [])?;
-        tx.commit()?;
-        self.filter.written(keys.iter().map(|k| k.0));
-        if self.filter.wants_build() {
-            self.rebuild_band_filter();
-        }
-        self.bands = BandBuffer::default();
-        Ok(keys.len())
     }
 }
 
-/// Rows written by one `INSERT` statement of a flush.
-const ROWS_PER_INSERT: usize = 128;
-
-/// `INSERT OR IGNORE INTO item_bands … VALUES (?, ?, ?), …` for `rows` rows.
-fn insert_rows(rows: usize) -> String {
-    let mut sql = String::from("INSERT OR IGNORE INTO item_bands (band, published_at, item_id) VALUES ");
-    for i in 0..rows {
-        sql.push_str(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
-    }
-    sql
-}
-
-impl Drop for Store {
-    /// A writer that stops cleanly writes its buffered keys, so the next
-    /// start has nothing to rebuild (after a crash it rebuilds them).
-    fn drop(&mut self) {
-        if !self.bands.is_empty()
-            && let Err(e) = self.flush_bands()
-        {
-            tracing::warn!(error = %e, "could not write band keys at exit; they are rebuilt at the next start");
-        }
-    }
+/// The cutoff the index starts with at open: twice the default window.
+pub(super) fn default_cutoff(now: i64) -> i64 {
+    now - 2 * Matcher::default().window_secs
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Source;
-    use crate::dedup::Matcher;
-    use crate::model::Item;
-
-    fn story(source: &str) -> Item {
-        Item::sample(
-            source,
-            1,
-            "Акимат Алматы объявил о ремонте проспекта Абая до конца сентября",
-            "Ремонт проспекта Абая в Алматы продлится до конца сентября, движение транспорта на участке \
-             от Желтоксан до Байтурсынова ограничат, сообщили в акимате города.",
-        )
-    }
-
-    /// Stores `source`'s copy of the story; returns how many were merged.
-    /// With `crash`, the store is abandoned without its clean-exit flush.
-    fn ingest_then(path: &std::path::Path, source: &str, crash: bool) -> u64 {
-        let mut store = Store::open(path).unwrap();
-        let sources: Vec<Source> =
-            ["a", "b", "c"].iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
-        store.sync_sources(&sources).unwrap();
-        let matcher = Matcher::default();
-        let item = story(source);
-        let print = matcher.fingerprint(&item.title, &item.text);
-        let (stats, _) = store.ingest(&[item], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
-        if crash {
-            std::mem::forget(store);
-        }
-        stats.duplicates
-    }
-
-    fn ingest(path: &std::path::Path, source: &str) -> u64 {
-        ingest_then(path, source, false)
-    }
-
-    #[test]
-    fn keys_not_yet_written_survive_a_restart_and_written_ones_are_found_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bands.db");
-        assert_eq!(ingest_then(&path, "a", true), 0);
-        // The process died without its flush: the next one rebuilds the
-        // keys from the stored profile and finds the story.
-        assert_eq!(ingest_then(&path, "b", true), 1, "the copy from b is matched through rebuilt keys");
-        let mut store = Store::open(&path).unwrap();
-        assert!(store.bands.len() >= 18, "keys of both items rebuilt: {}", store.bands.len());
-        let written = store.flush_bands().unwrap();
-        assert_eq!(written, store.conn.query_row("SELECT count(*) FROM item_bands", [], |r| r.get::<_, i64>(0)).unwrap() as usize);
-        drop(store);
-        let store = Store::open(&path).unwrap();
-        assert!(store.bands.is_empty(), "nothing to rebuild after a flush");
-        drop(store);
-        assert_eq!(ingest(&path, "c"), 1, "the copy from c is matched through the table");
-        let store = Store::open(&path).unwrap();
-        assert!(store.bands.is_empty(), "a clean exit wrote its keys");
-    }
-
-    #[test]
-    fn the_filter_built_at_open_lets_stored_keys_through() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bands.db");
-        assert_eq!(ingest(&path, "a"), 0);
-        let mut store = Store::open(&path).unwrap();
-        store.flush_bands().unwrap();
-        drop(store);
-        // Reopened: the filter is built from the table; once it is in use,
-        // the story's keys must still reach the table.
-        let mut store = Store::open(&path).unwrap();
-        store.filter.wait();
-        assert!(matches!(store.filter, crate::store::filter::FilterState::Ready(_)));
-        let sources: Vec<Source> =
-            ["a", "b"].iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
-        store.sync_sources(&sources).unwrap();
-        let matcher = Matcher::default();
-        let item = story("b");
-        let print = matcher.fingerprint(&item.title, &item.text);
-        let (stats, _) = store.ingest(&[item], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
-        assert_eq!(stats.duplicates, 1, "matched through the filter and the table");
-    }
-
-    #[test]
-    fn a_flush_writes_every_key_exactly_once_across_statement_chunks() {
-        // More keys than one multi-row statement holds, and a remainder,
-        // with a key already in the table (ignored, not an error).
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("bands.db")).unwrap();
-        store.conn.execute("INSERT INTO item_bands (band, published_at, item_id) VALUES (5, 1005, 5)", []).unwrap();
-        let keys = 3 * ROWS_PER_INSERT + 17;
-        for i in 0..keys as i64 {
-            store.bands.add(i, i, 1000 + i);
-        }
-        store.bands.settle();
-        assert_eq!(store.flush_bands().unwrap(), keys);
-        let rows: Vec<(i64, i64, i64)> = store
-            .conn
-            .prepare("SELECT band, published_at, item_id FROM item_bands ORDER BY band")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(rows, (0..keys as i64).map(|i| (i, 1000 + i, i)).collect::<Vec<_>>());
-        assert!(store.bands.is_empty());
-    }
-
-    #[test]
-    fn rollback_takes_back_exactly_the_keys_added_since_the_mark() {
-        let mut b = BandBuffer::default();
-        b.add(7, 1, 100);
-        b.add(8, 1, 100);
-        b.settle();
-        let mark = b.mark();
-        b.add(7, 2, 110);
-        b.add(9, 2, 110);
-        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![2, 1], "newest first");
-        b.rollback_to(mark);
-        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![1]);
-        assert_eq!(b.items(9, 0, 200).count(), 0);
-        assert_eq!(b.len(), 2);
-        assert_eq!(b.items(8, 101, 200).count(), 0, "outside the window");
-        // Nested marks (a feed's savepoint inside the batch's transaction).
-        let batch = b.mark();
-        b.add(7, 3, 120);
-        let feed = b.mark();
-        b.add(7, 4, 130);
-        b.add(8, 4, 130);
-        b.rollback_to(feed);
-        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![3, 1]);
-        assert_eq!(b.items(8, 0, 200).collect::<Vec<_>>(), vec![1]);
-        b.rollback_to(batch);
-        assert_eq!(b.items(7, 0, 200).collect::<Vec<_>>(), vec![1]);
-        b.rollback_to(0);
-        assert_eq!(b.len(), 2, "settled keys are never taken back");
-    }
-}
+mod tests;

@@ -15,8 +15,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::bands::BandBuffer;
-use super::filter::FilterState;
+use super::bands::BandIndex;
 use super::{Store, StoreError};
 use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
@@ -67,8 +66,7 @@ pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
 /// Ingest work for one feed, inside its savepoint.
 struct Batch<'c> {
     tx: &'c Connection,
-    bands: &'c mut BandBuffer,
-    filter: &'c FilterState,
+    bands: &'c mut BandIndex,
     priority: i64,
     now: i64,
     matcher: &'c Matcher,
@@ -91,7 +89,7 @@ struct Match {
 /// Candidate stories checked per item, at most.
 const MAX_CANDIDATES: usize = 10;
 
-/// A band key shared by more items than this in the window is made of
+/// A band key shared by more recent items than this is made of
 /// words too common to say anything; it is skipped rather than scanned.
 const MAX_BAND_ROWS: usize = 64;
 
@@ -121,14 +119,14 @@ impl Store {
     /// savepoints, and only when a feed fails is the transaction rolled
     /// back and the group stored again with a savepoint per feed.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
-        self.filter.poll();
-        let Store { conn, bands, filter } = self;
+        self.bands_before_ingest();
+        let Store { conn, bands } = self;
         let start = bands.mark();
         let optimistic = (|| {
             let tx = conn.transaction()?;
             let mut results = Vec::with_capacity(feeds.len());
             for feed in feeds {
-                match store_feed(&tx, bands, filter, feed, matcher) {
+                match store_feed(&tx, bands, feed, matcher) {
                     Ok(done) => results.push(Ok(done)),
                     // Dropping the transaction rolls it back.
                     Err(e) if feeds.len() == 1 => return Ok(Some(vec![Err(e)])),
@@ -142,7 +140,7 @@ impl Store {
             Ok(Some(results)) => Ok(results),
             Ok(None) => {
                 bands.rollback_to(start);
-                ingest_each(conn, bands, filter, feeds, matcher)
+                ingest_each(conn, bands, feeds, matcher)
             }
             Err(e) => Err(e),
         };
@@ -151,7 +149,7 @@ impl Store {
             _ => bands.rollback_to(start),
         }
         if stored.is_ok() {
-            self.flush_bands_if_due();
+            self.bands_after_ingest();
         }
         stored
     }
@@ -166,10 +164,11 @@ impl Store {
         now: i64,
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
-        let Store { conn, bands, filter } = self;
+        self.bands_before_ingest();
+        let Store { conn, bands } = self;
         let mark = bands.mark();
         let tx = conn.transaction()?;
-        let stored = store_feed(&tx, bands, filter, &FeedItems { items, prints, priority, now }, matcher);
+        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now }, matcher);
         bands.rollback_to(mark);
         tx.rollback()?;
         Ok(stored?.0)
@@ -180,8 +179,7 @@ impl Store {
 /// rolled back alone.
 fn ingest_each(
     conn: &mut Connection,
-    bands: &mut BandBuffer,
-    filter: &FilterState,
+    bands: &mut BandIndex,
     feeds: &[FeedItems<'_>],
     matcher: &Matcher,
 ) -> Result<Vec<FeedResult>, StoreError> {
@@ -190,7 +188,7 @@ fn ingest_each(
     for feed in feeds {
         let savepoint = tx.savepoint()?;
         let mark = bands.mark();
-        let stored = store_feed(&savepoint, bands, filter, feed, matcher);
+        let stored = store_feed(&savepoint, bands, feed, matcher);
         if stored.is_ok() {
             savepoint.commit()?;
         } else {
@@ -203,11 +201,10 @@ fn ingest_each(
     Ok(results)
 }
 
-fn store_feed(conn: &Connection, bands: &mut BandBuffer, filter: &FilterState, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
+fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
     let mut batch = Batch {
         tx: conn,
         bands,
-        filter,
         priority: feed.priority,
         now: feed.now,
         matcher,
@@ -259,7 +256,7 @@ impl Batch<'_> {
                     self.own_slices(item)?;
                 }
                 for key in &print.bands {
-                    self.bands.add(*key, id, item.published_at.timestamp());
+                    self.bands.add(*key, id);
                 }
             }
         }
@@ -378,25 +375,17 @@ impl Batch<'_> {
         }
         let t = item.published_at.timestamp();
         let (from, to) = (t - self.matcher.window_secs, t + self.matcher.window_secs);
-        // Items sharing band keys, counted; the index covers this query.
+        // Items sharing band keys, counted.
         let mut counts: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
-        {
-            let mut stmt =
-                self.tx.prepare_cached("SELECT item_id FROM item_bands WHERE band = ?1 AND published_at BETWEEN ?2 AND ?3 LIMIT ?4")?;
-            for band in &print.bands {
-                // Most keys are the item's own: the filter knows the table lacks them.
-                let mut rows: Vec<i64> = if self.filter.may_contain(*band) {
-                    stmt.query_map(params![band, from, to, MAX_BAND_ROWS as i64 + 1], |r| r.get::<_, i64>(0))?.collect::<Result<_, _>>()?
-                } else {
-                    Vec::new()
-                };
-                rows.extend(self.bands.items(*band, from, to).take(MAX_BAND_ROWS + 1));
-                if rows.len() > MAX_BAND_ROWS {
-                    continue;
-                }
-                for item_id in rows {
-                    *counts.entry(item_id).or_default() += 1;
-                }
+        let mut rows = Vec::with_capacity(MAX_BAND_ROWS + 1);
+        for band in &print.bands {
+            rows.clear();
+            rows.extend(self.bands.items(*band).take(MAX_BAND_ROWS + 1));
+            if rows.len() > MAX_BAND_ROWS {
+                continue;
+            }
+            for item_id in &rows {
+                *counts.entry(*item_id).or_default() += 1;
             }
         }
         let mut hits: Vec<(i64, usize)> = counts.into_iter().collect();
@@ -404,9 +393,9 @@ impl Batch<'_> {
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let own_site = item.link.as_deref().and_then(site);
         // A candidate row and, when it is a copy, its story's canonical row.
-        let mut load = self.tx.prepare_cached("SELECT duplicate_of, source_id, link, profile FROM items WHERE id = ?1")?;
-        type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>);
-        let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)) };
+        let mut load = self.tx.prepare_cached("SELECT duplicate_of, source_id, link, profile, published_at FROM items WHERE id = ?1")?;
+        type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>, i64);
+        let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)) };
         let mut seen = Vec::new();
         let mut best: Option<(i64, near::Verdict)> = None;
         for (item_id, _) in hits {
@@ -415,6 +404,10 @@ impl Batch<'_> {
             }
             // A key can outlive its item (retention shorter than the window).
             let Some(mut row) = load.query_row([item_id], get).optional()? else { continue };
+            // The index spans twice the window; the candidate must be in it.
+            if !(from..=to).contains(&row.4) {
+                continue;
+            }
             let story = row.0.unwrap_or(item_id);
             if seen.contains(&story) {
                 continue;
@@ -423,7 +416,7 @@ impl Batch<'_> {
             if story != item_id {
                 row = load.query_row([story], get)?;
             }
-            let (_, source_id, link, stored) = row;
+            let (_, source_id, link, stored, _) = row;
             let same_site = source_id == item.source_id || (own_site.is_some() && link.as_deref().and_then(site) == own_site);
             let theirs = match stored.as_deref().and_then(near::Profile::from_bytes) {
                 Some(p) => p,

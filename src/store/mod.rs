@@ -9,7 +9,6 @@
 
 pub mod bands;
 pub mod extract;
-pub mod filter;
 pub mod group;
 pub mod items;
 pub mod read;
@@ -57,10 +56,8 @@ pub enum StoreError {
 /// One connection to the database.
 pub struct Store {
     conn: Connection,
-    /// Band keys not yet written to `item_bands` (writer only).
-    bands: bands::BandBuffer,
-    /// Which keys `item_bands` may hold (writer only).
-    filter: filter::FilterState,
+    /// Band keys of recent items, for near-duplicate candidates (writer only).
+    bands: bands::BandIndex,
 }
 
 impl Store {
@@ -79,10 +76,8 @@ impl Store {
             return Err(StoreError::TooNew { found, latest: schema::latest() });
         }
         schema::migrate(&mut conn)?;
-        let mut store = Store { conn, bands: bands::BandBuffer::default(), filter: filter::FilterState::Absent };
-        store.load_bands()?;
-        store.flush_bands_if_due();
-        store.rebuild_band_filter();
+        let mut store = Store { conn, bands: bands::BandIndex::default() };
+        store.rebuild_bands(bands::default_cutoff(chrono::Utc::now().timestamp()))?;
         Ok(store)
     }
 
@@ -92,7 +87,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
         configure(&conn, 16 << 10).map_err(open_err)?;
-        Ok(Store { conn, bands: bands::BandBuffer::default(), filter: filter::FilterState::Absent })
+        Ok(Store { conn, bands: bands::BandIndex::default() })
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.

@@ -4,8 +4,7 @@
 //! row was published before the cutoff, unless it is among the newest
 //! `items_per_feed` of any feed: a quiet feed never empties. Each batch is
 //! its own short transaction, so ingest and rendering interleave with a
-//! long prune instead of waiting for it. Band keys older than the matching
-//! window go the same way.
+//! long prune instead of waiting for it.
 
 use std::collections::HashSet;
 
@@ -47,23 +46,6 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(deleted)
-    }
-
-    /// Deletes band keys of items published before `cutoff` (outside every
-    /// matching window); returns how many went. The keys are ordered by
-    /// band, so the table is walked in 64 slices of the key space, one
-    /// short transaction each: ingest never waits long for the writer.
-    pub fn prune_bands(&mut self, cutoff: i64) -> Result<usize, StoreError> {
-        const SLICES: i128 = 64;
-        let span = (i128::from(i64::MAX) - i128::from(i64::MIN) + 1) / SLICES;
-        let mut deleted = 0;
-        let mut stmt = self.conn.prepare_cached("DELETE FROM item_bands WHERE band >= ?1 AND band <= ?2 AND published_at < ?3")?;
-        for k in 0..SLICES {
-            let lo = i128::from(i64::MIN) + k * span;
-            let hi = if k == SLICES - 1 { i128::from(i64::MAX) } else { lo + span - 1 };
-            deleted += stmt.execute(params![lo as i64, hi as i64, cutoff])?;
-        }
         Ok(deleted)
     }
 }

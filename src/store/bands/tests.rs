@@ -1,0 +1,192 @@
+//! The in-memory band index: lookups, rollback, merges, builds.
+
+use super::*;
+use crate::config::Source;
+use crate::model::Item;
+
+/// A key whose top 32 bits are `short` (the low bits vary, as real keys do).
+fn key(short: u32, low: u32) -> i64 {
+    ((u64::from(short) << 32) | u64::from(low)) as i64
+}
+
+fn sorted(it: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = it.collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn keys_are_found_in_the_array_and_in_fresh_and_a_rollback_takes_back_only_unsettled_ones() {
+    let mut b = BandIndex::default();
+    b.add(key(7, 1), 1);
+    b.add(key(0xFFFF_FFFF, 1), 1);
+    b.settle();
+    b.merge_fresh();
+    assert_eq!(b.fresh.keys.len(), 0);
+    let mark = b.mark();
+    b.add(key(7, 2), 2);
+    b.add(key(9, 2), 2);
+    assert_eq!(sorted(b.items(key(7, 99))), vec![1, 2], "array and fresh, by the top 32 bits");
+    assert_eq!(sorted(b.items(key(0xFFFF_FFFF, 5))), vec![1], "the last prefix of the directory");
+    b.rollback_to(mark);
+    assert_eq!(sorted(b.items(key(7, 0))), vec![1]);
+    assert_eq!(b.items(key(9, 0)).count(), 0);
+    assert_eq!(b.items(key(8, 0)).count(), 0);
+    // Nested marks (a feed's savepoint inside the group's transaction).
+    let group = b.mark();
+    b.add(key(7, 3), 3);
+    let feed = b.mark();
+    b.add(key(7, 4), 4);
+    b.rollback_to(feed);
+    assert_eq!(sorted(b.items(key(7, 0))), vec![1, 3]);
+    b.settle();
+    b.rollback_to(group);
+    assert_eq!(sorted(b.items(key(7, 0))), vec![1, 3], "settled keys are never taken back");
+    assert_eq!(b.len(), 3);
+    b.add(key(1, 0), i64::from(u32::MAX) + 1);
+    assert_eq!(b.len(), 3, "an id past u32 is not indexed rather than wrapped");
+}
+
+#[test]
+fn a_build_replaces_what_it_covers_and_keeps_later_items() {
+    let mut b = BandIndex::default();
+    for item in 1..=4 {
+        b.add(key(5, 0), item);
+    }
+    b.settle();
+    b.merge_fresh();
+    b.add(key(5, 0), 6);
+    b.settle();
+    // Built over items up to 4, of which only 3 and 4 are recent enough;
+    // 5 came after the build began and was merged in meanwhile.
+    b.add(key(5, 0), 5);
+    b.settle();
+    let built = vec![entry(key(5, 0), 3), entry(key(5, 0), 4)];
+    b.merge_fresh();
+    b.install(built, 4);
+    assert_eq!(sorted(b.items(key(5, 0))), vec![3, 4, 5, 6]);
+    assert!(b.loaded);
+}
+
+proptest::proptest! {
+    /// Whatever the order of adds, rollbacks and merges, a lookup returns
+    /// exactly the settled items of its short key, like a plain multimap.
+    #[test]
+    fn lookups_match_a_plain_multimap(ops in proptest::collection::vec((0u8..4, 0u32..6, 1i64..50), 1..200)) {
+        let mut b = BandIndex::default();
+        let mut model: Vec<(u32, i64)> = Vec::new();
+        let mut pending: Vec<(u32, i64)> = Vec::new();
+        for (op, short, item) in ops {
+            match op {
+                0 | 1 => {
+                    b.add(key(short.wrapping_mul(0x9E37_79B9), item as u32), item);
+                    pending.push((short.wrapping_mul(0x9E37_79B9), item));
+                }
+                2 => {
+                    b.settle();
+                    model.append(&mut pending);
+                    if item % 2 == 0 {
+                        b.merge_fresh();
+                    }
+                }
+                _ => {
+                    b.rollback_to(0);
+                    pending.clear();
+                }
+            }
+        }
+        b.rollback_to(0);
+        for short in 0u32..6 {
+            let short = short.wrapping_mul(0x9E37_79B9);
+            let mut want: Vec<i64> = model.iter().filter(|(s, _)| *s == short).map(|(_, i)| *i).collect();
+            want.sort_unstable();
+            proptest::prop_assert_eq!(sorted(b.items(key(short, 12345))), want);
+        }
+    }
+}
+
+fn story(source: &str, n: usize, days_ago: i64) -> Item {
+    let mut item = Item::sample(
+        source,
+        n,
+        "Акимат Алматы объявил о ремонте проспекта Абая до конца сентября",
+        "Ремонт проспекта Абая в Алматы продлится до конца сентября, движение транспорта на участке \
+         от Желтоксан до Байтурсынова ограничат, сообщили в акимате города.",
+    );
+    item.published_at -= chrono::Duration::days(days_ago);
+    item
+}
+
+fn open(path: &std::path::Path) -> Store {
+    let mut store = Store::open(path).unwrap();
+    let sources: Vec<Source> =
+        ["a", "b", "c"].iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
+    store.sync_sources(&sources).unwrap();
+    store
+}
+
+/// Stores `item`, fetched `days_ago`; returns how many were merged.
+fn ingest_at(store: &mut Store, item: Item, days_ago: i64) -> u64 {
+    let matcher = Matcher::default();
+    let print = matcher.fingerprint(&item.title, &item.text);
+    let now = chrono::Utc::now().timestamp() - days_ago * 86_400;
+    store.ingest(&[item], &[print], 0, now, &matcher).unwrap().0.duplicates
+}
+
+fn ingest(store: &mut Store, item: Item) -> u64 {
+    ingest_at(store, item, 0)
+}
+
+#[test]
+fn after_a_crash_the_index_is_rebuilt_from_stored_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bands.db");
+    let mut store = open(&path);
+    assert_eq!(ingest(&mut store, story("a", 1, 0)), 0);
+    let per_item = store.band_keys();
+    assert!(per_item >= 9, "{per_item}");
+    // The process dies: nothing but the database is left.
+    std::mem::forget(store);
+    let mut store = open(&path);
+    store.wait_for_bands();
+    assert_eq!(store.band_keys(), per_item);
+    assert_eq!(ingest(&mut store, story("b", 1, 0)), 1, "b's copy is matched through the rebuilt index");
+    drop(store);
+    let mut store = open(&path);
+    assert_eq!(ingest(&mut store, story("c", 1, 0)), 1, "the first ingest waits for the build");
+    assert_eq!(store.band_keys(), 3 * per_item);
+}
+
+#[test]
+fn a_refresh_drops_expired_keys_and_keeps_those_added_while_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("bands.db"));
+    let now = chrono::Utc::now().timestamp();
+    // Fetched 10 and 1 days ago; one more published long ago but fetched
+    // now (an old entry is matched against what came with it).
+    ingest_at(&mut store, story("a", 1, 10), 10);
+    ingest_at(&mut store, story("a", 2, 1), 1);
+    let per_item = store.band_keys() / 2;
+    // Not moved far enough: nothing to do.
+    store.refresh_bands(default_cutoff(now) + 60).unwrap();
+    assert!(store.bands.build.is_none());
+    store.refresh_bands(now - 5 * 86_400).unwrap();
+    ingest(&mut store, story("b", 3, 30));
+    store.wait_for_bands();
+    assert_eq!(store.band_keys(), 2 * per_item, "the item fetched 10 days ago left; the new one stayed, once");
+    // The remaining keys still match (a copy of b's old item, from c).
+    assert_eq!(ingest(&mut store, story("c", 4, 30)), 1);
+    store.refresh_bands(now).unwrap();
+    store.wait_for_bands();
+    assert_eq!(store.band_keys(), 2 * per_item, "the two fetched during the refresh");
+}
+
+#[test]
+fn a_candidate_outside_the_window_is_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("bands.db"));
+    // Five days apart: both in the index (six days), not in one window (three).
+    assert_eq!(ingest(&mut store, story("a", 1, 5)), 0);
+    assert_eq!(ingest(&mut store, story("b", 1, 0)), 0);
+    assert_eq!(ingest(&mut store, story("c", 1, 1)), 1, "one day from b's copy: merged");
+}
