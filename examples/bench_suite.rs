@@ -126,6 +126,13 @@ fn syndic() -> PathBuf {
 
 /// Runs a command to the end; returns (wall time, peak RSS in MB, stdout).
 fn run_measured(cmd: &mut Command) -> (Duration, u64, String) {
+    let (elapsed, peak, out, _) = run_measured_cpu(cmd);
+    (elapsed, peak, out)
+}
+
+/// [`run_measured`], and the CPU seconds the process used (user + system,
+/// as last sampled from `/proc/PID/stat`, every 5 ms).
+fn run_measured_cpu(cmd: &mut Command) -> (Duration, u64, String, f64) {
     let started = Instant::now();
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut out = child.stdout.take().unwrap();
@@ -135,16 +142,28 @@ fn run_measured(cmd: &mut Command) -> (Duration, u64, String) {
         s
     });
     let mut peak = 0;
+    let mut cpu = 0.0;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
         peak = peak.max(vm(child.id(), "VmHWM:"));
+        cpu = cpu_seconds(child.id()).unwrap_or(cpu);
         std::thread::sleep(Duration::from_millis(5));
     };
     let elapsed = started.elapsed();
     assert!(status.success(), "{cmd:?} failed");
-    (elapsed, peak / 1024, reader.join().unwrap())
+    (elapsed, peak / 1024, reader.join().unwrap(), cpu)
+}
+
+/// User + system CPU seconds of a running process.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): state is 3rd.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64)
 }
 
 /// A `/proc/PID/status` field in kB.
@@ -320,19 +339,24 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
             None => Command::new(syndic()),
         };
         cmd.args(["fetch", "--all", "--config"]).arg(&cfg);
-        let (elapsed, peak, _) = run_measured(&mut cmd);
+        let (elapsed, peak, _, cpu) = run_measured_cpu(&mut cmd);
         let rate = items as f64 / elapsed.as_secs_f64();
         let before = reference[reference.len() - 1];
         reference.push(feed_rs().1);
         let around = (before + reference[reference.len() - 1]) / 2.0;
         let (stored, copies) = syndic::store::Store::open_reader(&_dir.path.join("syndic.db")).unwrap().counts().unwrap();
-        rows.push(format!("| {label} | {rate:.0} | {:.2}× (of {around:.0}) | {peak} MB | {stored} / {copies} |", rate / around));
+        rows.push(format!(
+            "| {label} | {rate:.0} | {:.2}× (of {around:.0}) | {:.0} µs ({:.2} cores) | {peak} MB | {stored} / {copies} |",
+            rate / around,
+            cpu * 1e6 / items as f64,
+            cpu / elapsed.as_secs_f64()
+        ));
         if cpus.is_none() {
             // The same run again: every feed answers 304, so this is the
             // fixed cost (start, fetch, bookkeeping) without ingest.
             let (again, _, _) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
             rows.push(format!(
-                "| (same sources again, all 304: fixed cost {:.2} s of {:.2} s) | | | | |",
+                "| (same sources again, all 304: fixed cost {:.2} s of {:.2} s) | | | | | |",
                 again.as_secs_f64(),
                 elapsed.as_secs_f64()
             ));
@@ -340,15 +364,18 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
     }
     let _ = std::fs::remove_dir_all(&files_dir);
     println!("\n### Ingest: {items} items ({} feeds: the {} corpus feeds × {rounds}), fetched from loopback\n", all.len(), base.len());
-    println!("| pipeline | items/s | vs feed-rs parse | peak RSS | stored / merged as copies |\n|---|---|---|---|---|");
+    println!(
+        "| pipeline | items/s | vs feed-rs parse | CPU per item | peak RSS | stored / merged as copies |\n|---|---|---|---|---|---|"
+    );
     let feed_rs_rate = reference.iter().sum::<f64>() / reference.len() as f64;
     let (low, high) = reference.iter().fold((f64::MAX, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
     println!(
-        "| feed-rs parse only (reference, 1 core, in process; mean of {} runs, {low:.0}–{high:.0}) | {feed_rs_rate:.0} | 1.00× | — | |",
-        reference.len()
+        "| feed-rs parse only (reference, 1 core, in process; mean of {} runs, {low:.0}–{high:.0}) | {feed_rs_rate:.0} | 1.00× | {:.0} µs | — | |",
+        reference.len(),
+        1e6 / feed_rs_rate
     );
     match feedparser_rate {
-        Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | — | |", r / feed_rs_rate),
+        Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | {:.0} µs | — | |", r / feed_rs_rate, 1e6 / r),
         None => println!("| Python feedparser | not installed | | | |"),
     }
     for r in rows {
