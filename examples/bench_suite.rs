@@ -364,9 +364,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
     }
     let _ = std::fs::remove_dir_all(&files_dir);
     println!("\n### Ingest: {items} items ({} feeds: the {} corpus feeds × {rounds}), fetched from loopback\n", all.len(), base.len());
-    println!(
-        "| pipeline | items/s | vs feed-rs parse | CPU per item | peak RSS | stored / merged as copies |\n|---|---|---|---|---|---|"
-    );
+    println!("| pipeline | items/s | vs feed-rs parse | CPU per item | peak RSS | stored / merged as copies |\n|---|---|---|---|---|---|");
     let feed_rs_rate = reference.iter().sum::<f64>() / reference.len() as f64;
     let (low, high) = reference.iter().fold((f64::MAX, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
     println!(
