@@ -112,6 +112,10 @@ impl Store {
 
 fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Ingest and polling use about 25 distinct statements; with rusqlite's
+    // default of 16 cached, they pushed each other out and were compiled
+    // again and again.
+    conn.set_prepared_statement_cache_capacity(64);
     // Candidate lookups touch index pages all over the file: keep them in
     // memory rather than re-reading them through the kernel. No mmap: every
     // page a query touched through a mapping stayed in the process's RSS

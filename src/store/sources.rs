@@ -31,7 +31,8 @@ pub struct SourceState {
     pub consecutive_failures: i64,
     /// Unix time the source is next due.
     pub next_fetch_at: Option<i64>,
-    /// Items stored from this source.
+    /// Items stored from this source (counted by [`Store::source_states`];
+    /// [`Store::source_state`], read before every poll, leaves it 0).
     pub items: i64,
     /// Why polling stopped (e.g. the feed answered 410 Gone); cleared when
     /// the admin changes the source's URL.
@@ -107,18 +108,18 @@ impl Store {
         Ok(())
     }
 
-    /// State of one source (default state when it was never fetched).
+    /// State of one source (default state when it was never fetched),
+    /// read before every poll: without the item count, which walks every
+    /// item of the source.
     pub fn source_state(&self, id: &str) -> Result<SourceState, StoreError> {
         let state = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT etag, last_modified, last_fetch_at, last_success_at, last_status, last_error,
-                        consecutive_failures, next_fetch_at,
-                        (SELECT count(*) FROM items WHERE source_id = ?1), disabled_reason, id, moved_to
+                        consecutive_failures, next_fetch_at, 0, disabled_reason, id, moved_to
                  FROM sources WHERE id = ?1",
-                [id],
-                state_row,
-            )
+            )?
+            .query_row([id], state_row)
             .optional()?;
         Ok(state.unwrap_or_else(|| SourceState { id: id.to_string(), ..SourceState::default() }))
     }
@@ -151,37 +152,42 @@ impl Store {
     pub fn record_fetch(&mut self, id: &str, rec: &FetchRecord) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let status = rec.status.map(i64::from);
+        // Cached statements: this runs after every poll.
         if rec.error.is_none() {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE sources SET last_fetch_at = ?2, last_success_at = ?2, last_status = ?3, last_error = NULL,
                    consecutive_failures = 0, next_fetch_at = ?4 WHERE id = ?1",
-                params![id, rec.at, status, rec.next_fetch_at],
-            )?;
+            )?
+            .execute(params![id, rec.at, status, rec.next_fetch_at])?;
             if let Some(v) = &rec.validators {
-                tx.execute("UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1", params![id, v.etag, v.last_modified])?;
+                tx.prepare_cached("UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1")?.execute(params![
+                    id,
+                    v.etag,
+                    v.last_modified
+                ])?;
             }
         } else {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE sources SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
                    consecutive_failures = consecutive_failures + 1, next_fetch_at = ?5 WHERE id = ?1",
-                params![id, rec.at, status, rec.error, rec.next_fetch_at],
-            )?;
+            )?
+            .execute(params![id, rec.at, status, rec.error, rec.next_fetch_at])?;
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO fetches (source_id, at, status, bytes, duration_ms, new_items, updated_items, duplicates, error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id,
-                rec.at,
-                status,
-                rec.bytes as i64,
-                rec.duration_ms as i64,
-                rec.new_items as i64,
-                rec.updated_items as i64,
-                rec.duplicates as i64,
-                rec.error
-            ],
-        )?;
+        )?
+        .execute(params![
+            id,
+            rec.at,
+            status,
+            rec.bytes as i64,
+            rec.duration_ms as i64,
+            rec.new_items as i64,
+            rec.updated_items as i64,
+            rec.duplicates as i64,
+            rec.error
+        ])?;
         let last = tx.last_insert_rowid();
         if last % 1000 == 0 {
             tx.execute("DELETE FROM fetches WHERE id <= ?1", [last - FETCH_LOG_ROWS])?;
