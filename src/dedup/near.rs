@@ -184,6 +184,9 @@ fn stems(folded: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Band keys a profile has at most.
+pub const MAX_BANDS: usize = (HASHES + TITLE_HASHES) / ROWS;
+
 /// MinHash band keys of a profile (empty when it has too few stems).
 pub fn bands(p: &Profile) -> Vec<i64> {
     if p.stems.len() < 3 {

@@ -260,12 +260,16 @@ fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Vec<u64>, Stor
     let from = first_id_since(conn, cutoff)?;
     let mut stmt = conn.prepare("SELECT id, profile FROM items WHERE id >= ?1 AND id <= ?2 AND profile IS NOT NULL")?;
     let mut rows = stmt.query(params![from, upto])?;
-    let mut keys = Vec::new();
+    // Room for every item's keys up front: growing by doubling would hold
+    // up to twice the index for a moment.
+    let items = usize::try_from(upto - from + 1).unwrap_or(0);
+    let mut keys = Vec::with_capacity(items.saturating_mul(near::MAX_BANDS));
     while let Some(row) = rows.next()? {
         let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
         let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) else { continue };
         keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
     }
+    keys.shrink_to_fit();
     keys.sort_unstable();
     Ok(keys)
 }
@@ -288,7 +292,11 @@ impl Store {
                     let started = std::time::Instant::now();
                     match Store::open_reader(&path).and_then(|r| read_keys(&r.conn, cutoff, upto)) {
                         Ok(keys) => {
-                            tracing::debug!(keys = keys.len(), ms = started.elapsed().as_millis() as u64, "band index built");
+                            tracing::info!(
+                                keys = keys.len(),
+                                ms = started.elapsed().as_millis() as u64,
+                                "near-duplicate index built from stored profiles"
+                            );
                             drop(tx.send(keys));
                         }
                         Err(e) => tracing::error!(
