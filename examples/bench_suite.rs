@@ -600,12 +600,7 @@ fn startup(rt: &tokio::runtime::Runtime, gb: f64) {
     drop(store);
     println!("\n### Startup: `syndic run` to first `/healthz` answer (READY is sent at the same point)\n");
     println!("| database | items | first start | second start | near-duplicate index built in the background |\n|---|---|---|---|---|");
-    println!(
-        "| {size:.2} GB | {items} | {} ms | {} ms | {} ms ({keys} keys) |",
-        first.as_millis(),
-        second.as_millis(),
-        index.as_millis()
-    );
+    println!("| {size:.2} GB | {items} | {} ms | {} ms | {} ms ({keys} keys) |", first.as_millis(), second.as_millis(), index.as_millis());
 }
 
 fn main() {

@@ -137,9 +137,8 @@ pub struct Verdict {
 
 /// Builds the profile of a title and text; `extra` are admin boilerplate rules.
 pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
-    let lead: String = text.split_whitespace().take(LEAD_WORDS).collect::<Vec<_>>().join(" ");
     let folded_title = fold(title, extra);
-    let folded_lead = fold(&lead, extra);
+    let folded_lead = fold(&lead(text), extra);
     let title_stems = stems(&folded_title);
     let mut all = title_stems.clone();
     let lead_stems = stems(&folded_lead);
@@ -158,6 +157,23 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
     title.sort_unstable();
     title.dedup();
     Profile { stems: all, title, numbers, template: TEMPLATE_TITLE.is_match(&folded_title), lead }
+}
+
+/// The first [`LEAD_WORDS`] words of `text`, single-spaced. Stored text
+/// is already collapsed to single spaces, so this is nearly always a prefix
+/// of it, borrowed; other text is joined word by word.
+fn lead(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.trim_start();
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    for (i, word) in text.split_whitespace().take(LEAD_WORDS).enumerate() {
+        let start = word.as_ptr() as usize - text.as_ptr() as usize;
+        if i > 0 && (start != end + 1 || bytes.get(end) != Some(&b' ')) {
+            return text.split_whitespace().take(LEAD_WORDS).collect::<Vec<_>>().join(" ").into();
+        }
+        end = start + word.len();
+    }
+    text[..end].into()
 }
 
 /// A 64-bit finalizer (splitmix64): a bijection that scrambles all bits.
@@ -287,6 +303,16 @@ fn overlap(a: &[u64], b: &[u64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The borrowed prefix and the fallback both equal the words
+        /// joined by single spaces (any whitespace, Unicode included).
+        #[test]
+        fn lead_is_the_first_words_single_spaced(text in "[ а-яa-z0-9\n\t\u{a0}\u{2003}]{0,600}") {
+            let want = text.split_whitespace().take(LEAD_WORDS).collect::<Vec<_>>().join(" ");
+            proptest::prop_assert_eq!(lead(&text), want);
+        }
+    }
 
     fn same(a: (&str, &str), b: (&str, &str)) -> Verdict {
         compare(&profile(a.0, a.1, &[]), &profile(b.0, b.1, &[]), false)
