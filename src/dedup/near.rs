@@ -208,35 +208,32 @@ pub fn bands(p: &Profile) -> Vec<i64> {
     if p.stems.len() < 3 {
         return Vec::new();
     }
-    let mut keys = band_keys(&p.stems, HASHES, 0);
+    let mut keys = Vec::with_capacity(MAX_BANDS);
+    band_keys(&p.stems, HASHES, 0, &mut keys);
     if p.title.len() >= 3 {
-        keys.extend(band_keys(&p.title, TITLE_HASHES, HASHES));
+        band_keys(&p.title, TITLE_HASHES, HASHES, &mut keys);
     }
     keys
 }
 
-/// `hashes` MinHash values of `set` (seeds from `first`), in bands.
-fn band_keys(set: &[u64], hashes: usize, first: usize) -> Vec<i64> {
-    // The stems are already good hashes: one multiply-xorshift per
-    // function is enough to permute them (and ~30x cheaper than rehashing).
-    let mins: Vec<u64> = (first..first + hashes)
-        .map(|i| {
-            let seed = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            set.iter().map(|s| mix(s ^ seed)).min().unwrap_or(u64::MAX)
-        })
-        .collect();
-    mins.chunks(ROWS)
-        .enumerate()
-        .map(|(band, rows)| {
-            let band = band + first / ROWS;
-            let mut key = Vec::with_capacity(8 * (ROWS + 1));
-            key.extend_from_slice(&(band as u64).to_le_bytes());
-            for r in rows {
-                key.extend_from_slice(&r.to_le_bytes());
-            }
-            xxh3_64(&key) as i64
-        })
-        .collect()
+const _: () = assert!(HASHES % ROWS == 0 && TITLE_HASHES % ROWS == 0 && HASHES + TITLE_HASHES <= MAX_BANDS * ROWS);
+
+/// The band keys of `hashes` MinHash values of `set` (seeds from
+/// `first`), `ROWS` values a band, appended to `out`. Everything on the
+/// stack: this runs for every item.
+fn band_keys(set: &[u64], hashes: usize, first: usize, out: &mut Vec<i64>) {
+    for band in 0..hashes / ROWS {
+        let mut key = [0u8; 8 * (ROWS + 1)];
+        key[..8].copy_from_slice(&((band + first / ROWS) as u64).to_le_bytes());
+        for row in 0..ROWS {
+            // The stems are already good hashes: one multiply-xorshift per
+            // function is enough to permute them (and ~30x cheaper than rehashing).
+            let seed = ((first + band * ROWS + row) as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let min = set.iter().map(|s| mix(s ^ seed)).min().unwrap_or(u64::MAX);
+            key[8 * (row + 1)..8 * (row + 2)].copy_from_slice(&min.to_le_bytes());
+        }
+        out.push(xxh3_64(&key) as i64);
+    }
 }
 
 /// Whether two profiles are the same story. `same_site` is true when both
@@ -303,6 +300,36 @@ fn overlap(a: &[u64], b: &[u64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The band keys as first written (a vector of minima, chunked),
+    /// against which the allocation-free version is checked.
+    fn reference_band_keys(set: &[u64], hashes: usize, first: usize) -> Vec<i64> {
+        let mins: Vec<u64> = (first..first + hashes)
+            .map(|i| {
+                let seed = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                set.iter().map(|s| mix(s ^ seed)).min().unwrap_or(u64::MAX)
+            })
+            .collect();
+        mins.chunks(ROWS)
+            .enumerate()
+            .map(|(band, rows)| {
+                let mut key = (((band + first / ROWS) as u64).to_le_bytes()).to_vec();
+                rows.iter().for_each(|r| key.extend_from_slice(&r.to_le_bytes()));
+                xxh3_64(&key) as i64
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn band_keys_are_those_of_the_reference(set in proptest::collection::vec(proptest::num::u64::ANY, 0..80)) {
+            for (hashes, first) in [(HASHES, 0), (TITLE_HASHES, HASHES)] {
+                let mut keys = Vec::new();
+                band_keys(&set, hashes, first, &mut keys);
+                proptest::prop_assert_eq!(keys, reference_band_keys(&set, hashes, first));
+            }
+        }
+    }
 
     proptest::proptest! {
         /// The borrowed prefix and the fallback both equal the words
