@@ -216,7 +216,7 @@ pub fn bands(p: &Profile) -> Vec<i64> {
     keys
 }
 
-const _: () = assert!(HASHES % ROWS == 0 && TITLE_HASHES % ROWS == 0 && HASHES + TITLE_HASHES <= MAX_BANDS * ROWS);
+const _: () = assert!(HASHES.is_multiple_of(ROWS) && TITLE_HASHES.is_multiple_of(ROWS) && HASHES + TITLE_HASHES <= MAX_BANDS * ROWS);
 
 /// The band keys of `hashes` MinHash values of `set` (seeds from
 /// `first`), `ROWS` values a band, appended to `out`. Everything on the
