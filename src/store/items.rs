@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::bands::BandIndex;
 use super::{Store, StoreError};
@@ -77,6 +77,41 @@ struct Batch<'c> {
     slices: BTreeSet<Slice>,
     /// The feed's source and whether it is a partner, looked up once.
     partner: Option<(String, bool)>,
+    stmts: Statements<'c>,
+}
+
+/// The statements every new item runs, taken from the cache once per feed:
+/// checking one out and back in for each item (hashing its SQL, copying
+/// it as the cache key, clearing its bindings) cost more than some of the
+/// statements themselves.
+struct Statements<'c> {
+    existing: CachedStatement<'c>,
+    insert: CachedStatement<'c>,
+    by_link: CachedStatement<'c>,
+    by_hash: CachedStatement<'c>,
+    candidate: CachedStatement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(tx: &'c Connection) -> rusqlite::Result<Statements<'c>> {
+        Ok(Statements {
+            existing: tx.prepare_cached(
+                "SELECT id, title, summary_html, content_html, link, image, author, category FROM items WHERE source_id = ?1 AND guid = ?2",
+            )?,
+            insert: tx.prepare_cached(
+                "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
+                   published_at, first_seen_at, updated_at, language, category, region, content_hash, profile, date_guessed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            )?,
+            // Only an equality on the indexed column: `ORDER BY id LIMIT 1`
+            // makes SQLite walk the primary key, and `id != ?` makes the
+            // bundled SQLite (STAT4) re-prepare the statement on every bind.
+            by_link: tx.prepare_cached("SELECT id, coalesce(duplicate_of, id) FROM items WHERE canonical_link = ?1")?,
+            by_hash: tx.prepare_cached("SELECT id, coalesce(duplicate_of, id) FROM items WHERE content_hash = ?1")?,
+            // A candidate row and, when it is a copy, its story's canonical row.
+            candidate: tx.prepare_cached("SELECT duplicate_of, source_id, link, profile, published_at FROM items WHERE id = ?1")?,
+        })
+    }
 }
 
 /// A known story a new item was found to be another copy of.
@@ -212,6 +247,7 @@ fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, ma
         touched: BTreeSet::new(),
         slices: BTreeSet::new(),
         partner: None,
+        stmts: Statements::prepare(conn)?,
     };
     for (item, print) in feed.items.iter().zip(feed.prints) {
         batch.add(item, print)?;
@@ -266,10 +302,8 @@ impl Batch<'_> {
     fn upsert(&mut self, item: &Item, print: &Fingerprint) -> Result<Upserted, StoreError> {
         type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String);
         let existing: Option<Row> = self
-            .tx
-            .prepare_cached(
-                "SELECT id, title, summary_html, content_html, link, image, author, category FROM items WHERE source_id = ?1 AND guid = ?2",
-            )?
+            .stmts
+            .existing
             .query_row(params![item.source_id, item.guid], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
             })
@@ -309,32 +343,26 @@ impl Batch<'_> {
             self.touched.insert(id);
             return Ok(Upserted::Updated(id));
         }
-        self.tx
-            .prepare_cached(
-                "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
-                   published_at, first_seen_at, updated_at, language, category, region, content_hash, profile, date_guessed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            )?
-            .execute(params![
-                item.source_id,
-                item.guid,
-                item.link,
-                item.canonical_link,
-                item.title,
-                item.summary_html,
-                item.content_html,
-                item.text,
-                item.author,
-                item.image,
-                item.published_at.timestamp(),
-                self.now,
-                item.language,
-                item.category,
-                item.region,
-                item.content_hash,
-                print.profile.to_bytes(),
-                item.date_guessed
-            ])?;
+        self.stmts.insert.execute(params![
+            item.source_id,
+            item.guid,
+            item.link,
+            item.canonical_link,
+            item.title,
+            item.summary_html,
+            item.content_html,
+            item.text,
+            item.author,
+            item.image,
+            item.published_at.timestamp(),
+            self.now,
+            item.language,
+            item.category,
+            item.region,
+            item.content_hash,
+            print.profile.to_bytes(),
+            item.date_guessed
+        ])?;
         let id = self.tx.last_insert_rowid();
         if let (true, Some(link)) = (item.wants_full_text, &item.link) {
             // Only new items get their page fetched; the job goes with the
@@ -347,13 +375,13 @@ impl Batch<'_> {
     }
 
     /// A known story with the same canonical link or content hash.
-    fn same_story(&self, item: &Item, id: i64) -> Result<Option<Match>, StoreError> {
+    fn same_story(&mut self, item: &Item, id: i64) -> Result<Option<Match>, StoreError> {
         let mut found = None;
         if let Some(link) = &item.canonical_link {
-            found = self.first_match("canonical_link = ?1", &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, "link"));
+            found = first_match(&mut self.stmts.by_link, &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, "link"));
         }
         if let (None, Some(hash)) = (found, item.content_hash) {
-            found = self.first_match("content_hash = ?1", &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, "content"));
+            found = first_match(&mut self.stmts.by_hash, &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, "content"));
         }
         let Some((story_id, rule)) = found else { return Ok(None) };
         Ok(Some(Match { story: self.rank(story_id)?, rule, score: 1.0 }))
@@ -369,7 +397,7 @@ impl Batch<'_> {
     /// A known story, published within the window, that this item retells:
     /// candidates share a MinHash band; each is verified against the
     /// story's canonical copy (its representative), best score wins.
-    fn near_story(&self, item: &Item, print: &Fingerprint) -> Result<Option<Match>, StoreError> {
+    fn near_story(&mut self, item: &Item, print: &Fingerprint) -> Result<Option<Match>, StoreError> {
         if print.bands.is_empty() {
             return Ok(None);
         }
@@ -392,8 +420,7 @@ impl Batch<'_> {
         // Most shared bands first: the likeliest matches get verified.
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let own_site = item.link.as_deref().and_then(site);
-        // A candidate row and, when it is a copy, its story's canonical row.
-        let mut load = self.tx.prepare_cached("SELECT duplicate_of, source_id, link, profile, published_at FROM items WHERE id = ?1")?;
+        let load = &mut self.stmts.candidate;
         type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>, i64);
         let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)) };
         let mut seen = Vec::new();
@@ -436,23 +463,6 @@ impl Batch<'_> {
         Ok(Some(Match { story: self.rank(story)?, rule: verdict.rule, score: verdict.score }))
     }
 
-    fn first_match(&self, condition: &str, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {
-        // Only an equality on the indexed column: `ORDER BY id LIMIT 1` makes
-        // SQLite walk the primary key, and `id != ?` makes the bundled
-        // SQLite (STAT4) re-prepare the statement on every bind.
-        let sql = format!("SELECT id, coalesce(duplicate_of, id) FROM items WHERE {condition}");
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        let mut rows = stmt.query([value])?;
-        let mut story: Option<i64> = None;
-        while let Some(row) = rows.next()? {
-            let (row_id, row_story): (i64, i64) = (row.get(0)?, row.get(1)?);
-            if row_id != id {
-                story = Some(story.map_or(row_story, |s| s.min(row_story)));
-            }
-        }
-        Ok(story)
-    }
-
     fn touch_story(&mut self, id: i64) -> Result<(), StoreError> {
         let story: i64 = self.tx.query_row("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1", [id], |r| r.get(0))?;
         self.touched.insert(story);
@@ -487,6 +497,20 @@ impl Batch<'_> {
         }
         Ok(())
     }
+}
+
+/// The story of the lowest row `stmt` (`SELECT id, story … WHERE column =
+/// ?1`) finds for `value`, other than row `id`.
+fn first_match(stmt: &mut CachedStatement<'_>, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {
+    let mut rows = stmt.query([value])?;
+    let mut story: Option<i64> = None;
+    while let Some(row) = rows.next()? {
+        let (row_id, row_story): (i64, i64) = (row.get(0)?, row.get(1)?);
+        if row_id != id {
+            story = Some(story.map_or(row_story, |s| s.min(row_story)));
+        }
+    }
+    Ok(story)
 }
 
 /// The host of a stored (already normalized, absolute) link without a
