@@ -115,16 +115,31 @@ pub fn content_hash(title: &str, text: &str) -> Option<i64> {
     // cost more than the rest of its ingest.
     let lead = text.char_indices().nth(HASHED_PREFIX_CHARS).map_or(text, |(i, _)| &text[..i]);
     let text = fold(lead);
-    if text.chars().count() < MIN_HASHED_TEXT {
+    if text.chars().nth(MIN_HASHED_TEXT - 1).is_none() {
         return None;
     }
-    let key = format!("{}\n{}", fold(title), text);
-    Some(xxh3_64(key.as_bytes()) as i64)
+    // The hash of title, newline and text, streamed: the same value as
+    // hashing them joined, without building the joined copy.
+    let mut key = xxhash_rust::xxh3::Xxh3::new();
+    key.update(fold(title).as_bytes());
+    key.update(b"\n");
+    key.update(text.as_bytes());
+    Some(key.digest() as i64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_content_hash_is_that_of_the_joined_folded_title_and_lead() {
+        let (title, text) = ("Сенат «принял» закон", "Депутаты Сената приняли закон о местном самоуправлении во втором чтении.");
+        let joined = format!("{}\n{}", fold(title), fold(text));
+        assert_eq!(content_hash(title, text), Some(xxh3_64(joined.as_bytes()) as i64));
+        // The folded lead must have 40 characters.
+        assert_eq!(content_hash(title, &"ж".repeat(39)), None);
+        assert!(content_hash(title, &"Ж".repeat(40)).is_some());
+    }
 
     #[test]
     fn rank_table() {
