@@ -14,8 +14,6 @@ pub mod fold;
 pub mod near;
 pub mod pairs;
 
-use xxhash_rust::xxh3::xxh3_64;
-
 /// Near-duplicate settings shared by the daemon and `dedup-check`.
 #[derive(Debug, Clone)]
 pub struct Matcher {
@@ -115,9 +113,8 @@ pub fn content_hash(title: &str, text: &str) -> Option<i64> {
     // cost more than the rest of its ingest.
     let lead = text.char_indices().nth(HASHED_PREFIX_CHARS).map_or(text, |(i, _)| &text[..i]);
     let text = fold(lead);
-    if text.chars().nth(MIN_HASHED_TEXT - 1).is_none() {
-        return None;
-    }
+    // Too short to be trusted: fewer than MIN_HASHED_TEXT characters.
+    text.chars().nth(MIN_HASHED_TEXT - 1)?;
     // The hash of title, newline and text, streamed: the same value as
     // hashing them joined, without building the joined copy.
     let mut key = xxhash_rust::xxh3::Xxh3::new();
@@ -133,6 +130,7 @@ mod tests {
 
     #[test]
     fn the_content_hash_is_that_of_the_joined_folded_title_and_lead() {
+        use xxhash_rust::xxh3::xxh3_64;
         let (title, text) = ("Сенат «принял» закон", "Депутаты Сената приняли закон о местном самоуправлении во втором чтении.");
         let joined = format!("{}\n{}", fold(title), fold(text));
         assert_eq!(content_hash(title, text), Some(xxh3_64(joined.as_bytes()) as i64));
