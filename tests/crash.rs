@@ -51,11 +51,7 @@ fn sigkill_during_ingest_loses_nothing_published() {
             urls.push(up.put(&format!("{id}.xml"), feed(&id, 300), "application/rss+xml"));
             ids.push(id);
         }
-        let sources: Vec<TestSource> = ids
-            .iter()
-            .zip(&urls)
-            .map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 })
-            .collect();
+        let sources = partners(&ids, &urls);
         // The same directory (and database) every round.
         let s = match setup.take() {
             None => Setup::new(&sources),
@@ -132,12 +128,7 @@ fn sigkill_during_ingest_loses_nothing_published() {
         <pubDate>Mon, 23 Nov 2026 00:05:00 +0500</pubDate></item></channel></rss>"#;
     ids.push("echo".into());
     urls.push(up.put("echo.xml", retelling.as_bytes().to_vec(), "application/rss+xml"));
-    let sources: Vec<TestSource> = ids
-        .iter()
-        .zip(&urls)
-        .map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 })
-        .collect();
-    let fresh = Setup::new(&sources);
+    let fresh = Setup::new(&partners(&ids, &urls));
     std::fs::copy(fresh.dir.path().join("sources.toml"), s.dir.path().join("sources.toml")).unwrap();
     run_until(&s, || stored(&s, "https://echo.kz/news/5").is_some());
     let (duplicate_of, rule): (Option<i64>, Option<String>) = s
@@ -150,17 +141,15 @@ fn sigkill_during_ingest_loses_nothing_published() {
 
 /// Runs the daemon on `s` until `done` (at most 20 s), then kills it.
 fn run_until(s: &Setup, done: impl Fn() -> bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syndic"))
-        .args(["run", "--config"])
-        .arg(s.config())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = s.start_daemon();
     let started = Instant::now();
     while !done() && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(daemon); // SIGKILL
+}
+
+/// Partner sources in the politics category, one per id and URL.
+fn partners<'a>(ids: &'a [String], urls: &[String]) -> Vec<TestSource<'a>> {
+    ids.iter().zip(urls).map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 }).collect()
 }
