@@ -3,10 +3,12 @@
 //! release `syndic` binary the way an admin runs it, against mock
 //! publishers on loopback addresses (127.x.y.z), and prints Markdown.
 //!
-//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N]
+//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N] [--quick]
 //!
 //! Sections: ingest, cycle, freshness, memory, startup; `stages` is the
-//! in-process breakdown that ends the ingest section, alone.
+//! in-process breakdown that ends the ingest section, alone. `--quick`
+//! leaves the Python reference and the stage table out of `ingest` (for
+//! back-to-back comparisons of two builds).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -120,8 +122,9 @@ fn config(name: &str, urls: &[String], extra: &str) -> (Dir, PathBuf, u16) {
     (Dir { path }, cfg, port)
 }
 
+/// The release binary, or the one `SYNDIC_BIN` names (to compare builds).
 fn syndic() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/syndic")
+    std::env::var_os("SYNDIC_BIN").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/syndic"), PathBuf::from)
 }
 
 /// Runs a command to the end; returns (wall time, peak RSS in MB, stdout).
@@ -288,7 +291,7 @@ fn replicate(bytes: &[u8], r: usize) -> Vec<u8> {
 /// Ingest: the corpus feeds replicated (URLs and Cyrillic text made unique
 /// per replica) to at least `want` items, served from loopback, ingested by
 /// `syndic fetch --all`; next to feed-rs and feedparser on the same bytes.
-fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
+fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, quick: bool) {
     let base = corpus_feeds();
     let per_round: usize = base.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
     let rounds = want.div_ceil(per_round);
@@ -323,9 +326,13 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
     let (items, first) = feed_rs();
     let mut reference = vec![first];
     // Python feedparser on the same files.
-    let py = Command::new("python3").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/feedparser_rate.py")).arg(&files_dir).output();
-    let feedparser_rate: Option<f64> =
-        py.ok().filter(|o| o.status.success()).and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok());
+    let feedparser_rate: Option<f64> = if quick {
+        None
+    } else {
+        let py =
+            Command::new("python3").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/feedparser_rate.py")).arg(&files_dir).output();
+        py.ok().filter(|o| o.status.success()).and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+    };
     let settings = "per_host_spacing = \"0\"\nper_host_concurrency = 64\nmax_concurrent_fetches = 64\n";
     let mut rows = Vec::new();
     for (label, cpus) in [("syndic, 1 core (taskset -c 0)", Some("0")), ("syndic, 2 cores", None)] {
@@ -374,12 +381,15 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool) {
     );
     match feedparser_rate {
         Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | {:.0} µs | — | |", r / feed_rs_rate, 1e6 / r),
+        None if quick => println!("| Python feedparser | skipped (--quick) | | | |"),
         None => println!("| Python feedparser | not installed | | | |"),
     }
     for r in rows {
         println!("{r}");
     }
-    print_stages(&all);
+    if !quick {
+        print_stages(&all);
+    }
 }
 
 fn print_stages(all: &[Vec<u8>]) {
@@ -616,7 +626,8 @@ fn main() {
     let all = wanted.is_empty();
     let on = |s: &str| all || wanted.contains(&s);
     if on("ingest") || wanted.contains(&"stages") {
-        ingest(&rt, items, !on("ingest"));
+        // --quick: no Python reference and no stage table (A/B runs).
+        ingest(&rt, items, !on("ingest"), args.iter().any(|a| a == "--quick"));
     }
     if on("cycle") {
         cycle(&rt, sources);
