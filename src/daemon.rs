@@ -58,6 +58,7 @@ impl Daemon {
             dates: Arc::new(move |s| date::parse(s, tz)),
             matcher: Arc::new(matcher),
             commits: Arc::default(),
+            cpu: poll::cpu_slots(),
         };
         let config = Arc::new(config);
         let metrics = Arc::new(crate::metrics::Metrics::new());

@@ -103,26 +103,27 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extra
     let store = Arc::clone(&ctx.store);
     let source_id = job.source_id.clone();
     let page_url = job.url.clone();
+    // Extraction is CPU work like parsing a feed: it takes one of the slots.
+    let slot = ctx.cpu.acquire().await.ok();
     let work = tokio::task::spawn_blocking(move || {
-        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        let body = match fetched {
-            Ok(Fetched::Body(body)) => body,
-            Ok(Fetched::NotModified { .. }) => {
-                let e = "the server answered 304 to an unconditional request".to_string();
-                store.extraction_failed(&job, "fetch", &e, now, None)?;
-                return Ok((Err(("fetch".to_string(), e)), Touched::default()));
+        // The page is decoded and extracted before the writer is taken:
+        // extraction is the heavy part, and feeds wait while it is held.
+        // A failed fetch is (message, when to retry).
+        let extracted = match fetched {
+            Ok(Fetched::Body(body)) => {
+                let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
+                Ok(extract::extract(&decoded.text, &body.final_url, &rule, tz))
             }
+            Ok(Fetched::NotModified { .. }) => Err(("the server answered 304 to an unconditional request".to_string(), None)),
             Err(e) => {
                 let retry = retryable(&e) && job.attempts + 1 < MAX_ATTEMPTS;
                 let at = retry.then(|| now + (RETRY_BASE.as_secs() << job.attempts.clamp(0, 8)) as i64);
-                let message = format!("{e}{}", if retry { "; will retry" } else { "" });
-                store.extraction_failed(&job, "fetch", &message, now, at)?;
-                return Ok((Err(("fetch".to_string(), message)), Touched::default()));
+                Err((format!("{e}{}", if retry { "; will retry" } else { "" }), at))
             }
         };
-        let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
-        match extract::extract(&decoded.text, &body.final_url, &rule, tz) {
-            Ok(page) => {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        match extracted {
+            Ok(Ok(page)) => {
                 let found = Found {
                     html: &page.html,
                     chars: page.chars,
@@ -133,13 +134,18 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extra
                 let touched = store.extraction_done(&job, &found, now)?;
                 Ok((Ok(page.chars), touched))
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 store.extraction_failed(&job, e.kind(), &e.to_string(), now, None)?;
                 Ok((Err((e.kind().to_string(), e.to_string())), Touched::default()))
+            }
+            Err((message, at)) => {
+                store.extraction_failed(&job, "fetch", &message, now, at)?;
+                Ok((Err(("fetch".to_string(), message)), Touched::default()))
             }
         }
     })
     .await;
+    drop(slot);
     let (result, touched) = match work {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
