@@ -3,10 +3,10 @@
 //! release `syndic` binary the way an admin runs it, against mock
 //! publishers on loopback addresses (127.x.y.z), and prints Markdown.
 //!
-//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N] [--quick]
+//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N] [--syndic-only]
 //!
 //! Sections: ingest, cycle, freshness, memory, startup; `stages` is the
-//! in-process breakdown that ends the ingest section, alone. `--quick`
+//! in-process breakdown that ends the ingest section, alone. `--syndic-only`
 //! leaves the Python reference and the stage table out of `ingest` (for
 //! back-to-back comparisons of two builds).
 
@@ -291,7 +291,7 @@ fn replicate(bytes: &[u8], r: usize) -> Vec<u8> {
 /// Ingest: the corpus feeds replicated (URLs and Cyrillic text made unique
 /// per replica) to at least `want` items, served from loopback, ingested by
 /// `syndic fetch --all`; next to feed-rs and feedparser on the same bytes.
-fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, quick: bool) {
+fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, syndic_only: bool) {
     let base = corpus_feeds();
     let per_round: usize = base.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
     let rounds = want.div_ceil(per_round);
@@ -326,7 +326,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, quick: b
     let (items, first) = feed_rs();
     let mut reference = vec![first];
     // Python feedparser on the same files.
-    let feedparser_rate: Option<f64> = if quick {
+    let feedparser_rate: Option<f64> = if syndic_only {
         None
     } else {
         let py =
@@ -381,13 +381,13 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, quick: b
     );
     match feedparser_rate {
         Some(r) => println!("| Python feedparser parse only (reference) | {r:.0} | {:.2}× | {:.0} µs | — | |", r / feed_rs_rate, 1e6 / r),
-        None if quick => println!("| Python feedparser | skipped (--quick) | | | |"),
+        None if syndic_only => println!("| Python feedparser | skipped (--syndic-only) | | | |"),
         None => println!("| Python feedparser | not installed | | | |"),
     }
     for r in rows {
         println!("{r}");
     }
-    if !quick {
+    if !syndic_only {
         print_stages(&all);
     }
 }
@@ -626,8 +626,8 @@ fn main() {
     let all = wanted.is_empty();
     let on = |s: &str| all || wanted.contains(&s);
     if on("ingest") || wanted.contains(&"stages") {
-        // --quick: no Python reference and no stage table (A/B runs).
-        ingest(&rt, items, !on("ingest"), args.iter().any(|a| a == "--quick"));
+        // --syndic-only: no Python reference and no stage table (A/B runs).
+        ingest(&rt, items, !on("ingest"), args.iter().any(|a| a == "--syndic-only"));
     }
     if on("cycle") {
         cycle(&rt, sources);
