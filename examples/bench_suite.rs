@@ -3,7 +3,7 @@
 //! release `syndic` binary the way an admin runs it, against mock
 //! publishers on loopback addresses (127.x.y.z), and prints Markdown.
 //!
-//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N] [--syndic-only]
+//!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N] [--runs N] [--syndic-only]
 //!
 //! Sections: ingest, cycle, freshness, memory, startup; `stages` is the
 //! in-process breakdown that ends the ingest section, alone. `--syndic-only`
@@ -291,7 +291,19 @@ fn replicate(bytes: &[u8], r: usize) -> Vec<u8> {
 /// Ingest: the corpus feeds replicated (URLs and Cyrillic text made unique
 /// per replica) to at least `want` items, served from loopback, ingested by
 /// `syndic fetch --all`; next to feed-rs and feedparser on the same bytes.
-fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, syndic_only: bool) {
+/// One `syndic fetch --all` of the ingest section.
+struct IngestRun {
+    rate: f64,
+    /// The feed-rs rate around it.
+    around: f64,
+    elapsed: Duration,
+    peak: u64,
+    cpu: f64,
+    dir: Dir,
+    cfg: PathBuf,
+}
+
+fn ingest(rt: &tokio::runtime::Runtime, want: usize, runs: usize, only_stages: bool, syndic_only: bool) {
     let base = corpus_feeds();
     let per_round: usize = base.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
     let rounds = want.div_ceil(per_round);
@@ -336,24 +348,35 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, syndic_o
     let settings = "per_host_spacing = \"0\"\nper_host_concurrency = 64\nmax_concurrent_fetches = 64\n";
     let mut rows = Vec::new();
     for (label, cpus) in [("syndic, 1 core (taskset -c 0)", Some("0")), ("syndic, 2 cores", None)] {
-        let (_dir, cfg, _) = config("ingest", &urls, settings);
-        let mut cmd = match cpus {
-            Some(c) => {
-                let mut cmd = Command::new("taskset");
-                cmd.args(["-c", c]).arg(syndic());
-                cmd
-            }
-            None => Command::new(syndic()),
-        };
-        cmd.args(["fetch", "--all", "--config"]).arg(&cfg);
-        let (elapsed, peak, _, cpu) = run_measured_cpu(&mut cmd);
-        let rate = items as f64 / elapsed.as_secs_f64();
-        let before = reference[reference.len() - 1];
-        reference.push(feed_rs().1);
-        let around = (before + reference[reference.len() - 1]) / 2.0;
-        let (stored, copies) = syndic::store::Store::open_reader(&_dir.path.join("syndic.db")).unwrap().counts().unwrap();
+        // `runs` runs, each on a new database, each ratio against the
+        // reference runs just before and after it; the median run is shown.
+        let mut done = Vec::new();
+        for run in 0..runs {
+            let (dir, cfg, _) = config(&format!("ingest{run}"), &urls, settings);
+            let mut cmd = match cpus {
+                Some(c) => {
+                    let mut cmd = Command::new("taskset");
+                    cmd.args(["-c", c]).arg(syndic());
+                    cmd
+                }
+                None => Command::new(syndic()),
+            };
+            cmd.args(["fetch", "--all", "--config"]).arg(&cfg);
+            let (elapsed, peak, _, cpu) = run_measured_cpu(&mut cmd);
+            let rate = items as f64 / elapsed.as_secs_f64();
+            let before = reference[reference.len() - 1];
+            reference.push(feed_rs().1);
+            let around = (before + reference[reference.len() - 1]) / 2.0;
+            done.push(IngestRun { rate, around, elapsed, peak, cpu, dir, cfg });
+        }
+        done.sort_by(|a, b| (a.rate / a.around).total_cmp(&(b.rate / b.around)));
+        let ratios: Vec<String> = done.iter().map(|r| format!("{:.2}", r.rate / r.around)).collect();
+        let median = &done[done.len() / 2];
+        let IngestRun { rate, around, elapsed, peak, cpu, .. } = *median;
+        let (stored, copies) = syndic::store::Store::open_reader(&median.dir.path.join("syndic.db")).unwrap().counts().unwrap();
         rows.push(format!(
-            "| {label} | {rate:.0} | {:.2}× (of {around:.0}) | {:.0} µs ({:.2} cores) | {peak} MB | {stored} / {copies} |",
+            "| {label}, median of {runs} runs ({}) | {rate:.0} | {:.2}× (of {around:.0}) | {:.0} µs ({:.2} cores) | {peak} MB | {stored} / {copies} |",
+            ratios.join(", "),
             rate / around,
             cpu * 1e6 / items as f64,
             cpu / elapsed.as_secs_f64()
@@ -361,7 +384,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, only_stages: bool, syndic_o
         if cpus.is_none() {
             // The same run again: every feed answers 304, so this is the
             // fixed cost (start, fetch, bookkeeping) without ingest.
-            let (again, _, _) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&cfg));
+            let (again, _, _) = run_measured(Command::new(syndic()).args(["fetch", "--all", "--config"]).arg(&median.cfg));
             rows.push(format!(
                 "| (same sources again, all 304: fixed cost {:.2} s of {:.2} s) | | | | | |",
                 again.as_secs_f64(),
@@ -627,7 +650,7 @@ fn main() {
     let on = |s: &str| all || wanted.contains(&s);
     if on("ingest") || wanted.contains(&"stages") {
         // --syndic-only: no Python reference and no stage table (A/B runs).
-        ingest(&rt, items, !on("ingest"), args.iter().any(|a| a == "--syndic-only"));
+        ingest(&rt, items, value("--runs", 3).max(1), !on("ingest"), args.iter().any(|a| a == "--syndic-only"));
     }
     if on("cycle") {
         cycle(&rt, sources);
