@@ -42,7 +42,7 @@ pub struct Context {
 /// instead (64 feeds parsing on the blocking pool at once), the two cores
 /// were shared by dozens of threads: the writer got a sliver of them and
 /// the cores sat idle while every parsed feed waited for it (1.55 of 2
-/// cores busy; 1.75 with a slot per core, and some 15 % more items/s).
+/// cores busy; 1.7-1.75 with a slot per core, and some 14 % more items/s).
 pub fn cpu_slots() -> Arc<tokio::sync::Semaphore> {
     Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())))
 }
