@@ -199,7 +199,7 @@ type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators, Option<D
 /// decode → parse → normalize → fingerprint (one of [`Context::cpu`]'s
 /// slots) → store, for one response body.
 async fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<Utc>) -> Result<Ingested, String> {
-    let prepared = {
+    let (prepared, validators) = {
         // Never closed; were it, the work would run without a slot.
         let _slot = ctx.cpu.acquire().await.ok();
         let (ctx, source) = (ctx.clone(), source.clone());
@@ -209,7 +209,6 @@ async fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<U
         })
         .await?
     };
-    let (prepared, validators) = prepared;
     let (entries, ttl) = (prepared.entries, prepared.ttl);
     let (ctx, priority) = (ctx.clone(), source.priority);
     let (stats, touched) = blocking(move || prepared.store(&ctx, priority, now)).await?;
