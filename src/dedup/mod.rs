@@ -72,11 +72,12 @@ pub fn outranks(a: &Rank, b: &Rank) -> bool {
 
 /// Lower-case, `ё`→`е`, letters and digits only, single spaces.
 pub fn fold(text: &str) -> String {
-    fold_words(text, push_lower)
+    fold_words(text, fold::push_lower)
 }
 
 /// Words of `text` (letters and digits) joined by single spaces, each
-/// character written by `lower`.
+/// character written by `lower`. Of the folds [`fold::push_lower`] makes,
+/// only case and `ё` touch letters and digits.
 fn fold_words(text: &str, lower: impl Fn(char, &mut String)) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
@@ -92,18 +93,6 @@ fn fold_words(text: &str, lower: impl Fn(char, &mut String)) -> String {
         }
     }
     out
-}
-
-/// Appends `c` lower-cased with `ё` as `е`; ASCII and Russian letters
-/// without the Unicode case tables.
-fn push_lower(c: char, out: &mut String) {
-    match c {
-        'A'..='Z' => out.push(c.to_ascii_lowercase()),
-        'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
-        'ё' | 'Ё' => out.push('е'),
-        _ if c.is_ascii() || ('а'..='я').contains(&c) => out.push(c),
-        _ => out.extend(c.to_lowercase().map(|l| if l == 'ё' { 'е' } else { l })),
-    }
 }
 
 /// Hash of the folded title and text, or `None` when the text is too short

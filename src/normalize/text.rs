@@ -23,12 +23,35 @@ pub fn html_to_text(html: &str) -> String {
 /// Collapses every run of whitespace (including NBSP and zero-width
 /// characters) to one space and trims the ends.
 pub fn collapse(s: &str) -> String {
+    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.chars() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // A run copied as it is: plain bytes, and single spaces between them.
+        let start = i;
+        while let Some(&b) = bytes.get(i) {
+            if plain_byte(b) || (b == b' ' && i > start && bytes.get(i + 1).is_some_and(|&n| plain_byte(n))) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        // A run starts and ends at character boundaries: what ends it is
+        // ASCII or the first byte of a character.
+        if let Some(run) = s.get(start..i).filter(|run| !run.is_empty()) {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push_str(run);
+            continue;
+        }
+        let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) else { break };
+        i += c.len_utf8();
         if c.is_whitespace() || c == '\u{a0}' {
             pending_space = true;
-        } else if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}') || (c.is_control()) {
+        } else if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}') || c.is_control() {
             // invisible: drop without a space
         } else {
             if pending_space && !out.is_empty() {
@@ -39,6 +62,14 @@ pub fn collapse(s: &str) -> String {
         }
     }
     out
+}
+
+/// A byte of UTF-8 that is no whitespace, control or invisible character
+/// and no part of one: every such character is ASCII or starts with one of
+/// the bytes C2 (U+0080–U+00BF), E1 (U+1680), E2 (U+2000–U+2FFF), E3
+/// (U+3000) or EF (U+FEFF). Cyrillic (D0–D4) is plain throughout.
+fn plain_byte(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e | 0x80..=0xc1 | 0xc3..=0xe0 | 0xe4..=0xee | 0xf0..=0xff)
 }
 
 const BLOCK_TAGS: &[&str] = &[
@@ -145,6 +176,47 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`collapse`] as first written, a character at a time.
+    fn collapse_reference(s: &str) -> String {
+        let mut out = String::new();
+        let mut pending_space = false;
+        for c in s.chars() {
+            if c.is_whitespace() || c == '\u{a0}' {
+                pending_space = true;
+            } else if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}') || c.is_control() {
+            } else {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn collapse_agrees_with_a_character_at_a_time(s in "([ a-zа-яә«»—…\t\n\r\u{0}\u{7f}\u{85}\u{a0}\u{ad}\u{1680}\u{2003}\u{200b}\u{2028}\u{202f}\u{3000}\u{feff}]|\\PC){0,60}") {
+            proptest::prop_assert_eq!(collapse(&s), collapse_reference(&s));
+        }
+
+        #[test]
+        fn collapse_agrees_on_any_string(s in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(collapse(&s), collapse_reference(&s));
+        }
+    }
+
+    #[test]
+    fn every_whitespace_control_and_invisible_character_starts_with_a_byte_that_is_not_plain() {
+        for c in (0..=char::MAX as u32).filter_map(char::from_u32) {
+            if c.is_whitespace() || c.is_control() || matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}' | '\u{a0}') {
+                let mut buf = [0u8; 4];
+                assert!(!plain_byte(c.encode_utf8(&mut buf).as_bytes()[0]), "{c:?}");
+            }
+        }
+    }
 
     #[test]
     fn clean_table() {
