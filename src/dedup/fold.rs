@@ -309,6 +309,37 @@ pub fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || ('\u{0400}'..='\u{04ff}').contains(&c) || (!c.is_ascii() && c.is_alphanumeric())
 }
 
+/// The words of `text` (runs of [`is_word_char`]
+/// characters), as `split` on the other characters gives them without the
+/// empty ones; ASCII and Cyrillic (U+0400–U+04FF, first bytes D0–D3) are
+/// told by their first byte alone.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    // (length, is a word character) of the character at `i`.
+    let class = move |i: usize| -> Option<(usize, bool)> {
+        let b = *bytes.get(i)?;
+        Some(match b {
+            0..=0x7f => (1, b.is_ascii_alphanumeric()),
+            0xd0..=0xd3 => (2, true),
+            _ => {
+                let c = text.get(i..)?.chars().next()?;
+                (c.len_utf8(), is_word_char(c))
+            }
+        })
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while let (len, false) = class(i)? {
+            i += len;
+        }
+        let start = i;
+        while let Some((len, true)) = class(i) {
+            i += len;
+        }
+        text.get(start..i)
+    })
+}
+
 /// Kazakh letters to the Russian letters they are transliterated with.
 pub fn kazakh_to_russian(c: char) -> char {
     match c {
@@ -441,6 +472,15 @@ mod tests {
             "Kazinformтілшісі",
         ] {
             assert_eq!(fold(text, &[]), fold_reference(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte-wise split gives the words `split` gives.
+        #[test]
+        fn words_are_those_split_gives(text in "([a-z0-9 .,\"-]|[а-яәғқ]|→|°|é|\\PC){0,60}") {
+            let want: Vec<&str> = text.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty()).collect();
+            proptest::prop_assert_eq!(words(&text).collect::<Vec<_>>(), want);
         }
     }
 

@@ -194,10 +194,10 @@ fn mix(mut x: u64) -> u64 {
 }
 
 fn stems(folded: &str) -> Vec<u64> {
-    folded
-        .split(|c: char| !super::fold::is_word_char(c))
-        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
-        .filter(|w| w.chars().count() >= 3 || w.chars().all(|c| c.is_ascii_digit()))
+    super::fold::words(folded)
+        // Short words first: the length test is cheaper than the lookup.
+        .filter(|w| w.chars().nth(2).is_some() || w.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|w| !STOP_WORDS.contains(w))
         .map(|w| {
             // The stem's UTF-8 on the stack: at most 4 bytes a character.
             let mut stem = [0u8; STEM_CHARS * 4];
