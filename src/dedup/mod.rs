@@ -98,19 +98,81 @@ fn fold_words(text: &str, lower: impl Fn(char, &mut String)) -> String {
 /// Hash of the folded title and text, or `None` when the text is too short
 /// for equal hashes to mean the same story.
 pub fn content_hash(title: &str, text: &str) -> Option<i64> {
-    // The lead identifies the story; folding a whole long article would
-    // cost more than the rest of its ingest.
-    let lead = text.char_indices().nth(HASHED_PREFIX_CHARS).map_or(text, |(i, _)| &text[..i]);
-    let text = fold(lead);
-    // Too short to be trusted: fewer than MIN_HASHED_TEXT characters.
-    text.chars().nth(MIN_HASHED_TEXT - 1)?;
-    // The hash of title, newline and text, streamed: the same value as
-    // hashing them joined, without building the joined copy.
-    let mut key = xxhash_rust::xxh3::Xxh3::new();
-    key.update(fold(title).as_bytes());
-    key.update(b"\n");
-    key.update(text.as_bytes());
-    Some(key.digest() as i64)
+    // The title, a newline and the lead folded: the lead identifies the
+    // story, and folding a whole long article would cost more than the
+    // rest of its ingest.
+    let mut key = Vec::with_capacity(title.len() + 1 + text.len().min(4 * HASHED_PREFIX_CHARS));
+    fold_bytes(title, usize::MAX, &mut key);
+    key.push(b'\n');
+    let lead = key.len();
+    fold_bytes(text, HASHED_PREFIX_CHARS, &mut key);
+    // Too short to be trusted: fewer than MIN_HASHED_TEXT characters
+    // (counted by their first bytes).
+    let chars = key[lead..].iter().filter(|&&b| !(0x80..0xc0).contains(&b)).count();
+    (chars >= MIN_HASHED_TEXT).then(|| xxhash_rust::xxh3::xxh3_64(&key) as i64)
+}
+
+/// Appends the UTF-8 of [`fold`] of the first `limit` characters of
+/// `text` to `out`, byte by byte for ASCII and Cyrillic (a String built
+/// a character at a time cost twice as much, and the hash needs no String).
+fn fold_bytes(text: &str, limit: usize, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let start = out.len();
+    let mut other = String::new();
+    let (mut i, mut chars, mut space) = (0, 0, false);
+    // A space before a word that follows another word of this text.
+    let word = |out: &mut Vec<u8>, space: &mut bool| {
+        if *space && out.len() > start {
+            out.push(b' ');
+        }
+        *space = false;
+    };
+    while chars < limit {
+        let Some(&b) = bytes.get(i) else { break };
+        chars += 1;
+        match (b, bytes.get(i + 1)) {
+            (b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9', _) => {
+                word(out, &mut space);
+                out.push(b.to_ascii_lowercase());
+                i += 1;
+            }
+            (0..=0x7f, _) => {
+                space = true;
+                i += 1;
+            }
+            // U+0400–U+047F, all Cyrillic letters (word characters).
+            (0xd0 | 0xd1, Some(&next)) => {
+                word(out, &mut space);
+                match (u32::from(b & 0x1f) << 6) | u32::from(next & 0x3f) {
+                    0x430..=0x44f => out.extend_from_slice(&[b, next]),
+                    upper @ 0x410..=0x42f => {
+                        let mut utf8 = [0; 4];
+                        let lower = char::from_u32(upper + 0x20).unwrap_or('?');
+                        out.extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
+                    }
+                    0x401 | 0x451 => out.extend_from_slice("е".as_bytes()),
+                    c => {
+                        other.clear();
+                        fold::push_lower(char::from_u32(c).unwrap_or('?'), &mut other);
+                        out.extend_from_slice(other.as_bytes());
+                    }
+                }
+                i += 2;
+            }
+            _ => {
+                let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else { break };
+                i += c.len_utf8();
+                if fold::is_word_char(c) {
+                    word(out, &mut space);
+                    other.clear();
+                    fold::push_lower(c, &mut other);
+                    out.extend_from_slice(other.as_bytes());
+                } else {
+                    space = true;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +188,18 @@ mod tests {
         // The folded lead must have 40 characters.
         assert_eq!(content_hash(title, &"ж".repeat(39)), None);
         assert!(content_hash(title, &"Ж".repeat(40)).is_some());
+    }
+
+    proptest::proptest! {
+        /// Byte by byte, the fold of a prefix is what [`fold`] makes of it.
+        #[test]
+        fn fold_bytes_is_the_fold_of_the_prefix(text in "([a-zA-Zа-яА-ЯёЁәғқңөұүһіӘҒІЄї0-9 ,.«→\u{a0}\u{ad}]|\\PC){0,80}", limit in 0usize..90) {
+            let prefix: String = text.chars().take(limit).collect();
+            let mut bytes = b"x".to_vec();
+            fold_bytes(&text, limit, &mut bytes);
+            let want = fold(&prefix);
+            proptest::prop_assert_eq!(&bytes[1..], want.as_bytes());
+        }
     }
 
     #[test]
