@@ -1,0 +1,147 @@
+//! Tests of `dedup::near`: band keys against their first version, the MinHash
+//! functions against independent ones, the word split, and story verdicts.
+
+use super::*;
+
+/// The band keys as first written (a vector of minima, chunked),
+/// against which the allocation-free version is checked.
+fn reference_band_keys(set: &[u64], hashes: usize, first: usize) -> Vec<i64> {
+    let mins: Vec<u64> = (first..first + hashes)
+        .map(|i| {
+            let (xor, times) = permutation(i);
+            set.iter().map(|s| (s ^ xor).wrapping_mul(times)).min().unwrap_or(u64::MAX)
+        })
+        .collect();
+    mins.chunks(ROWS)
+        .enumerate()
+        .map(|(band, rows)| {
+            let mut key = (((band + first / ROWS) as u64).to_le_bytes()).to_vec();
+            rows.iter().for_each(|r| key.extend_from_slice(&r.to_le_bytes()));
+            xxh3_64(&key) as i64
+        })
+        .collect()
+}
+
+/// Two sets of 60 random stem hashes with Jaccard index `j`, 2,000
+/// times: how often each function's minima agree (MinHash: `j`), and
+/// how often the pair shares a band (independent functions:
+/// 1 − (1 − j²)¹²).
+fn minhash_rates(j: f64) -> (f64, f64) {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        state = mix(state.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        state
+    };
+    let (n, trials) = (60usize, 2000);
+    // |A ∩ B| = j · |A ∪ B| with |A| = |B| = n.
+    let shared = (2.0 * j * n as f64 / (1.0 + j)).round() as usize;
+    let (mut agree, mut banded) = (0usize, 0usize);
+    for _ in 0..trials {
+        let common: Vec<u64> = (0..shared).map(|_| next()).collect();
+        let a: Vec<u64> = common.iter().copied().chain((shared..n).map(|_| next())).collect();
+        let b: Vec<u64> = common.iter().copied().chain((shared..n).map(|_| next())).collect();
+        for i in 0..HASHES {
+            let (xor, times) = permutation(i);
+            let min = |set: &[u64]| set.iter().map(|s| (s ^ xor).wrapping_mul(times)).min();
+            agree += usize::from(min(&a) == min(&b));
+        }
+        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+        band_keys(&a, HASHES, 0, &mut ka);
+        band_keys(&b, HASHES, 0, &mut kb);
+        banded += usize::from(ka.iter().zip(&kb).any(|(x, y)| x == y));
+    }
+    (agree as f64 / (trials * HASHES) as f64, banded as f64 / trials as f64)
+}
+
+#[test]
+fn the_permutations_behave_as_independent_minhash_functions() {
+    for j in [0.2, 0.4, 0.6] {
+        let (agree, banded) = minhash_rates(j);
+        let shared = (2.0 * j * 60.0 / (1.0 + j)).round();
+        let j = shared / (120.0 - shared);
+        let want = 1.0 - (1.0 - j * j).powi((HASHES / ROWS) as i32);
+        assert!((agree - j).abs() < 0.02, "j={j:.3}: functions agree {agree:.3}");
+        assert!((banded - want).abs() < 0.04, "j={j:.3}: share a band {banded:.3}, independent functions {want:.3}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn band_keys_are_those_of_the_reference(set in proptest::collection::vec(proptest::num::u64::ANY, 0..80)) {
+        for (hashes, first) in [(HASHES, 0), (TITLE_HASHES, HASHES)] {
+            let mut keys = Vec::new();
+            band_keys(&set, hashes, first, &mut keys);
+            proptest::prop_assert_eq!(keys, reference_band_keys(&set, hashes, first));
+        }
+    }
+}
+
+proptest::proptest! {
+    /// The borrowed prefix and the fallback both equal the words
+    /// joined by single spaces (any whitespace, Unicode included).
+    #[test]
+    fn lead_is_the_first_words_single_spaced(text in "[ а-яa-z0-9\n\t\u{a0}\u{2003}]{0,600}") {
+        let want = text.split_whitespace().take(LEAD_WORDS).collect::<Vec<_>>().join(" ");
+        proptest::prop_assert_eq!(lead(&text), want);
+    }
+}
+
+fn same(a: (&str, &str), b: (&str, &str)) -> Verdict {
+    compare(&profile(a.0, a.1, &[]), &profile(b.0, b.1, &[]), false)
+}
+
+#[test]
+fn rewritten_headline_with_attribution_is_the_same_story() {
+    let v = same(
+        (
+            "Генсек НАТО призвал Грузию готовиться к членству",
+            "Генеральный секретарь НАТО Йенс Столтенберг призвал Грузию готовиться к членству в Альянсе, передает Liter.kz.",
+        ),
+        (
+            "Генсек НАТО призвал Грузию ускорить подготовку к членству в Альянсе",
+            "Генеральный секретарь НАТО Йенс Столтенберг призвал Грузию ускорить подготовку к членству в Альянсе, сообщает Kazinform.",
+        ),
+    );
+    assert!(v.same, "{v:?}");
+}
+
+#[test]
+fn vetoes() {
+    let v = same(("Прогноз погоды на 8 ноября", "В Алматы снег."), ("Прогноз погоды на 16 ноября", "В Алматы снег."));
+    assert!(!v.same && v.rule == "veto:numbers", "{v:?}");
+    let v = same(("Курс доллара на сегодня", "Нацбанк установил курс."), ("Курс доллара на сегодня вырос", "Нацбанк установил курс."));
+    assert!(!v.same && v.rule == "veto:template", "{v:?}");
+    let a = profile("Токаев подписал закон о бюджете", "Президент подписал закон о республиканском бюджете", &[]);
+    assert!(!compare(&a, &a, true).same, "two articles of one site are never merged on wording");
+    assert!(compare(&a, &a, false).same);
+}
+
+#[test]
+fn different_stories_on_one_topic_stay_apart() {
+    let v = same(
+        ("Мажилис одобрил поправки в Налоговый кодекс", "Депутаты одобрили в первом чтении поправки для малого бизнеса."),
+        ("Сенат вернул в мажилис закон о банках", "Сенаторы не согласились с нормами о банковской тайне."),
+    );
+    assert!(!v.same, "{v:?}");
+}
+
+#[test]
+fn profile_bytes_round_trip() {
+    let p = profile("Курс доллара 450 тенге", "Нацбанк установил курс на сегодня по итогам торгов", &[]);
+    assert_eq!(Profile::from_bytes(&p.to_bytes()), Some(p.clone()));
+    assert_eq!(Profile::from_bytes(&p.to_bytes()[..5]), None);
+    assert_eq!(Profile::from_bytes(&[]), None);
+}
+
+#[test]
+fn similar_profiles_share_a_band() {
+    let a = profile("Генсек НАТО призвал Грузию готовиться к членству", "Столтенберг призвал Грузию готовиться к членству в Альянсе", &[]);
+    let b = profile(
+        "Генсек НАТО призвал Грузию ускорить подготовку к членству",
+        "Столтенберг призвал Грузию ускорить подготовку к членству в Альянсе",
+        &[],
+    );
+    let (ba, bb) = (bands(&a), bands(&b));
+    assert_eq!(ba.len(), (HASHES + TITLE_HASHES) / ROWS);
+    assert!(ba.iter().any(|k| bb.contains(k)));
+}
