@@ -1,6 +1,6 @@
 //! Tests of `dedup::fold`: each shortcut against the plain way (NFKC through
 //! the Unicode tables, every rule tried, every word checked), the proof that
-//! no trigger word overlaps another rule's, and a table of folds.
+//! no trigger word overlaps another rule's, the word split, and a table of folds.
 
 use super::*;
 

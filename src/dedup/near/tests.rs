@@ -1,5 +1,5 @@
 //! Tests of `dedup::near`: band keys against their first version, the MinHash
-//! functions against independent ones, the word split, and story verdicts.
+//! functions against independent ones, the lead, and story verdicts.
 
 use super::*;
 
