@@ -147,7 +147,7 @@ fn strip_tags(html: &str) -> String {
 
 /// Index just past the `>` closing the tag that starts at `start`,
 /// respecting quoted attribute values.
-fn tag_end(bytes: &[u8], start: usize) -> usize {
+pub(super) fn tag_end(bytes: &[u8], start: usize) -> usize {
     let mut quote = None;
     let mut i = start + 1;
     while i < bytes.len() {
