@@ -70,31 +70,6 @@ pub fn outranks(a: &Rank, b: &Rank) -> bool {
     (b.priority, a.published_at, a.id) < (a.priority, b.published_at, b.id)
 }
 
-/// Lower-case, `ё`→`е`, letters and digits only, single spaces.
-pub fn fold(text: &str) -> String {
-    fold_words(text, fold::push_lower)
-}
-
-/// Words of `text` (letters and digits) joined by single spaces, each
-/// character written by `lower`. Of the folds [`fold::push_lower`] makes,
-/// only case and `ё` touch letters and digits.
-fn fold_words(text: &str, lower: impl Fn(char, &mut String)) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if fold::is_word_char(c) {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            lower(c, &mut out);
-        } else {
-            space = true;
-        }
-    }
-    out
-}
-
 /// Hash of the folded title and text, or `None` when the text is too short
 /// for equal hashes to mean the same story.
 pub fn content_hash(title: &str, text: &str) -> Option<i64> {
@@ -112,8 +87,9 @@ pub fn content_hash(title: &str, text: &str) -> Option<i64> {
     (chars >= MIN_HASHED_TEXT).then(|| xxhash_rust::xxh3::xxh3_64(&key) as i64)
 }
 
-/// Appends the UTF-8 of [`fold`] of the first `limit` characters of
-/// `text` to `out`, byte by byte for ASCII and Cyrillic (a String built
+/// Appends to `out` the first `limit` characters of `text` folded for the
+/// content hash (lower-case, `ё`→`е`, letters and digits only, single
+/// spaces), as UTF-8, byte by byte for ASCII and Cyrillic (a String built
 /// a character at a time cost twice as much, and the hash needs no String).
 fn fold_bytes(text: &str, limit: usize, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
@@ -178,6 +154,33 @@ fn fold_bytes(text: &str, limit: usize, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The content-hash fold as first written, a character at a time: the
+    /// reference [`fold_bytes`] is checked against. Lower-case, `ё`→`е`,
+    /// letters and digits only, single spaces.
+    fn fold(text: &str) -> String {
+        fold_words(text, fold::push_lower)
+    }
+
+    /// Words of `text` (letters and digits) joined by single spaces, each
+    /// character written by `lower`. Of the folds [`fold::push_lower`] makes,
+    /// only case and `ё` touch letters and digits.
+    fn fold_words(text: &str, lower: impl Fn(char, &mut String)) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut space = false;
+        for c in text.chars() {
+            if fold::is_word_char(c) {
+                if space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = false;
+                lower(c, &mut out);
+            } else {
+                space = true;
+            }
+        }
+        out
+    }
 
     #[test]
     fn the_content_hash_is_that_of_the_joined_folded_title_and_lead() {
