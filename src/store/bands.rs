@@ -1,13 +1,18 @@
-//! MinHash band keys of recent items, in memory: where a new item finds the
-//! stories it may retell.
+//! MinHash band keys and content hashes of recent items, in memory: where a
+//! new item finds the stories it may retell or repeat word for word.
 //!
-//! Every item has 18 band keys, and they are random. Kept in SQLite (the
-//! `item_bands` table up to schema 7), every batch of keys dirtied pages all
-//! over its b-tree, so each write touched most of the table: at 100,000
-//! items those writes were a third of what storing cost, and they grew with
-//! the table. The keys are derived from the profile stored with each item,
-//! so the database need not hold them: they live here, and the database
+//! Every item has up to 18 band keys and a content hash, and they are
+//! random. Kept in SQLite (the `item_bands` table up to schema 7, the
+//! `items_content_hash` index up to schema 9), every batch of keys dirtied
+//! pages all over its b-tree, and every commit wrote those pages out: at
+//! 100,000 items the band keys were a third of what storing cost and the
+//! hash index a quarter, and both grew with the table. The keys are derived
+//! from what is stored with each item (its profile and its `content_hash`),
+//! so the database need not index them: they live here, and the database
 //! stays the one source of truth (nothing to keep consistent in a crash).
+//! Both kinds share one key space; a lookup of one kind that meets a key of
+//! the other (top 32 bits equal by chance) only adds a candidate, which
+//! verification rejects.
 //!
 //! Layout: one sorted `Vec<u64>` of entries, each a key's top 32 bits above
 //! the item id (8 bytes a key), with a directory of where each 16-bit prefix
@@ -254,20 +259,24 @@ fn first_id_since(conn: &Connection, cutoff: i64) -> Result<i64, StoreError> {
     Ok(lo)
 }
 
-/// The sorted entries of every item with a profile stored since `cutoff`,
-/// up to id `upto`.
+/// The sorted entries (band keys and content hash) of every item stored
+/// since `cutoff`, up to id `upto`.
 fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Vec<u64>, StoreError> {
     let from = first_id_since(conn, cutoff)?;
-    let mut stmt = conn.prepare("SELECT id, profile FROM items WHERE id >= ?1 AND id <= ?2 AND profile IS NOT NULL")?;
+    let mut stmt = conn.prepare("SELECT id, profile, content_hash FROM items WHERE id >= ?1 AND id <= ?2")?;
     let mut rows = stmt.query(params![from, upto])?;
     // Room for every item's keys up front: growing by doubling would hold
     // up to twice the index for a moment.
     let items = usize::try_from(upto - from + 1).unwrap_or(0);
-    let mut keys = Vec::with_capacity(items.saturating_mul(near::MAX_BANDS));
+    let mut keys = Vec::with_capacity(items.saturating_mul(near::MAX_BANDS + 1));
     while let Some(row) = rows.next()? {
         let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
-        let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) else { continue };
-        keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
+        if let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) {
+            keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
+        }
+        if let Some(hash) = row.get::<_, Option<i64>>(2)? {
+            keys.push(entry(hash, item));
+        }
     }
     keys.shrink_to_fit();
     keys.sort_unstable();
@@ -295,13 +304,13 @@ impl Store {
                             tracing::info!(
                                 keys = keys.len(),
                                 ms = started.elapsed().as_millis() as u64,
-                                "near-duplicate index built from stored profiles"
+                                "duplicate index built from stored profiles and content hashes"
                             );
                             drop(tx.send(keys));
                         }
                         Err(e) => tracing::error!(
                             error = %e,
-                            "could not build the near-duplicate index; stories stored before now are not matched until the next rebuild"
+                            "could not build the duplicate index; stories stored before now are not matched until the next rebuild"
                         ),
                     }
                 })
@@ -335,7 +344,7 @@ impl Store {
         self.bands.poll(true);
     }
 
-    /// Keys in the near-duplicate index.
+    /// Keys in the duplicate index (band keys and content hashes).
     pub fn band_keys(&self) -> usize {
         self.bands.len()
     }

@@ -6,7 +6,8 @@
 //! others are kept. [`Store::ingest`] is the same for one feed. Each item is
 //! upserted on its `(source_id, guid)` key (an entry seen again updates its
 //! row; it never adds one), then the store looks for the
-//! same story under another row (same canonical link, or same content hash)
+//! same story under another row (same canonical link; or same content hash,
+//! among the rows in the in-memory index of `store::bands`; or a retelling)
 //! and links the two with `duplicate_of` pointing at the canonical copy that
 //! `dedup::outranks` picks. Stories never chain: a duplicate always points
 //! at a canonical row, and a promotion re-points the whole group.
@@ -88,7 +89,6 @@ struct Statements<'c> {
     existing: CachedStatement<'c>,
     insert: CachedStatement<'c>,
     by_link: CachedStatement<'c>,
-    by_hash: CachedStatement<'c>,
     candidate: CachedStatement<'c>,
 }
 
@@ -107,7 +107,6 @@ impl<'c> Statements<'c> {
             // makes SQLite walk the primary key, and `id != ?` makes the
             // bundled SQLite (STAT4) re-prepare the statement on every bind.
             by_link: tx.prepare_cached("SELECT id, coalesce(duplicate_of, id) FROM items WHERE canonical_link = ?1")?,
-            by_hash: tx.prepare_cached("SELECT id, coalesce(duplicate_of, id) FROM items WHERE content_hash = ?1")?,
             // A candidate row and, when it is a copy, its story's canonical row.
             candidate: tx.prepare_cached("SELECT duplicate_of, source_id, link, profile, published_at FROM items WHERE id = ?1")?,
         })
@@ -291,12 +290,20 @@ impl Batch<'_> {
                 } else {
                     self.own_slices(item)?;
                 }
-                for key in &print.bands {
-                    self.bands.add(*key, id);
-                }
+                self.add_keys(item, print, id);
             }
         }
         Ok(())
+    }
+
+    /// Row `id`'s band keys and content hash join the in-memory index.
+    fn add_keys(&mut self, item: &Item, print: &Fingerprint, id: i64) {
+        for key in &print.bands {
+            self.bands.add(*key, id);
+        }
+        if let Some(hash) = item.content_hash {
+            self.bands.add(hash, id);
+        }
     }
 
     fn upsert(&mut self, item: &Item, print: &Fingerprint) -> Result<Upserted, StoreError> {
@@ -322,7 +329,8 @@ impl Batch<'_> {
             self.tx
                 .prepare_cached(
                     "UPDATE items SET title = ?2, summary_html = ?3, content_html = ?4, text = ?5, link = ?6, canonical_link = ?7,
-                       image = ?8, author = ?9, category = ?10, language = ?11, content_hash = ?12, updated_at = ?13 WHERE id = ?1",
+                       image = ?8, author = ?9, category = ?10, language = ?11, content_hash = ?12, updated_at = ?13, profile = ?14
+                     WHERE id = ?1",
                 )?
                 .execute(params![
                     id,
@@ -337,8 +345,15 @@ impl Batch<'_> {
                     item.category,
                     item.language,
                     item.content_hash,
-                    self.now
+                    self.now,
+                    print.profile.to_bytes()
                 ])?;
+            if title != item.title || summary != item.summary_html || content != item.content_html {
+                // The text changed: its new keys go in. The old ones find
+                // the row no more, since every candidate is confirmed
+                // against what is stored now.
+                self.add_keys(item, print, id);
+            }
             // Its old category's feed changes too.
             self.touched.insert(id);
             return Ok(Upserted::Updated(id));
@@ -381,10 +396,33 @@ impl Batch<'_> {
             found = first_match(&mut self.stmts.by_link, &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, "link"));
         }
         if let (None, Some(hash)) = (found, item.content_hash) {
-            found = first_match(&mut self.stmts.by_hash, &hash as &dyn rusqlite::ToSql, id)?.map(|s| (s, "content"));
+            found = self.same_text(hash, id)?.map(|s| (s, "content"));
         }
         let Some((story_id, rule)) = found else { return Ok(None) };
         Ok(Some(Match { story: self.rank(story_id)?, rule, score: 1.0 }))
+    }
+
+    /// The story of the oldest recent row (other than `id`) whose content
+    /// hash is `hash`. The in-memory index names the candidates; the stored
+    /// hash confirms each, since a key can outlive its row's text (an
+    /// update) or its row (retention), or share only its top bits.
+    fn same_text(&mut self, hash: i64, id: i64) -> Result<Option<i64>, StoreError> {
+        let mut candidates: Vec<i64> = self.bands.items(hash).filter(|&c| c != id).collect();
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut confirm = self.tx.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1 AND content_hash = ?2")?;
+        let mut story: Option<i64> = None;
+        // Copies of one text are nearly always one story: the oldest few
+        // decide, however many there are.
+        for candidate in candidates.into_iter().take(MAX_BAND_ROWS) {
+            if let Some(s) = confirm.query_row(params![candidate, hash], |r| r.get::<_, i64>(0)).optional()? {
+                story = Some(story.map_or(s, |t| t.min(s)));
+            }
+        }
+        Ok(story)
     }
 
     fn rank(&self, story_id: i64) -> Result<Rank, StoreError> {

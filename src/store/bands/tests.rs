@@ -190,3 +190,63 @@ fn a_candidate_outside_the_window_is_not_merged() {
     assert_eq!(ingest(&mut store, story("b", 1, 0)), 0);
     assert_eq!(ingest(&mut store, story("c", 1, 1)), 1, "one day from b's copy: merged");
 }
+
+const REPAIRS: (&str, &str) = (
+    "Акимат Алматы объявил о ремонте проспекта Абая до конца сентября",
+    "Ремонт проспекта Абая в Алматы продлится до конца сентября, движение транспорта на участке \
+     от Желтоксан до Байтурсынова ограничат, сообщили в акимате города.",
+);
+const FOOTBALL: (&str, &str) = (
+    "Сборная Казахстана по футболу сыграет с Бельгией в Астане",
+    "Матч отборочного турнира чемпионата мира пройдет на стадионе «Астана Арена» в субботу, \
+     билеты поступят в продажу в понедельник, сообщила федерация футбола.",
+);
+
+/// Item `n` of `source` as the pipeline hands it over: with its content hash.
+fn hashed(source: &str, n: usize, (title, text): (&str, &str)) -> Item {
+    let mut item = Item::sample(source, n, title, text);
+    item.content_hash = crate::dedup::content_hash(title, text);
+    item
+}
+
+/// The row of `guid` points at the row of `story` by the rule `rule`.
+fn merged(store: &Store, guid: &str) -> (Option<String>, Option<String>) {
+    store
+        .conn
+        .query_row("SELECT s.guid, d.dup_rule FROM items d LEFT JOIN items s ON s.id = d.duplicate_of WHERE d.guid = ?1", [guid], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_same_text_is_found_by_its_hash_and_after_a_restart_by_the_stored_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hash.db");
+    let mut store = open(&path);
+    assert_eq!(ingest(&mut store, hashed("a", 1, REPAIRS)), 0);
+    assert_eq!(ingest(&mut store, hashed("b", 1, REPAIRS)), 1);
+    assert_eq!(merged(&store, "b-1"), (Some("a-1".into()), Some("content".into())));
+    // The process dies; the index is rebuilt from the stored hashes.
+    std::mem::forget(store);
+    let mut store = open(&path);
+    assert_eq!(ingest(&mut store, hashed("c", 1, REPAIRS)), 1);
+    assert_eq!(merged(&store, "c-1"), (Some("a-1".into()), Some("content".into())));
+}
+
+#[test]
+fn an_updated_text_is_found_by_its_new_hash_and_no_longer_by_its_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("hash.db"));
+    assert_eq!(ingest(&mut store, hashed("a", 1, REPAIRS)), 0);
+    // Source a rewrites its entry: same guid, another story.
+    let matcher = Matcher::default();
+    let rewritten = hashed("a", 1, FOOTBALL);
+    let print = matcher.fingerprint(&rewritten.title, &rewritten.text);
+    let (stats, _) = store.ingest(&[rewritten], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
+    assert_eq!(stats.updated, 1);
+    assert_eq!(ingest(&mut store, hashed("b", 1, REPAIRS)), 0, "a-1 no longer tells this story, by hash or by profile");
+    assert_eq!(merged(&store, "b-1"), (None, None));
+    assert_eq!(ingest(&mut store, hashed("c", 1, FOOTBALL)), 1);
+    assert_eq!(merged(&store, "c-1"), (Some("a-1".into()), Some("content".into())));
+}
