@@ -22,7 +22,8 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-type Feeds = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+/// Each feed's bytes (shared, not copied per request) and its ETag.
+type Feeds = Arc<Mutex<HashMap<String, (axum::body::Bytes, String)>>>;
 type Served = Arc<Mutex<HashMap<String, Instant>>>;
 
 #[derive(Clone)]
@@ -31,9 +32,18 @@ struct Mock {
     served: Served,
 }
 
+impl Mock {
+    /// Serves `body` at `/f/{name}` from now on. The mock shares one
+    /// machine with syndic: the ETag is computed here, once, and requests
+    /// get the bytes without a copy.
+    fn put(&self, name: String, body: Vec<u8>) {
+        let etag = format!("\"{:x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+        self.feeds.lock().unwrap().insert(name, (body.into(), etag));
+    }
+}
+
 async fn serve_feed(State(m): State<Mock>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
-    let Some(body) = m.feeds.lock().unwrap().get(&name).cloned() else { return StatusCode::NOT_FOUND.into_response() };
-    let etag = format!("\"{:x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    let Some((body, etag)) = m.feeds.lock().unwrap().get(&name).cloned() else { return StatusCode::NOT_FOUND.into_response() };
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
@@ -322,7 +332,7 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, runs: usize, only_stages: b
             let replaced = replicate(b, r);
             let name = format!("r{r}-{i}.xml");
             std::fs::write(files_dir.join(&name), &replaced).unwrap();
-            mock.feeds.lock().unwrap().insert(name.clone(), replaced.clone());
+            mock.put(name.clone(), replaced.clone());
             urls.push(format!("http://{}/f/{name}", addrs[(r * base.len() + i) % addrs.len()]));
             all.push(replaced);
         }
@@ -486,7 +496,7 @@ fn cycle(rt: &tokio::runtime::Runtime, sources: usize) {
     let mut urls = Vec::new();
     for i in 0..sources {
         let name = format!("s{i}.xml");
-        mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("s{i}"), 20, 0));
+        mock.put(name.clone(), rss(&format!("s{i}"), 20, 0));
         urls.push(format!("http://{}/f/{name}", addrs[i % hosts]));
     }
     let (_dir, cfg, _) = config("cycle", &urls, "max_concurrent_fetches = 128\n");
@@ -506,7 +516,7 @@ fn freshness(rt: &tokio::runtime::Runtime) {
     let mut urls = Vec::new();
     for i in 0..n {
         let name = format!("fresh{i}.xml");
-        mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("fresh{i}"), 1, 0));
+        mock.put(name.clone(), rss(&format!("fresh{i}"), 1, 0));
         urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
     }
     let (_dir, cfg, port) = config("fresh", &urls, "per_host_spacing = \"0\"\nitems_per_feed = 1000\ndefault_interval = \"1m\"\n");
@@ -522,7 +532,7 @@ fn freshness(rt: &tokio::runtime::Runtime) {
     std::thread::sleep(Duration::from_secs(2));
     mock.served.lock().unwrap().clear();
     for i in 0..n {
-        mock.feeds.lock().unwrap().insert(format!("fresh{i}.xml"), rss(&format!("fresh{i}"), 1, 1));
+        mock.put(format!("fresh{i}.xml"), rss(&format!("fresh{i}"), 1, 1));
     }
     let mut seen: HashMap<String, Instant> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -568,7 +578,7 @@ fn memory(rt: &tokio::runtime::Runtime, big: usize) {
         let mut urls = Vec::new();
         for i in 0..n {
             let name = format!("m{i}.xml");
-            mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("m{i}"), 20, 0));
+            mock.put(name.clone(), rss(&format!("m{i}"), 20, 0));
             urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
         }
         let (_dir, cfg, port) = config(&format!("mem{n}"), &urls, "max_concurrent_fetches = 128\n");
@@ -591,7 +601,7 @@ fn startup(rt: &tokio::runtime::Runtime, gb: f64) {
     let mut urls = Vec::new();
     for i in 0..100 {
         let name = format!("st{i}.xml");
-        mock.feeds.lock().unwrap().insert(name.clone(), rss(&format!("st{i}"), 50, 0));
+        mock.put(name.clone(), rss(&format!("st{i}"), 50, 0));
         urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
     }
     let (dir, cfg, port) = config("startup", &urls, "per_host_spacing = \"0\"\n");

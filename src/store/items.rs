@@ -441,20 +441,23 @@ impl Batch<'_> {
         }
         let t = item.published_at.timestamp();
         let (from, to) = (t - self.matcher.window_secs, t + self.matcher.window_secs);
-        // Items sharing band keys, counted.
-        let mut counts: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        // Items sharing band keys, with how many they share: every item of
+        // every usable band, sorted so that an item's repeats are adjacent
+        // (a few dozen ids; cheaper than a hash map).
+        let mut ids = Vec::new();
         let mut rows = Vec::with_capacity(MAX_BAND_ROWS + 1);
         for band in &print.bands {
             rows.clear();
             rows.extend(self.bands.items(*band).take(MAX_BAND_ROWS + 1));
-            if rows.len() > MAX_BAND_ROWS {
-                continue;
-            }
-            for item_id in &rows {
-                *counts.entry(*item_id).or_default() += 1;
+            if rows.len() <= MAX_BAND_ROWS {
+                ids.extend_from_slice(&rows);
             }
         }
-        let mut hits: Vec<(i64, usize)> = counts.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        ids.sort_unstable();
+        let mut hits: Vec<(i64, usize)> = ids.chunk_by(|a, b| a == b).filter_map(|run| Some((*run.first()?, run.len()))).collect();
         // Most shared bands first: the likeliest matches get verified.
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let own_site = item.link.as_deref().and_then(site);
