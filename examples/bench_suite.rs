@@ -642,7 +642,9 @@ fn startup(rt: &tokio::runtime::Runtime, gb: f64) {
     let (index, keys) = (started.elapsed(), store.band_keys());
     drop(store);
     println!("\n### Startup: `syndic run` to first `/healthz` answer (READY is sent at the same point)\n");
-    println!("| database | items | first start | second start | near-duplicate index built in the background |\n|---|---|---|---|---|");
+    println!(
+        "| database | items | first start | second start | duplicate index (band keys, content hashes) built in the background |\n|---|---|---|---|---|"
+    );
     println!("| {size:.2} GB | {items} | {} ms | {} ms | {} ms ({keys} keys) |", first.as_millis(), second.as_millis(), index.as_millis());
 }
 

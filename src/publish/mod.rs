@@ -403,8 +403,13 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Level 5 with zlib-rs: a feed is compressed again after every change,
+/// and a reader waits for it. On a 385 KB `all.json`, miniz_oxide at the
+/// default level 6 took 25 ms (most of the render, and of the freshness
+/// latency); zlib-rs takes 9.5 ms at level 6 and 4.2 ms at level 5, whose
+/// output is 6 % larger (58.2 KB against 54.6 KB).
 fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::default());
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::new(5));
     // Writing to a Vec cannot fail.
     enc.write_all(body).ok();
     enc.finish().unwrap_or_default()
