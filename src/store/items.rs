@@ -7,7 +7,8 @@
 //! upserted on its `(source_id, guid)` key (an entry seen again updates its
 //! row; it never adds one), then the store looks for the
 //! same story under another row (same canonical link; or same content hash,
-//! among the rows in the in-memory index of `store::bands`; or a retelling)
+//! among the rows in the in-memory index of `store::bands`; or a retelling:
+//! `items::matching`)
 //! and links the two with `duplicate_of` pointing at the canonical copy that
 //! `dedup::outranks` picks. Stories never chain: a duplicate always points
 //! at a canonical row, and a promotion re-points the whole group.
@@ -18,8 +19,12 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::bands::BandIndex;
 use super::{Store, StoreError};
-use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
+use crate::dedup::{self, Fingerprint, Matcher, Rank};
 use crate::model::{Item, Slice};
+
+mod matching;
+
+use matching::Match;
 
 /// Counts from one ingest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,20 +117,6 @@ impl<'c> Statements<'c> {
         })
     }
 }
-
-/// A known story a new item was found to be another copy of.
-struct Match {
-    story: Rank,
-    rule: &'static str,
-    score: f64,
-}
-
-/// Candidate stories checked per item, at most.
-const MAX_CANDIDATES: usize = 10;
-
-/// A band key shared by more recent items than this is made of
-/// words too common to say anything; it is skipped rather than scanned.
-const MAX_BAND_ROWS: usize = 64;
 
 impl Store {
     /// Stores the items of one fetched feed from a source with `priority`,
@@ -389,121 +380,6 @@ impl Batch<'_> {
         Ok(Upserted::New(id))
     }
 
-    /// A known story with the same canonical link or content hash.
-    fn same_story(&mut self, item: &Item, id: i64) -> Result<Option<Match>, StoreError> {
-        let mut found = None;
-        if let Some(link) = &item.canonical_link {
-            found = first_match(&mut self.stmts.by_link, &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, "link"));
-        }
-        if let (None, Some(hash)) = (found, item.content_hash) {
-            found = self.same_text(hash, id)?.map(|s| (s, "content"));
-        }
-        let Some((story_id, rule)) = found else { return Ok(None) };
-        Ok(Some(Match { story: self.rank(story_id)?, rule, score: 1.0 }))
-    }
-
-    /// The story of the oldest recent row (other than `id`) whose content
-    /// hash is `hash`. The in-memory index names the candidates; the stored
-    /// hash confirms each, since a key can outlive its row's text (an
-    /// update) or its row (retention), or share only its top bits.
-    fn same_text(&mut self, hash: i64, id: i64) -> Result<Option<i64>, StoreError> {
-        let mut candidates: Vec<i64> = self.bands.items(hash).filter(|&c| c != id).collect();
-        if candidates.is_empty() {
-            return Ok(None);
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut confirm = self.tx.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1 AND content_hash = ?2")?;
-        let mut story: Option<i64> = None;
-        // Copies of one text are nearly always one story: the oldest few
-        // decide, however many there are.
-        for candidate in candidates.into_iter().take(MAX_BAND_ROWS) {
-            if let Some(s) = confirm.query_row(params![candidate, hash], |r| r.get::<_, i64>(0)).optional()? {
-                story = Some(story.map_or(s, |t| t.min(s)));
-            }
-        }
-        Ok(story)
-    }
-
-    fn rank(&self, story_id: i64) -> Result<Rank, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT i.published_at, s.priority FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1")?
-            .query_row([story_id], |r| Ok(Rank { published_at: r.get(0)?, priority: r.get(1)?, id: story_id }))?)
-    }
-
-    /// A known story, published within the window, that this item retells:
-    /// candidates share a MinHash band; each is verified against the
-    /// story's canonical copy (its representative), best score wins.
-    fn near_story(&mut self, item: &Item, print: &Fingerprint) -> Result<Option<Match>, StoreError> {
-        if print.bands.is_empty() {
-            return Ok(None);
-        }
-        let t = item.published_at.timestamp();
-        let (from, to) = (t - self.matcher.window_secs, t + self.matcher.window_secs);
-        // Items sharing band keys, with how many they share: every item of
-        // every usable band, sorted so that an item's repeats are adjacent
-        // (a few dozen ids; cheaper than a hash map).
-        let mut ids = Vec::new();
-        let mut rows = Vec::with_capacity(MAX_BAND_ROWS + 1);
-        for band in &print.bands {
-            rows.clear();
-            rows.extend(self.bands.items(*band).take(MAX_BAND_ROWS + 1));
-            if rows.len() <= MAX_BAND_ROWS {
-                ids.extend_from_slice(&rows);
-            }
-        }
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        ids.sort_unstable();
-        let mut hits: Vec<(i64, usize)> = ids.chunk_by(|a, b| a == b).filter_map(|run| Some((*run.first()?, run.len()))).collect();
-        // Most shared bands first: the likeliest matches get verified.
-        hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let own_site = item.link.as_deref().and_then(site);
-        let load = &mut self.stmts.candidate;
-        type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>, i64);
-        let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)) };
-        let mut seen = Vec::new();
-        let mut best: Option<(i64, near::Verdict)> = None;
-        for (item_id, _) in hits {
-            if seen.len() >= MAX_CANDIDATES {
-                break;
-            }
-            // A key can outlive its item (retention shorter than the window).
-            let Some(mut row) = load.query_row([item_id], get).optional()? else { continue };
-            // The index spans twice the window; the candidate must be in it.
-            if !(from..=to).contains(&row.4) {
-                continue;
-            }
-            let story = row.0.unwrap_or(item_id);
-            if seen.contains(&story) {
-                continue;
-            }
-            seen.push(story);
-            if story != item_id {
-                row = load.query_row([story], get)?;
-            }
-            let (_, source_id, link, stored, _) = row;
-            let same_site = source_id == item.source_id || (own_site.is_some() && link.as_deref().and_then(site) == own_site);
-            let theirs = match stored.as_deref().and_then(near::Profile::from_bytes) {
-                Some(p) => p,
-                // Rows from before profiles were stored are folded again.
-                None => {
-                    let (title, text): (String, String) =
-                        self.tx.query_row("SELECT title, text FROM items WHERE id = ?1", [story], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    self.matcher.fingerprint(&title, &text).profile
-                }
-            };
-            let verdict = near::compare(&print.profile, &theirs, same_site);
-            if verdict.same && best.as_ref().is_none_or(|(_, b)| verdict.score > b.score) {
-                best = Some((story, verdict));
-            }
-        }
-        let Some((story, verdict)) = best else { return Ok(None) };
-        Ok(Some(Match { story: self.rank(story)?, rule: verdict.rule, score: verdict.score }))
-    }
-
     fn touch_story(&mut self, id: i64) -> Result<(), StoreError> {
         let story: i64 = self.tx.query_row("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1", [id], |r| r.get(0))?;
         self.touched.insert(story);
@@ -538,35 +414,6 @@ impl Batch<'_> {
         }
         Ok(())
     }
-}
-
-/// The story of the lowest row `stmt` (`SELECT id, story … WHERE column =
-/// ?1`) finds for `value`, other than row `id`.
-fn first_match(stmt: &mut CachedStatement<'_>, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {
-    let mut rows = stmt.query([value])?;
-    let mut story: Option<i64> = None;
-    while let Some(row) = rows.next()? {
-        let (row_id, row_story): (i64, i64) = (row.get(0)?, row.get(1)?);
-        if row_id != id {
-            story = Some(story.map_or(row_story, |s| s.min(row_story)));
-        }
-    }
-    Ok(story)
-}
-
-/// The host of a stored (already normalized, absolute) link without a
-/// leading `www.`: what "the same site" is judged on. Stored links are
-/// serialized by `url`, so the host is already lower-case and needs no
-/// second parse.
-fn site(link: &str) -> Option<&str> {
-    let (_, rest) = link.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.find(']') {
-        Some(end) if host_port.starts_with('[') => &host_port[..=end],
-        _ => host_port.split(':').next()?,
-    };
-    Some(host.trim_start_matches("www.")).filter(|h| !h.is_empty())
 }
 
 /// Every slice that shows one of the `touched` stories or their copies.

@@ -1,5 +1,6 @@
 //! Group ingest with a failing feed, and the site shortcut.
 
+use super::matching::site;
 use super::*;
 use crate::config::Source;
 
