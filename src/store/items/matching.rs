@@ -29,7 +29,7 @@ impl Batch<'_> {
     pub(super) fn same_story(&mut self, item: &Item, id: i64) -> Result<Option<Match>, StoreError> {
         let mut found = None;
         if let Some(link) = &item.canonical_link {
-            found = first_match(&mut self.stmts.by_link, &link as &dyn rusqlite::ToSql, id)?.map(|s| (s, "link"));
+            found = first_match(&mut self.stmts.by_link, link, id)?.map(|s| (s, "link"));
         }
         if let (None, Some(hash)) = (found, item.content_hash) {
             found = self.same_text(hash, id)?.map(|s| (s, "content"));
@@ -42,7 +42,7 @@ impl Batch<'_> {
     /// hash is `hash`. The in-memory index names the candidates; the stored
     /// hash confirms each, since a key can outlive its row's text (an
     /// update) or its row (retention), or share only its top bits.
-    pub(super) fn same_text(&mut self, hash: i64, id: i64) -> Result<Option<i64>, StoreError> {
+    fn same_text(&mut self, hash: i64, id: i64) -> Result<Option<i64>, StoreError> {
         let mut candidates: Vec<i64> = self.bands.items(hash).filter(|&c| c != id).collect();
         if candidates.is_empty() {
             return Ok(None);
@@ -61,7 +61,7 @@ impl Batch<'_> {
         Ok(story)
     }
 
-    pub(super) fn rank(&self, story_id: i64) -> Result<Rank, StoreError> {
+    fn rank(&self, story_id: i64) -> Result<Rank, StoreError> {
         Ok(self
             .tx
             .prepare_cached("SELECT i.published_at, s.priority FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1")?
@@ -143,7 +143,7 @@ impl Batch<'_> {
 
 /// The story of the lowest row `stmt` (`SELECT id, story … WHERE column =
 /// ?1`) finds for `value`, other than row `id`.
-fn first_match(stmt: &mut CachedStatement<'_>, value: &dyn rusqlite::ToSql, id: i64) -> Result<Option<i64>, StoreError> {
+fn first_match(stmt: &mut CachedStatement<'_>, value: &str, id: i64) -> Result<Option<i64>, StoreError> {
     let mut rows = stmt.query([value])?;
     let mut story: Option<i64> = None;
     while let Some(row) = rows.next()? {
