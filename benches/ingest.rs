@@ -5,7 +5,7 @@
 //! when the corpus is absent). Each ingest iteration starts from an empty
 //! database so every item is new and really written.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -76,14 +76,8 @@ fn bench(c: &mut Criterion) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
         store.sync_sources(&sources).unwrap();
-        let ctx = Context {
-            fetcher: fetcher.clone(),
-            store: Arc::new(Mutex::new(store)),
-            dates: Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty)),
-            matcher: Arc::new(syndic::dedup::Matcher::default()),
-            commits: Arc::default(),
-            cpu: poll::cpu_slots(),
-        };
+        let dates: syndic::parse::DateParser = Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty));
+        let ctx = Context::new(fetcher.clone(), store, dates, syndic::dedup::Matcher::default(), 16);
         (dir, ctx)
     };
     // As the daemon runs polls: decode/parse/normalize/fingerprint of

@@ -10,7 +10,7 @@
 //! (their work is committed per feed), then returns.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -52,14 +52,7 @@ impl Daemon {
         })?;
         let tz = config.daemon.timezone;
         let matcher = Matcher { window_secs: config.daemon.dedup_window.as_secs() as i64, rules: config.daemon.dedup_boilerplate.clone() };
-        let ctx = Context {
-            fetcher,
-            store: Arc::new(Mutex::new(store)),
-            dates: Arc::new(move |s| date::parse(s, tz)),
-            matcher: Arc::new(matcher),
-            commits: Arc::default(),
-            cpu: poll::cpu_slots(),
-        };
+        let ctx = Context::new(fetcher, store, Arc::new(move |s| date::parse(s, tz)), matcher, config.daemon.max_concurrent_fetches);
         let config = Arc::new(config);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database, metrics)?);
@@ -75,8 +68,8 @@ impl Daemon {
             let ctx = self.ctx.clone();
             let limits = limits.clone();
             set.spawn(async move {
-                let _permits = limits.acquire(&source).await;
-                (i, poll::poll_source(&ctx, &source).await)
+                let permit = limits.acquire(&source).await;
+                (i, poll::poll_source(&ctx, &source, permit).await)
             });
         }
         let mut reports: Vec<Option<PollReport>> = vec![None; sources.len()];
@@ -245,8 +238,8 @@ impl Daemon {
                             let ctx = self.ctx.clone();
                             let limits = limits.clone();
                             in_flight.spawn(async move {
-                                let _permits = limits.acquire(&source).await;
-                                poll::poll_source(&ctx, &source).await
+                                let permit = limits.acquire(&source).await;
+                                poll::poll_source(&ctx, &source, permit).await
                             });
                         }
                     }

@@ -3,11 +3,13 @@
 //! The pipeline, one module per stage, in the order data flows:
 //! [`config`] → [`schedule`] → [`fetch`] → [`parse`] → [`normalize`] →
 //! [`dedup`] → [`extract`] (full text, optional) → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
-//! orchestrator that runs one source through the stages; [`daemon`] wires
+//! orchestrator that runs one source through the stages, on the threads of
+//! [`cpu`] and the store's writer; [`daemon`] wires
 //! polls, the HTTP server and signals together; [`demo`] runs it all on
 //! bundled sample feeds; [`status`] reports per-source health.
 
 pub mod config;
+pub mod cpu;
 pub mod daemon;
 pub mod dedup;
 pub mod demo;

@@ -17,8 +17,9 @@ use crate::fetch::{Body, FetchError, Fetched, Fetcher, charset};
 use crate::model::Item;
 use crate::normalize::Normalizer;
 use crate::parse::{self, DateParser};
+use crate::politeness::Permit;
 use crate::schedule;
-use crate::store::{FetchRecord, GroupCommit, IngestStats, Store, Touched};
+use crate::store::{FetchRecord, GroupCommit, IngestStats, Pending, Store, Stored, Touched};
 
 /// What a poll needs; cheap to clone.
 #[derive(Clone)]
@@ -31,20 +32,38 @@ pub struct Context {
     pub dates: DateParser,
     /// Near-duplicate settings.
     pub matcher: Arc<dedup::Matcher>,
-    /// Feeds waiting for the writer (one commit for all of them).
-    pub commits: Arc<GroupCommit>,
-    /// Feeds decoded, parsed, normalized and fingerprinted at once: one
-    /// per core ([`cpu_slots`]).
-    pub cpu: Arc<tokio::sync::Semaphore>,
+    /// The writer thread's queue (one commit for all the feeds in it).
+    pub commits: GroupCommit,
+    /// The threads that decode, parse, normalize and fingerprint fetched
+    /// feeds: one per core.
+    pub cpu: crate::cpu::Pool,
+    /// Places in the pipeline between a fetch's start and the writer
+    /// taking its items ([`backlog`]): bounds the bodies and parsed feeds
+    /// held in memory.
+    pub backlog: Arc<tokio::sync::Semaphore>,
 }
 
-/// One slot per core for the CPU half of polls. With a slot per fetch
-/// instead (64 feeds parsing on the blocking pool at once), the two cores
-/// were shared by dozens of threads: the writer got a sliver of them and
-/// the cores sat idle while every parsed feed waited for it (1.55 of 2
-/// cores busy; 1.7-1.75 with a slot per core, and some 14 % more items/s).
-pub fn cpu_slots() -> Arc<tokio::sync::Semaphore> {
-    Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())))
+impl Context {
+    /// A context for polls into `store`, with one CPU worker per core, the
+    /// writer thread, and room for `fetches` fetches in flight.
+    pub fn new(fetcher: Fetcher, store: Store, dates: DateParser, matcher: dedup::Matcher, fetches: usize) -> Context {
+        let (store, matcher) = (Arc::new(Mutex::new(store)), Arc::new(matcher));
+        let commits = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
+        Context { fetcher, store, dates, matcher, commits, cpu: crate::cpu::Pool::per_core(), backlog: backlog(fetches) }
+    }
+}
+
+/// Places for `fetches` fetches in flight and, on top, eight fetched feeds
+/// per core waiting for a CPU worker or for the writer. The fetch permit
+/// (the publisher's limits) is given back when the body is in; the place
+/// in the backlog when the writer takes the items. Holding the fetch
+/// permit to the end of the commit instead made the pipeline run in
+/// bursts: every feed of a group commit held its place while the group
+/// was written, so no feed was fetched or parsed meanwhile, and a third
+/// of the second core sat idle.
+pub fn backlog(fetches: usize) -> Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(tokio::sync::Semaphore::new(fetches + 8 * cores))
 }
 
 /// How a poll ended.
@@ -81,8 +100,9 @@ pub struct PollReport {
     pub retry_after: Option<Duration>,
 }
 
-/// Polls one source once and records the result.
-pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
+/// Polls one source once and records the result. `permit`, the
+/// publisher's limits for this fetch, is given back when the response is in.
+pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>) -> PollReport {
     let started = std::time::Instant::now();
     let mut report = PollReport {
         source_id: source.id.clone(),
@@ -107,8 +127,11 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
             return report;
         }
     };
+    // Never closed; were it, the poll would go on without a place.
+    let ticket = Arc::clone(&ctx.backlog).acquire_owned().await.ok();
     let now = Utc::now();
     let fetched = ctx.fetcher.get(&source.url, &state.validators).await;
+    drop(permit);
     let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
     let mut record = FetchRecord { at: now.timestamp(), ..FetchRecord::default() };
     match fetched {
@@ -136,7 +159,7 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
             report.bytes = body.bytes.len() as u64;
             record.status = Some(body.status);
             record.bytes = report.bytes;
-            let result = ingest(ctx, source, body, now).await;
+            let result = ingest(ctx, source, body, now, ticket).await;
             match result {
                 Ok((entries, stats, touched, validators, ttl)) => {
                     report.outcome = Outcome::Ingested;
@@ -196,22 +219,27 @@ pub async fn poll_source(ctx: &Context, source: &Source) -> PollReport {
 
 type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators, Option<Duration>);
 
-/// decode → parse → normalize → fingerprint (one of [`Context::cpu`]'s
-/// slots) → store, for one response body.
-async fn ingest(ctx: &Context, source: &Source, body: Box<Body>, now: DateTime<Utc>) -> Result<Ingested, String> {
-    let (prepared, validators) = {
-        // Never closed; were it, the work would run without a slot.
-        let _slot = ctx.cpu.acquire().await.ok();
-        let (ctx, source) = (ctx.clone(), source.clone());
-        blocking(move || {
-            let prepared = prepare(&ctx, &source, &body.bytes, body.charset.as_deref(), &body.final_url, now)?;
-            Ok((prepared, body.validators))
+/// decode → parse → normalize → fingerprint (on a CPU worker) → store
+/// (the writer), for one response body. The worker queues the feed for the
+/// writer itself and goes on to the next one.
+async fn ingest(
+    ctx: &Context,
+    source: &Source,
+    body: Box<Body>,
+    now: DateTime<Utc>,
+    ticket: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Result<Ingested, String> {
+    let (worker_ctx, source) = (ctx.clone(), source.clone());
+    let (entries, ttl, validators, answer) = ctx
+        .cpu
+        .run(move || {
+            let Body { bytes, charset, final_url, validators, .. } = *body;
+            let prepared = prepare(&worker_ctx, &source, &bytes, charset.as_deref(), &final_url, now)?;
+            let (entries, ttl) = (prepared.entries, prepared.ttl);
+            Ok::<_, String>((entries, ttl, validators, prepared.submit(&worker_ctx, source.priority, now, ticket)))
         })
-        .await?
-    };
-    let (entries, ttl) = (prepared.entries, prepared.ttl);
-    let (ctx, priority) = (ctx.clone(), source.priority);
-    let (stats, touched) = blocking(move || prepared.store(&ctx, priority, now)).await?;
+        .await??;
+    let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))?;
     Ok((entries, stats, touched, validators, ttl))
 }
 
@@ -226,9 +254,22 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Stores the items (with other feeds' when the writer is busy).
-    pub fn store(self, ctx: &Context, priority: i64, now: DateTime<Utc>) -> Result<(IngestStats, Touched), String> {
-        ctx.commits.store(&ctx.store, self.items, self.prints, priority, now.timestamp(), &ctx.matcher)
+    /// Queues the items for the writer (stored with other feeds' when it
+    /// is busy); `ticket` is given back when the writer takes them.
+    pub fn submit(
+        self,
+        ctx: &Context,
+        priority: i64,
+        now: DateTime<Utc>,
+        ticket: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> tokio::sync::oneshot::Receiver<Stored> {
+        ctx.commits.submit(Pending { items: self.items, prints: self.prints, priority, now: now.timestamp(), ticket })
+    }
+
+    /// [`Prepared::submit`], waiting for the writer (not on an async
+    /// runtime's thread).
+    pub fn store(self, ctx: &Context, priority: i64, now: DateTime<Utc>) -> Stored {
+        self.submit(ctx, priority, now, None).blocking_recv().unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))
     }
 }
 
@@ -355,7 +396,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_fetched_feed_waits_for_a_cpu_slot_before_it_is_parsed_and_stored() {
+    async fn a_fetched_feed_waits_for_a_cpu_worker_before_it_is_parsed_and_stored() {
         const RSS: &str = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
             <item><title>Сенат принял закон о местном самоуправлении</title><link>https://a.kz/1</link>\
             <description>Депутаты Сената приняли закон во втором чтении.</description></item></channel></rss>";
@@ -371,18 +412,18 @@ mod tests {
             max_body_bytes: 1 << 20,
         })
         .unwrap();
-        let ctx = Context {
-            fetcher,
-            store: Arc::new(Mutex::new(store)),
-            dates: Arc::new(|s| crate::normalize::date::parse(s, chrono_tz::Asia::Almaty)),
-            matcher: Arc::default(),
-            commits: Arc::default(),
-            // Every slot taken.
-            cpu: Arc::new(tokio::sync::Semaphore::new(0)),
-        };
+        let dates: DateParser = Arc::new(|s| crate::normalize::date::parse(s, chrono_tz::Asia::Almaty));
+        let mut ctx = Context::new(fetcher, store, dates, dedup::Matcher::default(), 1);
+        // The only CPU worker is busy with another job until released.
+        ctx.cpu = crate::cpu::Pool::new(1);
+        let (release, busy) = std::sync::mpsc::channel::<()>();
+        let other_job = tokio::spawn({
+            let cpu = ctx.cpu.clone();
+            async move { cpu.run(move || busy.recv().is_ok()).await }
+        });
         let poll = tokio::spawn({
             let (ctx, source) = (ctx.clone(), source.clone());
-            async move { poll_source(&ctx, &source).await }
+            async move { poll_source(&ctx, &source, None).await }
         });
         let waited = std::time::Instant::now();
         while served.load(std::sync::atomic::Ordering::SeqCst) == 0 {
@@ -390,14 +431,15 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!poll.is_finished(), "the poll went on without a slot");
-        assert_eq!(ctx.store.lock().unwrap().counts().unwrap().0, 0, "nothing is stored without a slot");
-        ctx.cpu.add_permits(1);
+        assert!(!poll.is_finished(), "the poll went on without a worker");
+        assert_eq!(ctx.store.lock().unwrap().counts().unwrap().0, 0, "nothing is stored before a worker is free");
+        release.send(()).unwrap();
+        assert_eq!(other_job.await.unwrap(), Ok(true));
         let report = tokio::time::timeout(Duration::from_secs(10), poll).await.unwrap().unwrap();
         assert_eq!(report.outcome, Outcome::Ingested, "{report:?}");
         assert_eq!(report.stats.new, 1);
         assert_eq!(ctx.store.lock().unwrap().counts().unwrap().0, 1);
-        assert_eq!(ctx.cpu.available_permits(), 1, "the slot is given back");
+        assert_eq!(ctx.backlog.available_permits(), backlog(1).available_permits(), "the place in the backlog is given back");
     }
 
     #[test]

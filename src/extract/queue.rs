@@ -103,25 +103,36 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extra
     let store = Arc::clone(&ctx.store);
     let source_id = job.source_id.clone();
     let page_url = job.url.clone();
-    // Extraction is CPU work like parsing a feed: it takes one of the slots.
-    let slot = ctx.cpu.acquire().await.ok();
-    let work = tokio::task::spawn_blocking(move || {
-        // The page is decoded and extracted before the writer is taken:
-        // extraction is the heavy part, and feeds wait while it is held.
-        // A failed fetch is (message, when to retry).
-        let extracted = match fetched {
-            Ok(Fetched::Body(body)) => {
-                let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
-                Ok(extract::extract(&decoded.text, &body.final_url, &rule, tz))
+    let job_attempts = job.attempts;
+    // Extraction is CPU work like parsing a feed: it runs on a CPU worker,
+    // and only then is the writer's connection taken.
+    let extracted = ctx
+        .cpu
+        .run(move || {
+            // A failed fetch is (message, when to retry).
+            match fetched {
+                Ok(Fetched::Body(body)) => {
+                    let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
+                    Ok(extract::extract(&decoded.text, &body.final_url, &rule, tz))
+                }
+                Ok(Fetched::NotModified { .. }) => Err(("the server answered 304 to an unconditional request".to_string(), None)),
+                Err(e) => {
+                    let retry = retryable(&e) && job_attempts + 1 < MAX_ATTEMPTS;
+                    let at = retry.then(|| now + (RETRY_BASE.as_secs() << job_attempts.clamp(0, 8)) as i64);
+                    Err((format!("{e}{}", if retry { "; will retry" } else { "" }), at))
+                }
             }
-            Ok(Fetched::NotModified { .. }) => Err(("the server answered 304 to an unconditional request".to_string(), None)),
+        })
+        .await;
+    let work = tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let extracted = match extracted {
+            Ok(extracted) => extracted,
             Err(e) => {
-                let retry = retryable(&e) && job.attempts + 1 < MAX_ATTEMPTS;
-                let at = retry.then(|| now + (RETRY_BASE.as_secs() << job.attempts.clamp(0, 8)) as i64);
-                Err((format!("{e}{}", if retry { "; will retry" } else { "" }), at))
+                store.extraction_failed(&job, "internal", &e, now, None)?;
+                return Ok((Err(("internal".to_string(), e)), Touched::default()));
             }
         };
-        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         match extracted {
             Ok(Ok(page)) => {
                 let found = Found {
@@ -145,7 +156,6 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extra
         }
     })
     .await;
-    drop(slot);
     let (result, touched) = match work {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {

@@ -1,11 +1,20 @@
 //! Group commit: feeds are parsed and normalized on every core at once, but
 //! there is one writer, and a commit costs a WAL write of every page it
-//! touched. So a feed ready to be stored joins a queue, then waits for the
-//! writer; whoever gets the writer stores every feed queued by then in one
-//! transaction ([`Store::ingest_many`], a savepoint per feed) and hands each
-//! its own result. A lone feed is committed at once, as before; under load
-//! the groups grow by themselves and the commits become fewer.
+//! touched. So a feed ready to be stored joins a queue, and the writer
+//! thread stores every feed queued by the time it is free in one
+//! transaction ([`Store::ingest_many`], a savepoint per feed when one
+//! fails) and hands each its own result. A lone feed is committed at once;
+//! under load the groups grow by themselves and the commits become fewer.
+//!
+//! The writer is a thread of its own, so that a feed is queued without
+//! waiting (the CPU worker that prepared it goes on to the next feed), and
+//! the writer starts the next group as soon as the last is committed. A
+//! feed may come with a ticket (its place in the poll pipeline, see
+//! `poll::backlog`): it is given back as soon as the writer takes the feed,
+//! not when the commit ends, so that the next feeds are fetched and parsed
+//! while this group is written.
 
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{FeedItems, IngestStats, Store, Touched};
@@ -15,18 +24,30 @@ use crate::model::Item;
 /// What storing one feed did, or why nothing of it was stored.
 pub type Stored = Result<(IngestStats, Touched), String>;
 
-/// Feeds waiting for the writer.
-#[derive(Default)]
+/// The writer's queue; cheap to clone. The writer thread ends when the
+/// last clone is dropped.
+#[derive(Clone)]
 pub struct GroupCommit {
-    queue: Mutex<Vec<Arc<Job>>>,
+    queue: Sender<Job>,
+}
+
+/// One feed for the writer.
+pub struct Pending {
+    /// The feed's items, new and seen before.
+    pub items: Vec<Item>,
+    /// `prints[i]` fingerprints `items[i]`.
+    pub prints: Vec<Fingerprint>,
+    /// The source's priority.
+    pub priority: i64,
+    /// The poll's time (unix seconds).
+    pub now: i64,
+    /// Given back when the writer takes the feed.
+    pub ticket: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 struct Job {
-    items: Vec<Item>,
-    prints: Vec<Fingerprint>,
-    priority: i64,
-    now: i64,
-    result: Mutex<Option<Stored>>,
+    feed: Pending,
+    reply: tokio::sync::oneshot::Sender<Stored>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -34,49 +55,64 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl GroupCommit {
-    /// Stores one feed's items (`prints[i]` fingerprints `items[i]`), all
-    /// or nothing, possibly in the same transaction as other feeds.
-    /// Blocks until it is committed or has failed.
-    pub fn store(
-        &self,
-        store: &Mutex<Store>,
-        items: Vec<Item>,
-        prints: Vec<Fingerprint>,
-        priority: i64,
-        now: i64,
-        matcher: &Matcher,
-    ) -> Stored {
-        let job = Arc::new(Job { items, prints, priority, now, result: Mutex::new(None) });
-        lock(&self.queue).push(Arc::clone(&job));
-        let mut writer = lock(store);
-        // Another writer may have stored it while this one waited: results
-        // are set before that writer lets go of the store.
-        if let Some(done) = lock(&job.result).take() {
-            return done;
+    /// Starts the writer thread for `store`.
+    pub fn start(store: Arc<Mutex<Store>>, matcher: Arc<Matcher>) -> GroupCommit {
+        let (queue, jobs) = channel();
+        let spawned = std::thread::Builder::new().name("syndic-writer".into()).spawn(move || write(&jobs, &store, &matcher));
+        if let Err(e) = spawned {
+            // Every feed then fails with "the writer is not running".
+            tracing::error!(error = %e, "could not start the writer thread");
         }
-        let jobs = std::mem::take(&mut *lock(&self.queue));
-        let feeds: Vec<FeedItems<'_>> =
-            jobs.iter().map(|j| FeedItems { items: &j.items, prints: &j.prints, priority: j.priority, now: j.now }).collect();
-        match writer.ingest_many(&feeds, matcher) {
+        GroupCommit { queue }
+    }
+
+    /// Queues one feed's items, to be stored all or nothing, possibly in
+    /// the same transaction as other feeds; the answer comes when they are
+    /// committed or have failed.
+    pub fn submit(&self, feed: Pending) -> tokio::sync::oneshot::Receiver<Stored> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        // Were the writer gone, `reply` is dropped with the job, and the
+        // answer says so.
+        let _ = self.queue.send(Job { feed, reply });
+        answer
+    }
+
+    /// [`GroupCommit::submit`], waiting for the answer (not on an async
+    /// runtime's thread).
+    pub fn store(&self, feed: Pending) -> Stored {
+        self.submit(feed).blocking_recv().unwrap_or_else(|_| Err(WRITER_GONE.into()))
+    }
+}
+
+/// The answer when the writer thread is not there to store a feed.
+pub const WRITER_GONE: &str = "internal error: the writer thread is not running";
+
+/// The writer thread: a group of every feed queued, one transaction.
+fn write(jobs: &Receiver<Job>, store: &Mutex<Store>, matcher: &Matcher) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        group.extend(jobs.try_iter());
+        for job in &mut group {
+            drop(job.feed.ticket.take());
+        }
+        let feeds: Vec<FeedItems<'_>> = group
+            .iter()
+            .map(|j| FeedItems { items: &j.feed.items, prints: &j.feed.prints, priority: j.feed.priority, now: j.feed.now })
+            .collect();
+        let stored = lock(store).ingest_many(&feeds, matcher);
+        drop(feeds);
+        match stored {
             Ok(results) => {
-                for (j, r) in jobs.iter().zip(results) {
-                    *lock(&j.result) = Some(r.map_err(|e| e.to_string()));
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(result.map_err(|e| e.to_string()));
                 }
             }
             Err(e) => {
-                for j in &jobs {
-                    *lock(&j.result) = Some(Err(e.to_string()));
+                for job in group {
+                    let _ = job.reply.send(Err(e.to_string()));
                 }
             }
         }
-        drop(writer);
-        let done = lock(&job.result).take();
-        done.unwrap_or_else(|| Err("storing was interrupted by a failure in another feed's writer".into()))
-    }
-
-    /// Feeds queued right now (for tests and metrics).
-    pub fn queued(&self) -> usize {
-        lock(&self.queue).len()
     }
 }
 
@@ -96,9 +132,9 @@ mod tests {
         let sources: Vec<Source> =
             (0..8).map(|i| Source::example(&format!("s{i}"), url::Url::parse(&format!("https://s{i}.kz/rss")).unwrap())).collect();
         store.sync_sources(&sources).unwrap();
-        let store = Mutex::new(store);
-        let group = GroupCommit::default();
-        let matcher = Matcher::default();
+        let store = Arc::new(Mutex::new(store));
+        let matcher = Arc::new(Matcher::default());
+        let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
         // Feed "ghost" names a source that does not exist: its items break
         // the foreign key, so that feed alone must fail and leave nothing.
         let results: Vec<(String, Stored)> = std::thread::scope(|scope| {
@@ -106,7 +142,7 @@ mod tests {
                 .map(|i| format!("s{i}"))
                 .chain(["ghost".to_string()])
                 .map(|id| {
-                    let (store, group, matcher) = (&store, &group, &matcher);
+                    let (group, matcher) = (&group, &matcher);
                     scope.spawn(move || {
                         let mut items: Vec<Item> = (0..30).map(|n| item(&id, n)).collect();
                         if id == "ghost" {
@@ -114,7 +150,8 @@ mod tests {
                             items.iter_mut().take(29).for_each(|i| i.source_id = "s0".into());
                         }
                         let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
-                        let done = group.store(store, items, prints, 0, chrono::Utc::now().timestamp(), matcher);
+                        let feed = Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None };
+                        let done = group.store(feed);
                         (id, done)
                     })
                 })
@@ -134,8 +171,36 @@ mod tests {
             }
         }
         assert!(results.iter().any(|(id, r)| id == "ghost" && r.is_err()));
-        let store = store.into_inner().unwrap();
-        assert_eq!(store.counts().unwrap().0, 8 * 30, "the failed feed left no rows; the others all of theirs");
-        assert_eq!(group.queued(), 0);
+        assert_eq!(store.lock().unwrap().counts().unwrap().0, 8 * 30, "the failed feed left no rows; the others all of theirs");
+    }
+
+    #[test]
+    fn a_feed_gives_back_its_ticket_when_the_writer_takes_it_not_when_it_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let source = Source::example("s0", url::Url::parse("https://s0.kz/rss").unwrap());
+        store.sync_sources(std::slice::from_ref(&source)).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let matcher = Arc::new(Matcher::default());
+        let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
+        let places = Arc::new(tokio::sync::Semaphore::new(1));
+        let ticket = Arc::clone(&places).try_acquire_owned().ok();
+        let items: Vec<Item> = (0..3).map(|n| item("s0", n)).collect();
+        let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
+        // The store is busy (a reader's lock, a prune): the writer takes the
+        // feed and waits for it.
+        let busy = store.lock().unwrap();
+        let mut answer = group.submit(Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket });
+        let waited = std::time::Instant::now();
+        while places.available_permits() == 0 {
+            assert!(waited.elapsed() < std::time::Duration::from_secs(10), "the ticket was never given back");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(answer.try_recv().is_err(), "nothing is committed while the store is held");
+        assert_eq!(busy.counts().unwrap().0, 0);
+        drop(busy);
+        let (stats, _) = answer.blocking_recv().unwrap().unwrap();
+        assert_eq!(stats.new, 3);
+        assert_eq!(store.lock().unwrap().counts().unwrap().0, 3);
     }
 }

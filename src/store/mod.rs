@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use group::GroupCommit;
+pub use group::{GroupCommit, Pending, Stored, WRITER_GONE};
 pub use items::{FeedItems, FeedResult, IngestStats, Touched};
 pub use read::{Credit, StoredItem};
 pub use sources::{FetchRecord, SourceState};
