@@ -134,6 +134,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
     drop(permit);
     let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
     let mut record = FetchRecord { at: now.timestamp(), ..FetchRecord::default() };
+    let mut recorded = false;
     match fetched {
         Ok(Fetched::NotModified { fresh_for, .. }) => {
             report.status = Some(304);
@@ -159,21 +160,15 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
             report.bytes = body.bytes.len() as u64;
             record.status = Some(body.status);
             record.bytes = report.bytes;
-            let result = ingest(ctx, source, body, now, ticket).await;
-            match result {
-                Ok((entries, stats, touched, validators, ttl)) => {
+            let fetch = Fetch { record: record.clone(), started, fresh_for };
+            match ingest(ctx, source, body, now, ticket, fetch).await {
+                Ok((entries, stats, touched)) => {
                     report.outcome = Outcome::Ingested;
                     report.entries = entries;
                     report.stats = stats;
                     report.touched = touched;
-                    record.validators = Some(validators);
-                    record.new_items = stats.new;
-                    record.updated_items = stats.updated;
-                    record.duplicates = stats.duplicates;
-                    // Never more often than the feed's <ttl> or the response's
-                    // freshness allow (the longest wins; capped at a day).
-                    let floor = [fresh_for, ttl].into_iter().flatten().max();
-                    record.next_fetch_at = next(now, source, 0, floor);
+                    // The writer recorded the fetch with the items.
+                    recorded = true;
                 }
                 Err(e) => {
                     report.outcome = Outcome::Failed(e.clone());
@@ -206,6 +201,9 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
         }
     }
     report.elapsed = started.elapsed();
+    if recorded {
+        return report;
+    }
     record.duration_ms = report.elapsed.as_millis() as u64;
     let store = Arc::clone(&ctx.store);
     let id = source.id.clone();
@@ -217,30 +215,57 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
     report
 }
 
-type Ingested = (usize, IngestStats, Touched, crate::fetch::Validators, Option<Duration>);
+/// The fetch a body came from, to be recorded with its items.
+struct Fetch {
+    /// Time, status and size filled in.
+    record: FetchRecord,
+    /// When the poll started.
+    started: std::time::Instant,
+    /// How long the response says it stays fresh.
+    fresh_for: Option<Duration>,
+}
+
+type Ingested = (usize, IngestStats, Touched);
 
 /// decode → parse → normalize → fingerprint (on a CPU worker) → store
 /// (the writer), for one response body. The worker queues the feed for the
-/// writer itself and goes on to the next one.
+/// writer itself and goes on to the next one; the writer records the fetch
+/// in the transaction that stores the items.
 async fn ingest(
     ctx: &Context,
     source: &Source,
     body: Box<Body>,
     now: DateTime<Utc>,
     ticket: Option<tokio::sync::OwnedSemaphorePermit>,
+    fetch: Fetch,
 ) -> Result<Ingested, String> {
     let (worker_ctx, source) = (ctx.clone(), source.clone());
-    let (entries, ttl, validators, answer) = ctx
+    let (entries, answer) = ctx
         .cpu
         .run(move || {
             let Body { bytes, charset, final_url, validators, .. } = *body;
             let prepared = prepare(&worker_ctx, &source, &bytes, charset.as_deref(), &final_url, now)?;
-            let (entries, ttl) = (prepared.entries, prepared.ttl);
-            Ok::<_, String>((entries, ttl, validators, prepared.submit(&worker_ctx, source.priority, now, ticket)))
+            let Fetch { mut record, started, fresh_for } = fetch;
+            record.validators = Some(validators);
+            // Never more often than the feed's <ttl> or the response's
+            // freshness allow (the longest wins; capped at a day).
+            let floor = [fresh_for, prepared.ttl].into_iter().flatten().max();
+            record.next_fetch_at = next(now, &source, 0, floor);
+            record.duration_ms = started.elapsed().as_millis() as u64;
+            let entries = prepared.entries;
+            let feed = Pending {
+                items: prepared.items,
+                prints: prepared.prints,
+                priority: source.priority,
+                now: now.timestamp(),
+                ticket,
+                record: Some((source.id, record)),
+            };
+            Ok::<_, String>((entries, worker_ctx.commits.submit(feed)))
         })
         .await??;
     let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))?;
-    Ok((entries, stats, touched, validators, ttl))
+    Ok((entries, stats, touched))
 }
 
 /// A feed's items, ready for the writer.
@@ -254,22 +279,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Queues the items for the writer (stored with other feeds' when it
-    /// is busy); `ticket` is given back when the writer takes them.
-    pub fn submit(
-        self,
-        ctx: &Context,
-        priority: i64,
-        now: DateTime<Utc>,
-        ticket: Option<tokio::sync::OwnedSemaphorePermit>,
-    ) -> tokio::sync::oneshot::Receiver<Stored> {
-        ctx.commits.submit(Pending { items: self.items, prints: self.prints, priority, now: now.timestamp(), ticket })
-    }
-
-    /// [`Prepared::submit`], waiting for the writer (not on an async
-    /// runtime's thread).
+    /// Stores the items (with other feeds' when the writer is busy),
+    /// waiting for the writer (not on an async runtime's thread).
     pub fn store(self, ctx: &Context, priority: i64, now: DateTime<Utc>) -> Stored {
-        self.submit(ctx, priority, now, None).blocking_recv().unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))
+        let feed = Pending { items: self.items, prints: self.prints, priority, now: now.timestamp(), ticket: None, record: None };
+        ctx.commits.submit(feed).blocking_recv().unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))
     }
 }
 

@@ -54,6 +54,12 @@ fn fetch_stores_every_entry_once_and_merges_duplicates() {
         )
         .unwrap();
     assert_eq!(canonical, "almaty-desk");
+    // Each fetch is recorded once, with what it stored (the writer records
+    // it in the transaction that stores its items).
+    assert_eq!(s.count("SELECT count(*) FROM fetches WHERE status = 200 AND error IS NULL"), 7);
+    assert_eq!(s.count("SELECT sum(new_items) FROM fetches"), 17);
+    assert_eq!(s.count("SELECT sum(duplicates) FROM fetches"), 2);
+    assert_eq!(s.count("SELECT count(*) FROM sources WHERE last_status = 200 AND last_success_at IS NOT NULL AND etag IS NOT NULL"), 7);
 
     // A second pass: everything answers 304 and nothing is added.
     let out = s.syndic(&["fetch", "--all"]);

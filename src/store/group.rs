@@ -17,18 +17,34 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{FeedItems, IngestStats, Store, Touched};
+use super::{FeedItems, FetchRecord, IngestStats, Store, Touched};
 use crate::dedup::{Fingerprint, Matcher};
 use crate::model::Item;
 
 /// What storing one feed did, or why nothing of it was stored.
 pub type Stored = Result<(IngestStats, Touched), String>;
 
-/// The writer's queue; cheap to clone. The writer thread ends when the
-/// last clone is dropped.
+/// The writer's queue; cheap to clone. Dropping the last clone waits for
+/// the writer to store what is queued and end: the store it held is then
+/// released at a known point (a clean close, before the process exits),
+/// not whenever the thread gets round to it.
 #[derive(Clone)]
 pub struct GroupCommit {
-    queue: Sender<Job>,
+    writer: Arc<Writer>,
+}
+
+struct Writer {
+    queue: Option<Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// One feed for the writer.
@@ -43,6 +59,9 @@ pub struct Pending {
     pub now: i64,
     /// Given back when the writer takes the feed.
     pub ticket: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// The fetch that brought the feed (source id, record), stored with
+    /// the items and their counts (see [`FeedItems::record`]).
+    pub record: Option<(String, FetchRecord)>,
 }
 
 struct Job {
@@ -59,11 +78,13 @@ impl GroupCommit {
     pub fn start(store: Arc<Mutex<Store>>, matcher: Arc<Matcher>) -> GroupCommit {
         let (queue, jobs) = channel();
         let spawned = std::thread::Builder::new().name("syndic-writer".into()).spawn(move || write(&jobs, &store, &matcher));
-        if let Err(e) = spawned {
-            // Every feed then fails with "the writer is not running".
-            tracing::error!(error = %e, "could not start the writer thread");
-        }
-        GroupCommit { queue }
+        let thread = spawned
+            .inspect_err(|e| {
+                // Every feed then fails with "the writer is not running".
+                tracing::error!(error = %e, "could not start the writer thread");
+            })
+            .ok();
+        GroupCommit { writer: Arc::new(Writer { queue: Some(queue), thread }) }
     }
 
     /// Queues one feed's items, to be stored all or nothing, possibly in
@@ -73,7 +94,9 @@ impl GroupCommit {
         let (reply, answer) = tokio::sync::oneshot::channel();
         // Were the writer gone, `reply` is dropped with the job, and the
         // answer says so.
-        let _ = self.queue.send(Job { feed, reply });
+        if let Some(queue) = &self.writer.queue {
+            let _ = queue.send(Job { feed, reply });
+        }
         answer
     }
 
@@ -97,7 +120,13 @@ fn write(jobs: &Receiver<Job>, store: &Mutex<Store>, matcher: &Matcher) {
         }
         let feeds: Vec<FeedItems<'_>> = group
             .iter()
-            .map(|j| FeedItems { items: &j.feed.items, prints: &j.feed.prints, priority: j.feed.priority, now: j.feed.now })
+            .map(|j| FeedItems {
+                items: &j.feed.items,
+                prints: &j.feed.prints,
+                priority: j.feed.priority,
+                now: j.feed.now,
+                record: j.feed.record.as_ref().map(|(source, record)| (source.as_str(), record)),
+            })
             .collect();
         let stored = lock(store).ingest_many(&feeds, matcher);
         drop(feeds);
@@ -150,7 +179,7 @@ mod tests {
                             items.iter_mut().take(29).for_each(|i| i.source_id = "s0".into());
                         }
                         let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
-                        let feed = Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None };
+                        let feed = Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None, record: None };
                         let done = group.store(feed);
                         (id, done)
                     })
@@ -190,7 +219,7 @@ mod tests {
         // The store is busy (a reader's lock, a prune): the writer takes the
         // feed and waits for it.
         let busy = store.lock().unwrap();
-        let mut answer = group.submit(Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket });
+        let mut answer = group.submit(Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket, record: None });
         let waited = std::time::Instant::now();
         while places.available_permits() == 0 {
             assert!(waited.elapsed() < std::time::Duration::from_secs(10), "the ticket was never given back");

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::bands::BandIndex;
-use super::{Store, StoreError};
+use super::{FetchRecord, Store, StoreError};
 use crate::dedup::{self, Fingerprint, Matcher, Rank};
 use crate::model::{Item, Slice};
 
@@ -64,6 +64,10 @@ pub struct FeedItems<'a> {
     pub priority: i64,
     /// When the feed was fetched (unix seconds).
     pub now: i64,
+    /// The fetch that brought the feed (source id, record): written in
+    /// the transaction that stores the items, with their counts, so a poll
+    /// costs one commit, and a crash never keeps one without the other.
+    pub record: Option<(&'a str, &'a FetchRecord)>,
 }
 
 /// What storing one feed did, or why nothing of it was stored.
@@ -130,7 +134,7 @@ impl Store {
         now: i64,
         matcher: &Matcher,
     ) -> Result<(IngestStats, Touched), StoreError> {
-        let mut results = self.ingest_many(&[FeedItems { items, prints, priority, now }], matcher)?;
+        let mut results = self.ingest_many(&[FeedItems { items, prints, priority, now, record: None }], matcher)?;
         results.pop().unwrap_or_else(|| Ok(Default::default()))
     }
 
@@ -193,7 +197,7 @@ impl Store {
         let Store { conn, bands } = self;
         let mark = bands.mark();
         let tx = conn.transaction()?;
-        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now }, matcher);
+        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now, record: None }, matcher);
         bands.rollback_to(mark);
         tx.rollback()?;
         Ok(stored?.0)
@@ -243,6 +247,11 @@ fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, ma
         batch.add(item, print)?;
     }
     let touched = batch.touched_slices()?;
+    if let Some((source, record)) = feed.record {
+        let stats = &batch.stats;
+        let record = FetchRecord { new_items: stats.new, updated_items: stats.updated, duplicates: stats.duplicates, ..record.clone() };
+        super::sources::write_fetch(conn, source, &record)?;
+    }
     Ok((batch.stats, touched))
 }
 

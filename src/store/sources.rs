@@ -5,7 +5,7 @@
 //! rename of a source's URL keeps its history. Sources removed from the
 //! config keep their rows (their items stay published until retention).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::config::Source;
@@ -151,47 +151,7 @@ impl Store {
     /// row in the bounded fetch log.
     pub fn record_fetch(&mut self, id: &str, rec: &FetchRecord) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let status = rec.status.map(i64::from);
-        // Cached statements: this runs after every poll.
-        if rec.error.is_none() {
-            tx.prepare_cached(
-                "UPDATE sources SET last_fetch_at = ?2, last_success_at = ?2, last_status = ?3, last_error = NULL,
-                   consecutive_failures = 0, next_fetch_at = ?4 WHERE id = ?1",
-            )?
-            .execute(params![id, rec.at, status, rec.next_fetch_at])?;
-            if let Some(v) = &rec.validators {
-                tx.prepare_cached("UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1")?.execute(params![
-                    id,
-                    v.etag,
-                    v.last_modified
-                ])?;
-            }
-        } else {
-            tx.prepare_cached(
-                "UPDATE sources SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
-                   consecutive_failures = consecutive_failures + 1, next_fetch_at = ?5 WHERE id = ?1",
-            )?
-            .execute(params![id, rec.at, status, rec.error, rec.next_fetch_at])?;
-        }
-        tx.prepare_cached(
-            "INSERT INTO fetches (source_id, at, status, bytes, duration_ms, new_items, updated_items, duplicates, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?
-        .execute(params![
-            id,
-            rec.at,
-            status,
-            rec.bytes as i64,
-            rec.duration_ms as i64,
-            rec.new_items as i64,
-            rec.updated_items as i64,
-            rec.duplicates as i64,
-            rec.error
-        ])?;
-        let last = tx.last_insert_rowid();
-        if last % 1000 == 0 {
-            tx.execute("DELETE FROM fetches WHERE id <= ?1", [last - FETCH_LOG_ROWS])?;
-        }
+        write_fetch(&tx, id, rec)?;
         tx.commit()?;
         Ok(())
     }
@@ -203,4 +163,51 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// [`Store::record_fetch`] inside the caller's transaction (a fetched feed
+/// is recorded in the transaction that stores its items).
+pub(super) fn write_fetch(tx: &Connection, id: &str, rec: &FetchRecord) -> Result<(), StoreError> {
+    let status = rec.status.map(i64::from);
+    // Cached statements: this runs after every poll.
+    if rec.error.is_none() {
+        tx.prepare_cached(
+            "UPDATE sources SET last_fetch_at = ?2, last_success_at = ?2, last_status = ?3, last_error = NULL,
+               consecutive_failures = 0, next_fetch_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, rec.at, status, rec.next_fetch_at])?;
+        if let Some(v) = &rec.validators {
+            tx.prepare_cached("UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1")?.execute(params![
+                id,
+                v.etag,
+                v.last_modified
+            ])?;
+        }
+    } else {
+        tx.prepare_cached(
+            "UPDATE sources SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
+               consecutive_failures = consecutive_failures + 1, next_fetch_at = ?5 WHERE id = ?1",
+        )?
+        .execute(params![id, rec.at, status, rec.error, rec.next_fetch_at])?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO fetches (source_id, at, status, bytes, duration_ms, new_items, updated_items, duplicates, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        id,
+        rec.at,
+        status,
+        rec.bytes as i64,
+        rec.duration_ms as i64,
+        rec.new_items as i64,
+        rec.updated_items as i64,
+        rec.duplicates as i64,
+        rec.error
+    ])?;
+    let last = tx.last_insert_rowid();
+    if last % 1000 == 0 {
+        tx.execute("DELETE FROM fetches WHERE id <= ?1", [last - FETCH_LOG_ROWS])?;
+    }
+    Ok(())
 }

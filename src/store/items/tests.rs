@@ -42,9 +42,9 @@ fn a_failing_feed_in_a_group_leaves_nothing_and_the_others_are_kept() {
     b.0[1].source_id = "ghost".into();
     let c = feed("c", 0, &[("Аким Алматы открыл новую школу", "В Наурызбайском районе открылась школа на 1200 мест.")], &m);
     let group = [
-        FeedItems { items: &a.0, prints: &a.1, priority: 0, now },
-        FeedItems { items: &b.0, prints: &b.1, priority: 0, now },
-        FeedItems { items: &c.0, prints: &c.1, priority: 0, now },
+        FeedItems { items: &a.0, prints: &a.1, priority: 0, now, record: None },
+        FeedItems { items: &b.0, prints: &b.1, priority: 0, now, record: None },
+        FeedItems { items: &c.0, prints: &c.1, priority: 0, now, record: None },
     ];
     let results = store.ingest_many(&group, &m).unwrap();
     assert_eq!(results[0].as_ref().map(|r| r.0.new).ok(), Some(1));
