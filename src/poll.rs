@@ -28,6 +28,11 @@ pub struct Context {
     pub fetcher: Fetcher,
     /// The writer connection.
     pub store: Arc<Mutex<Store>>,
+    /// A reading connection for the sources' state, so a poll can start
+    /// while the writer stores a group (the writer's lock is held for
+    /// most of a busy minute, and a poll waiting for it held back its
+    /// fetch); the writer connection itself when the store has no file.
+    pub states: Arc<Mutex<Store>>,
     /// The date reader for this daemon's zone.
     pub dates: DateParser,
     /// Near-duplicate settings.
@@ -47,9 +52,11 @@ impl Context {
     /// A context for polls into `store`, with one CPU worker per core, the
     /// writer thread, and room for `fetches` fetches in flight.
     pub fn new(fetcher: Fetcher, store: Store, dates: DateParser, matcher: dedup::Matcher, fetches: usize) -> Context {
+        let states = store.path().and_then(|path| Store::open_reader(path).ok());
         let (store, matcher) = (Arc::new(Mutex::new(store)), Arc::new(matcher));
+        let states = states.map_or_else(|| Arc::clone(&store), |reader| Arc::new(Mutex::new(reader)));
         let commits = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
-        Context { fetcher, store, dates, matcher, commits, cpu: crate::cpu::Pool::per_core(), backlog: backlog(fetches) }
+        Context { fetcher, store, states, dates, matcher, commits, cpu: crate::cpu::Pool::per_core(), backlog: backlog(fetches) }
     }
 }
 
@@ -116,7 +123,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
         retry_after: None,
     };
     let state = {
-        let store = Arc::clone(&ctx.store);
+        let store = Arc::clone(&ctx.states);
         let id = source.id.clone();
         blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).source_state(&id).map_err(|e| e.to_string())).await
     };

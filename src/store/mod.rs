@@ -84,6 +84,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The database file's path (`None` for an in-memory database).
+    pub fn path(&self) -> Option<&Path> {
+        self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
     /// Opens a second connection for reading only (rendering feeds).
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
