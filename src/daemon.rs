@@ -147,8 +147,10 @@ impl Daemon {
     }
 
     /// Enabled sources that are due now (never fetched, or past their time).
+    /// Read on the state reader: the daemon's loop never waits for the
+    /// writer to finish a group.
     pub fn due_sources(&self) -> anyhow::Result<Vec<Source>> {
-        let next = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).next_due()?;
+        let next = self.ctx.states.lock().unwrap_or_else(|p| p.into_inner()).next_due()?;
         let next: HashMap<String, Option<i64>> = next.into_iter().collect();
         let now = chrono::Utc::now().timestamp();
         Ok(self
