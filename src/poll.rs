@@ -260,14 +260,7 @@ async fn ingest(
             record.next_fetch_at = next(now, &source, 0, floor);
             record.duration_ms = started.elapsed().as_millis() as u64;
             let entries = prepared.entries;
-            let feed = Pending {
-                items: prepared.items,
-                prints: prepared.prints,
-                priority: source.priority,
-                now: now.timestamp(),
-                ticket,
-                record: Some((source.id, record)),
-            };
+            let feed = prepared.pending(source.priority, now, ticket, Some((source.id, record)));
             Ok::<_, String>((entries, worker_ctx.commits.submit(feed)))
         })
         .await??;
@@ -289,8 +282,18 @@ impl Prepared {
     /// Stores the items (with other feeds' when the writer is busy),
     /// waiting for the writer (not on an async runtime's thread).
     pub fn store(self, ctx: &Context, priority: i64, now: DateTime<Utc>) -> Stored {
-        let feed = Pending { items: self.items, prints: self.prints, priority, now: now.timestamp(), ticket: None, record: None };
-        ctx.commits.submit(feed).blocking_recv().unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))
+        ctx.commits.store(self.pending(priority, now, None, None))
+    }
+
+    /// The items as a feed for the writer.
+    fn pending(
+        self,
+        priority: i64,
+        now: DateTime<Utc>,
+        ticket: Option<tokio::sync::OwnedSemaphorePermit>,
+        record: Option<(String, FetchRecord)>,
+    ) -> Pending {
+        Pending { items: self.items, prints: self.prints, priority, now: now.timestamp(), ticket, record }
     }
 }
 
