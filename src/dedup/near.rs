@@ -84,15 +84,21 @@ impl Profile {
     /// A compact binary form, stored with the item so that candidates need
     /// not be folded again.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + 8 * (self.stems.len() + self.title.len() + self.numbers.len()));
-        for list in [&self.stems, &self.title, &self.numbers] {
-            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
-            for v in list.iter() {
-                out.extend_from_slice(&v.to_le_bytes());
+        // Sized once and filled in place: a growing Vec's capacity check
+        // and a memcpy call per value cost more than the values.
+        let lists = [&self.stems, &self.title, &self.numbers];
+        let mut out = vec![0u8; 3 * 4 + 8 * lists.iter().map(|l| l.len()).sum::<usize>() + 1 + 4];
+        let mut at = 0;
+        for list in lists {
+            let (head, rest) = out[at..].split_at_mut(4);
+            head.copy_from_slice(&(list.len() as u32).to_le_bytes());
+            for (slot, v) in rest.chunks_exact_mut(8).zip(list.iter()) {
+                slot.copy_from_slice(&v.to_le_bytes());
             }
+            at += 4 + 8 * list.len();
         }
-        out.push(u8::from(self.template));
-        out.extend_from_slice(&(self.lead as u32).to_le_bytes());
+        out[at] = u8::from(self.template);
+        out[at + 1..].copy_from_slice(&(self.lead as u32).to_le_bytes());
         out
     }
 
