@@ -48,6 +48,36 @@ fn keys_are_found_in_the_array_and_in_fresh_and_a_rollback_takes_back_only_unset
 }
 
 #[test]
+fn a_large_array_gets_a_wider_directory_and_every_key_is_still_found() {
+    // 1.2 million keys (some 65,000 items): past 2^20 entries the directory
+    // grows from 16 to 18 bits. Keys repeat (items sharing a band), and
+    // include both ends of the key space.
+    let mut b = BandIndex::default();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut shorts = vec![0, u32::MAX];
+    for item in 1..=1_200_000i64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let short = if item % 5 == 0 { shorts[(x % shorts.len() as u64) as usize] } else { (x >> 32) as u32 };
+        shorts.push(short);
+        b.add(key(short, x as u32), item);
+    }
+    b.settle();
+    b.merge_fresh();
+    assert_eq!(b.dir_bits, 18);
+    assert_eq!(b.len(), 1_200_000);
+    let mut want: std::collections::HashMap<u32, Vec<i64>> = std::collections::HashMap::new();
+    for (item, short) in shorts[2..].iter().enumerate() {
+        want.entry(*short).or_default().push(item as i64 + 1);
+    }
+    for short in shorts.iter().step_by(997).chain([&0, &u32::MAX, &0x8000_0000]) {
+        let expected = want.get(short).cloned().unwrap_or_default();
+        assert_eq!(sorted(b.items(key(*short, 1))), expected, "short key {short:#x}");
+    }
+}
+
+#[test]
 fn a_build_replaces_what_it_covers_and_keeps_later_items() {
     let mut b = BandIndex::default();
     for item in 1..=4 {

@@ -82,6 +82,7 @@ impl Batch<'_> {
         // (a few dozen ids; cheaper than a hash map).
         let mut ids = Vec::new();
         let mut rows = Vec::with_capacity(MAX_BAND_ROWS + 1);
+        self.bands.warm(&print.bands);
         for band in &print.bands {
             rows.clear();
             rows.extend(self.bands.items(*band).take(MAX_BAND_ROWS + 1));
