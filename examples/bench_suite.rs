@@ -235,14 +235,23 @@ fn corpus_feeds() -> Vec<Vec<u8>> {
     files.into_iter().map(|p| std::fs::read(p).unwrap()).filter(|b| feed_rs::parser::parse(&b[..]).is_ok()).collect()
 }
 
+/// Elements whose text is a date, copied as they are by [`replicate`].
+const DATE_ELEMENTS: &[(&str, &str)] = &[
+    ("<pubDate>", "</pubDate>"),
+    ("<lastBuildDate>", "</lastBuildDate>"),
+    ("<published>", "</published>"),
+    ("<updated>", "</updated>"),
+    ("<dc:date>", "</dc:date>"),
+];
+
 /// Each replica is a different set of stories of the same shape: letters
 /// outside markup go through a substitution of their alphabet chosen by the
 /// replica number (an affine map x → a·x + b, 512 distinct ones for the 32
 /// Cyrillic letters and 312 for Latin), and every URL gets a replica host
-/// prefix. Texts keep their length, script and word lengths but share no
-/// words across replicas; replicas that were copies of each other would
-/// measure only the merge path. Legacy-encoded feeds are decoded,
-/// substituted and encoded back.
+/// prefix; dates are copied as they are. Texts keep their length, script
+/// and word lengths but share no words across replicas; replicas that were
+/// copies of each other would measure only the merge path. Legacy-encoded
+/// feeds are decoded, substituted and encoded back.
 fn replicate(bytes: &[u8], r: usize) -> Vec<u8> {
     const LATIN_A: [u32; 12] = [1, 3, 5, 7, 9, 11, 15, 17, 19, 21, 23, 25];
     let (cyr_a, cyr_b) = (2 * (r as u32 / 32 % 16) + 1, r as u32 % 32);
@@ -257,7 +266,13 @@ fn replicate(bytes: &[u8], r: usize) -> Vec<u8> {
             // Markup, escaped markup and entities are copied; CDATA is text.
             let verbatim = ["<![CDATA[", "]]>", "&lt;", "&gt;"].into_iter().find(|m| rest.starts_with(m));
             let entity = (c == '&').then(|| rest.find(';').filter(|&e| e <= 10)).flatten().map(|e| &rest[..=e]);
-            if let Some(m) = verbatim.or(entity) {
+            // Dates stay dates: a substituted month or day name is no date
+            // at all, and every item would go through the fallback parsers
+            // and be dated at its fetch.
+            let date = DATE_ELEMENTS
+                .iter()
+                .find_map(|(open, close)| rest.starts_with(open).then(|| rest.find(close).map(|end| &rest[..end + close.len()])).flatten());
+            if let Some(m) = verbatim.or(entity).or(date) {
                 in_tag = match m {
                     "&lt;" => true,
                     "&gt;" => false,
