@@ -12,7 +12,7 @@ fn pages() -> Vec<(&'static str, String)> {
         .into_iter()
         .map(|name| {
             let bytes = std::fs::read(dir.join(name)).expect("fixture page");
-            (name, syndic::fetch::charset::decode_page(&bytes, None).text)
+            (name, syndic::fetch::charset::decode_page(&bytes, None).text.into_owned())
         })
         .collect()
 }

@@ -22,7 +22,8 @@ fn page_url() -> Url {
 }
 
 fn read(name: &str, rule: &Rule) -> Result<extract::Extracted, ExtractError> {
-    let decoded = charset::decode_page(&fixture(name), None);
+    let bytes = fixture(name);
+    let decoded = charset::decode_page(&bytes, None);
     extract::extract(&decoded.text, &page_url(), rule, TZ)
 }
 

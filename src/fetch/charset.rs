@@ -11,13 +11,16 @@
 //! UTF-8 now, a stale declaration would make the parser decode it again, and
 //! a declaration in the wrong place makes feed-rs 3 panic.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_8};
 
 /// Text decoded from a response body.
 #[derive(Debug)]
-pub struct Decoded {
-    /// The body as UTF-8, BOM removed.
-    pub text: String,
+pub struct Decoded<'a> {
+    /// The body as UTF-8, BOM removed: the body itself when it was UTF-8
+    /// already (nearly every feed), so a feed is not copied to be read.
+    pub text: Cow<'a, str>,
     /// The encoding it was decoded from.
     pub encoding: &'static Encoding,
     /// How the encoding was chosen.
@@ -40,14 +43,14 @@ pub enum Evidence {
 }
 
 /// Decodes `bytes` using the evidence order described in the module docs.
-pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
     decode_scanning(bytes, http_charset, DECLARATION_SCAN)
 }
 
 /// Decodes an HTML page. Like [`decode`], but `<meta charset>` is looked for
 /// in the whole `<head>` (up to 1 MB): pages put it after kilobytes of
 /// inline scripts and styles.
-pub fn decode_page(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+pub fn decode_page<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
     let limit = bytes.len().min(1 << 20);
     let head_end = bytes[..limit].windows(7).position(|w| w.eq_ignore_ascii_case(b"</head>")).unwrap_or(limit);
     decode_scanning(bytes, http_charset, head_end.max(DECLARATION_SCAN))
@@ -56,10 +59,10 @@ pub fn decode_page(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
 /// Bytes searched for a declaration in a feed.
 const DECLARATION_SCAN: usize = 4096;
 
-fn decode_scanning(bytes: &[u8], http_charset: Option<&str>, scan: usize) -> Decoded {
+fn decode_scanning<'a>(bytes: &'a [u8], http_charset: Option<&str>, scan: usize) -> Decoded<'a> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        return Decoded { text: text.into_owned(), encoding, evidence: Evidence::Bom };
+        return Decoded { text, encoding, evidence: Evidence::Bom };
     }
     // SIMD validation: std's is byte by byte on Cyrillic text.
     let utf8 = simdutf8::basic::from_utf8(bytes).ok();
@@ -88,10 +91,10 @@ fn decode_scanning(bytes: &[u8], http_charset: Option<&str>, scan: usize) -> Dec
         (detector.guess(None, true), Evidence::Detected)
     };
     let text = if let (true, Some(text)) = (encoding == UTF_8, utf8) {
-        // Already validated: copy without a second pass.
-        text.to_owned()
+        // Already validated: borrowed as it is.
+        Cow::Borrowed(text)
     } else {
-        encoding.decode_without_bom_handling(bytes).0.into_owned()
+        encoding.decode_without_bom_handling(bytes).0
     };
     Decoded { text, encoding, evidence }
 }
@@ -168,10 +171,17 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Removes a leading BOM and every `<?xml …?>` declaration from decoded text.
-pub fn prepare_xml(text: &str) -> String {
+pub fn prepare_xml(text: &str) -> Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !text.contains("<?xml") {
-        return text.to_string();
+    let Some(first) = memchr::memmem::find(text.as_bytes(), b"<?xml") else { return Cow::Borrowed(text) };
+    // The usual document: one declaration, first. What follows it is the
+    // answer, borrowed rather than copied.
+    if first == 0
+        && let Some(end) = text.find("?>")
+        && text[5..].starts_with(char::is_whitespace)
+        && memchr::memmem::find(&text.as_bytes()[end..], b"<?xml").is_none()
+    {
+        return Cow::Borrowed(&text[end + 2..]);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -190,7 +200,7 @@ pub fn prepare_xml(text: &str) -> String {
         };
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -241,5 +251,25 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(prepare_xml(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_utf8_feed_is_read_in_place_and_others_are_decoded() {
+        let feed = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss><title>Новости</title></rss>";
+        let decoded = decode(feed.as_bytes(), None);
+        assert!(matches!(decoded.text, Cow::Borrowed(_)), "valid UTF-8 is not copied");
+        let xml = prepare_xml(&decoded.text);
+        assert!(matches!(xml, Cow::Borrowed(_)), "a leading declaration is cut off, not copied around");
+        assert_eq!(xml, "\n<rss><title>Новости</title></rss>");
+        // The slow path still sees a second declaration and a stylesheet.
+        let twice = "<?xml version=\"1.0\"?><rss><?xml version=\"1.0\"?></rss>";
+        assert_eq!(prepare_xml(twice), "<rss></rss>");
+        let styled = "<?xml version=\"1.0\"?><?xml-stylesheet href=\"a.xsl\"?><rss/>";
+        assert_eq!(prepare_xml(styled), "<?xml-stylesheet href=\"a.xsl\"?><rss/>");
+        let cp1251 =
+            [b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><t>".as_slice(), &encoding_rs::WINDOWS_1251.encode("Новости").0].concat();
+        let decoded = decode(&cp1251, None);
+        assert!(matches!(decoded.text, Cow::Owned(_)));
+        assert_eq!(prepare_xml(&decoded.text), "<t>Новости");
     }
 }
