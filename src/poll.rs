@@ -441,10 +441,21 @@ mod tests {
         // The only CPU worker is busy with another job until released.
         ctx.cpu = crate::cpu::Pool::new(1);
         let (release, busy) = std::sync::mpsc::channel::<()>();
+        let (holding, held) = std::sync::mpsc::channel::<()>();
         let other_job = tokio::spawn({
             let cpu = ctx.cpu.clone();
-            async move { cpu.run(move || busy.recv().is_ok()).await }
+            async move {
+                cpu.run(move || {
+                    let _ = holding.send(());
+                    busy.recv().is_ok()
+                })
+                .await
+            }
         });
+        // The worker is held before the poll starts: on a loaded machine the
+        // poll's fetch could otherwise finish before the other job is queued.
+        let held = tokio::task::spawn_blocking(move || held.recv_timeout(Duration::from_secs(10))).await.unwrap();
+        assert!(held.is_ok(), "the other job never reached the worker");
         let poll = tokio::spawn({
             let (ctx, source) = (ctx.clone(), source.clone());
             async move { poll_source(&ctx, &source, None).await }
@@ -455,7 +466,9 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!poll.is_finished(), "the poll went on without a worker");
+        if poll.is_finished() {
+            panic!("the poll went on without a worker: {:?}", poll.await);
+        }
         assert_eq!(ctx.store.lock().unwrap().counts().unwrap().0, 0, "nothing is stored before a worker is free");
         release.send(()).unwrap();
         assert_eq!(other_job.await.unwrap(), Ok(true));
