@@ -107,22 +107,24 @@ impl BandIndex {
     /// Starts loading the array's cache lines for `keys` before they are
     /// looked up one by one: each lookup is a cache miss into the
     /// directory and one into the array, and issued together the misses
-    /// overlap instead of following one another (an item looks up 19 keys).
+    /// overlap instead of following one another (an item looks up to 18).
     pub fn warm(&self, keys: &[i64]) {
-        let Some(shift) = 32u32.checked_sub(self.dir_bits).filter(|s| *s < 32) else { return };
         let mut starts = [0u32; 32];
         for (slot, key) in starts.iter_mut().zip(keys) {
-            *slot = self.dir.get((short(*key) >> shift) as usize).copied().unwrap_or(0);
+            *slot = self.prefix(short(*key)).and_then(|p| self.dir.get(p)).copied().unwrap_or(0);
         }
         for &start in starts.iter().take(keys.len()) {
             std::hint::black_box(self.main.get(start as usize).copied());
         }
     }
 
+    /// The directory slot of `short` (`None` while there is no directory).
+    fn prefix(&self, short: u32) -> Option<usize> {
+        short.checked_shr(32 - self.dir_bits).map(|p| p as usize)
+    }
+
     fn main_run(&self, short: u32) -> &[u64] {
-        // No directory (and no bits) while the array is empty.
-        let Some(p) = short.checked_shr(32 - self.dir_bits) else { return &[] };
-        let p = p as usize;
+        let Some(p) = self.prefix(short) else { return &[] };
         let (Some(&lo), Some(&hi)) = (self.dir.get(p), self.dir.get(p + 1)) else { return &[] };
         let run = self.main.get(lo as usize..hi as usize).unwrap_or_default();
         let start = run.partition_point(|e| ((e >> 32) as u32) < short);
