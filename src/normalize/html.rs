@@ -41,7 +41,7 @@ impl Sanitizer {
         if input.is_empty() {
             return None;
         }
-        let html = if input.contains(['<', '&']) {
+        let html = if memchr::memchr2(b'<', b'&', input.as_bytes()).is_some() {
             // Misnested markup (an <h1> opened inside a link inside an <h1>)
             // serializes into HTML that parses differently: passes go on
             // until the output is what every reader's parser will see, so

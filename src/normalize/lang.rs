@@ -9,26 +9,17 @@
 
 /// The language of `text`, or `None` when it has too few letters to tell.
 pub fn detect(text: &str) -> Option<&'static str> {
-    let (mut cyrillic, mut latin, mut kazakh, mut ukrainian, mut i_dotted) = (0usize, 0usize, 0usize, 0usize, 0usize);
-    for c in text.chars() {
-        match c {
-            'ә' | 'Ә' | 'ғ' | 'Ғ' | 'қ' | 'Қ' | 'ң' | 'Ң' | 'ө' | 'Ө' | 'ұ' | 'Ұ' | 'ү' | 'Ү' | 'һ' | 'Һ' => {
-                kazakh += 1;
-                cyrillic += 1;
-            }
-            'є' | 'Є' | 'ї' | 'Ї' | 'ґ' | 'Ґ' => {
-                ukrainian += 1;
-                cyrillic += 1;
-            }
-            'і' | 'І' => {
-                i_dotted += 1;
-                cyrillic += 1;
-            }
-            '\u{0400}'..='\u{04ff}' => cyrillic += 1,
-            'a'..='z' | 'A'..='Z' => latin += 1,
-            _ => {}
-        }
+    detect_parts(&[text])
+}
+
+/// The language of `parts` read as one text (a title and a lead, without
+/// joining them into a new string).
+pub fn detect_parts(parts: &[&str]) -> Option<&'static str> {
+    let mut n = Letters::default();
+    for part in parts {
+        n.count(part);
     }
+    let Letters { cyrillic, latin, kazakh, ukrainian, i_dotted } = n;
     if cyrillic + latin < 3 {
         return None;
     }
@@ -44,9 +35,66 @@ pub fn detect(text: &str) -> Option<&'static str> {
     Some("en")
 }
 
+/// Letters counted by kind.
+#[derive(Default)]
+struct Letters {
+    cyrillic: usize,
+    latin: usize,
+    kazakh: usize,
+    ukrainian: usize,
+    i_dotted: usize,
+}
+
+impl Letters {
+    /// Counts the letters of `text`.
+    fn count(&mut self, text: &str) {
+        for c in text.chars() {
+            match c {
+                'ә' | 'Ә' | 'ғ' | 'Ғ' | 'қ' | 'Қ' | 'ң' | 'Ң' | 'ө' | 'Ө' | 'ұ' | 'Ұ' | 'ү' | 'Ү' | 'һ' | 'Һ' => {
+                    self.kazakh += 1;
+                    self.cyrillic += 1;
+                }
+                'є' | 'Є' | 'ї' | 'Ї' | 'ґ' | 'Ґ' => {
+                    self.ukrainian += 1;
+                    self.cyrillic += 1;
+                }
+                'і' | 'І' => {
+                    self.i_dotted += 1;
+                    self.cyrillic += 1;
+                }
+                '\u{0400}'..='\u{04ff}' => self.cyrillic += 1,
+                'a'..='z' | 'A'..='Z' => self.latin += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte counter agrees with a per-character count on every
+    /// character of the Cyrillic block and around it.
+    #[test]
+    fn letters_are_counted_as_the_characters_they_are() {
+        for c in ('\u{0370}'..='\u{0530}').chain('a'..='z').chain('A'..='Z').chain(['1', ' ', 'é', '—', '€', '😀']) {
+            let mut n = Letters::default();
+            n.count(&format!("{c}x{c}"));
+            let kazakh = "әӘғҒқҚңҢөӨұҰүҮһҺ".contains(c);
+            let ukrainian = "єЄїЇґҐ".contains(c);
+            let dotted = "іІ".contains(c);
+            let cyrillic = ('\u{0400}'..='\u{04ff}').contains(&c);
+            let want = (
+                2 * usize::from(cyrillic),
+                1 + 2 * usize::from(c.is_ascii_alphabetic()),
+                2 * usize::from(kazakh),
+                2 * usize::from(ukrainian),
+                2 * usize::from(dotted),
+            );
+            assert_eq!((n.cyrillic, n.latin, n.kazakh, n.ukrainian, n.i_dotted), want, "{c:?} U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn detect_table() {

@@ -59,7 +59,7 @@ impl<'a> Normalizer<'a> {
             // Neither id nor link: the title is all that identifies it.
             (None, None) => format!("title:{}", title.to_lowercase()),
         };
-        let language = lang::detect(&format!("{title} {}", first_words(&text, 60)));
+        let language = lang::detect_parts(&[&title, first_words(&text, 60)]);
         let published_at = date::settle(entry.published, self.now);
         let author = Some(entry.authors.iter().map(|a| text::clean(a)).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", "))
             .filter(|a| !a.is_empty());
@@ -88,6 +88,9 @@ impl<'a> Normalizer<'a> {
     /// The source's default category, unless its `categories` map knows one
     /// of the entry's own terms.
     fn category(&self, terms: &[String]) -> String {
+        if self.source.categories.is_empty() {
+            return self.source.category.clone();
+        }
         terms.iter().find_map(|t| self.source.categories.get(&text::clean(t).to_lowercase())).unwrap_or(&self.source.category).clone()
     }
 }

@@ -7,7 +7,8 @@
 
 /// Entities decoded, tags removed, whitespace collapsed, trimmed.
 pub fn clean(raw: &str) -> String {
-    if !raw.contains(['<', '&']) {
+    // A byte search: `contains` with a char set decodes every character.
+    if memchr::memchr2(b'<', b'&', raw.as_bytes()).is_none() {
         return collapse(raw);
     }
     html_to_text(raw)
