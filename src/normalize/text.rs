@@ -111,11 +111,8 @@ fn strip_tags(html: &str) -> String {
     let bytes = html.as_bytes();
     let mut i = 0;
     let mut text_start = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
-        }
+    while let Some(at) = memchr::memchr(b'<', bytes.get(i..).unwrap_or_default()) {
+        i += at;
         let next = bytes.get(i + 1).copied().unwrap_or(b' ');
         if !(next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?') {
             i += 1;
@@ -128,13 +125,17 @@ fn strip_tags(html: &str) -> String {
             continue;
         }
         let end = tag_end(bytes, i);
+        // The name as written, compared without regard to case: no copy.
         let name = tag_name(&html[i + 1..end]);
-        if BLOCK_TAGS.contains(&name.as_str()) {
+        if BLOCK_TAGS.iter().any(|t| t.eq_ignore_ascii_case(name)) {
             out.push(' ');
         }
         i = end;
-        if (name == "script" || name == "style") && !html[..end].ends_with("/>") {
-            let close = format!("</{name}");
+        let raw_text = ["script", "style"].into_iter().find(|t| t.eq_ignore_ascii_case(name));
+        if let Some(raw) = raw_text
+            && !html[..end].ends_with("/>")
+        {
+            let close = format!("</{raw}");
             i = find_ascii_ci(&html[i..], &close).map_or(bytes.len(), |e| {
                 let after = i + e;
                 tag_end(bytes, after)
@@ -165,8 +166,10 @@ pub(super) fn tag_end(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
-fn tag_name(tag: &str) -> String {
-    tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+/// The element name a tag's text (after its `<`) starts with, as written.
+fn tag_name(tag: &str) -> &str {
+    let tag = tag.trim_start_matches('/');
+    &tag[..tag.bytes().take_while(u8::is_ascii_alphanumeric).count()]
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
