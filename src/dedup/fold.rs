@@ -108,39 +108,7 @@ fn lower_stable(text: &str) -> Option<(String, bool)> {
     // Folding never lengthens a stable character's UTF-8: no reallocation.
     let mut out = String::with_capacity(text.len());
     let (mut latin, mut cyrillic, mut mixed) = (false, false, false);
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        // A run that folds to itself (lower-case ASCII and Russian letters
-        // other than `ё`, digits, spaces) is copied whole, its words
-        // flagged as below: most of a text, at a fraction of the cost of
-        // decoding and pushing each character.
-        let run = i;
-        loop {
-            match (bytes.get(i), bytes.get(i + 1)) {
-                (Some(b'a'..=b'z'), _) => {
-                    latin = true;
-                    i += 1;
-                }
-                (Some(b'0'..=b'9'), _) => i += 1,
-                (Some(b' '), _) => {
-                    mixed |= latin && cyrillic;
-                    (latin, cyrillic) = (false, false);
-                    i += 1;
-                }
-                (Some(0xd0), Some(0xb0..=0xbf)) | (Some(0xd1), Some(0x80..=0x8f)) => {
-                    cyrillic = true;
-                    i += 2;
-                }
-                _ => break,
-            }
-        }
-        if let Some(same) = text.get(run..i).filter(|r| !r.is_empty()) {
-            out.push_str(same);
-            continue;
-        }
-        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else { break };
-        i += c.len_utf8();
+    for c in text.chars() {
         if !nfkc_stable(c) {
             let expansion = ascii_expansion(c)?;
             latin |= expansion.bytes().any(|b| b.is_ascii_alphabetic());

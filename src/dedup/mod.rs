@@ -104,23 +104,6 @@ fn fold_bytes(text: &str, limit: usize, out: &mut Vec<u8>) {
         *space = false;
     };
     while chars < limit {
-        // A run of characters that are folded already (lower-case ASCII
-        // letters, digits, lower-case Russian letters other than `ё`) is
-        // copied whole: most of a text, and a push per byte cost more.
-        let run = i;
-        while chars < limit {
-            match (bytes.get(i), bytes.get(i + 1)) {
-                (Some(b'a'..=b'z' | b'0'..=b'9'), _) => i += 1,
-                (Some(0xd0), Some(0xb0..=0xbf)) | (Some(0xd1), Some(0x80..=0x8f)) => i += 2,
-                _ => break,
-            }
-            chars += 1;
-        }
-        if i > run {
-            word(out, &mut space);
-            out.extend_from_slice(&bytes[run..i]);
-            continue;
-        }
         let Some(&b) = bytes.get(i) else { break };
         chars += 1;
         match (b, bytes.get(i + 1)) {
