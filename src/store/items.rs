@@ -87,6 +87,10 @@ struct Batch<'c> {
     slices: BTreeSet<Slice>,
     /// The feed's source and whether it is a partner, looked up once.
     partner: Option<(String, bool)>,
+    /// The category, region and partner flag whose slices are in `slices`
+    /// already: a feed's items nearly all share them, and each insert
+    /// copied the strings.
+    last_own: Option<(String, Option<String>, bool)>,
     stmts: Statements<'c>,
 }
 
@@ -241,6 +245,7 @@ fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, ma
         touched: BTreeSet::new(),
         slices: BTreeSet::new(),
         partner: None,
+        last_own: None,
         stmts: Statements::prepare(conn)?,
     };
     for (item, print) in feed.items.iter().zip(feed.prints) {
@@ -412,6 +417,11 @@ impl Batch<'_> {
                 kind == "partner"
             }
         };
+        if self.last_own.as_ref().is_some_and(|(category, region, p)| *category == item.category && *region == item.region && *p == partner)
+        {
+            return Ok(());
+        }
+        self.last_own = Some((item.category.clone(), item.region.clone(), partner));
         self.slices.insert(Slice::All);
         self.slices.insert(Slice::Category(item.category.clone()));
         if let Some(region) = &item.region {

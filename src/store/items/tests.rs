@@ -1,4 +1,5 @@
-//! Group ingest with a failing feed, and the site shortcut.
+//! Group ingest with a failing feed, the slices a feed touches, and the
+//! site shortcut.
 
 use super::matching::site;
 use super::*;
@@ -77,4 +78,46 @@ fn site_agrees_with_a_full_url_parse_on_stored_links() {
         assert_eq!(site(&normalized).map(str::to_string), full(&normalized), "{normalized}");
     }
     assert_eq!(site("not a link"), None);
+}
+
+#[test]
+fn a_feed_touches_the_slices_of_every_category_and_region_among_its_new_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let source = Source::example("p", url::Url::parse("https://p.kz/rss").unwrap());
+    store.sync_sources(&[source]).unwrap();
+    let m = Matcher::default();
+    let stories = [
+        ("Аким Алматы открыл новую школу", "В Наурызбайском районе открылась школа на 1200 мест."),
+        ("В Астане прошел турнир по дзюдо", "Спортсмены из двенадцати стран боролись за медали чемпионата."),
+        ("Нацбанк сохранил базовую ставку", "Базовая ставка осталась на прежнем уровне, решил совет директоров."),
+        ("В Шымкенте отремонтируют дороги", "Ремонт затронет сорок улиц города в течение летнего сезона."),
+    ];
+    let (mut items, prints) = feed("p", 0, &stories, &m);
+    // Consecutive items share a category and region, then change them.
+    for (item, (category, region)) in items.iter_mut().zip([
+        ("politics", Some("almaty")),
+        ("politics", Some("almaty")),
+        ("economy", Some("almaty")),
+        ("economy", Some("astana")),
+    ]) {
+        item.category = category.into();
+        item.region = region.map(String::from);
+    }
+    let (stats, touched) = store.ingest(&items, &prints, 0, chrono::Utc::now().timestamp(), &m).unwrap();
+    assert_eq!(stats.new, 4);
+    let want: BTreeSet<Slice> = [
+        Slice::All,
+        Slice::Partners,
+        Slice::Category("politics".into()),
+        Slice::Category("economy".into()),
+        Slice::Region("almaty".into()),
+        Slice::CategoryRegion("politics".into(), "almaty".into()),
+        Slice::CategoryRegion("economy".into(), "almaty".into()),
+        Slice::Region("astana".into()),
+        Slice::CategoryRegion("economy".into(), "astana".into()),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(touched.slices, want);
 }
