@@ -171,18 +171,6 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
 fn lead(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.trim_start();
     let bytes = text.as_bytes();
-    // Collapsed text: the prefix up to the LEAD_WORDS-th space is the lead
-    // when it holds no other whitespace and no two spaces in a row. A
-    // byte check answers that without decoding: every other whitespace
-    // character is an ASCII control or starts with C2, E1, E2, E3 or EF.
-    let end = memchr::memchr_iter(b' ', bytes).nth(LEAD_WORDS - 1).unwrap_or(bytes.len());
-    let prefix = &bytes[..end];
-    // Every byte is looked at (no early exit), so the loop is vectorized.
-    let odd = prefix.iter().fold(false, |odd, &b| odd | (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b.wrapping_sub(0xe1) < 3) | (b == 0xef));
-    let plain = !odd && memchr::memmem::find(prefix, b"  ").is_none() && !prefix.ends_with(b" ");
-    if plain {
-        return text[..end].into();
-    }
     let mut end = 0;
     for (i, word) in text.split_whitespace().take(LEAD_WORDS).enumerate() {
         let start = word.as_ptr() as usize - text.as_ptr() as usize;

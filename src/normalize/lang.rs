@@ -74,8 +74,8 @@ impl Letters {
 mod tests {
     use super::*;
 
-    /// The byte counter agrees with a per-character count on every
-    /// character of the Cyrillic block and around it.
+    /// Every character of the Cyrillic block and around it is counted as
+    /// the kind the letter lists say it is.
     #[test]
     fn letters_are_counted_as_the_characters_they_are() {
         for c in ('\u{0370}'..='\u{0530}').chain('a'..='z').chain('A'..='Z').chain(['1', ' ', 'é', '—', '€', '😀']) {

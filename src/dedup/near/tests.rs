@@ -85,7 +85,7 @@ proptest::proptest! {
         proptest::prop_assert_eq!(lead(&text), want);
     }
 
-    /// Text that is nearly collapsed (the byte check's fast path), with
+    /// Text that is nearly collapsed (the borrowed prefix), with
     /// now and then a separator it must not take for a single space.
     #[test]
     fn a_nearly_collapsed_text_gives_the_same_lead(text in "([а-яa-zәқ0-9.,]{1,6}( | | | | | | | |\u{85}|\u{3000}|\u{1680}|\u{2028}|  |\t|\n)){0,80}[а-я]{0,3}") {
