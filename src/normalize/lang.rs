@@ -7,14 +7,10 @@
 //! models. A Russian text that quotes one Kazakh name stays `ru`: Kazakh
 //! letters must be a visible share of the Cyrillic ones.
 
-/// The language of `text`, or `None` when it has too few letters to tell.
-pub fn detect(text: &str) -> Option<&'static str> {
-    detect_parts(&[text])
-}
-
 /// The language of `parts` read as one text (a title and a lead, without
-/// joining them into a new string).
-pub fn detect_parts(parts: &[&str]) -> Option<&'static str> {
+/// joining them into a new string), or `None` when they have too few
+/// letters to tell.
+pub fn detect(parts: &[&str]) -> Option<&'static str> {
     let mut n = Letters::default();
     for part in parts {
         n.count(part);
@@ -111,7 +107,7 @@ mod tests {
             ("12:00", None),
         ];
         for (input, want) in cases {
-            assert_eq!(detect(input), want, "{input:?}");
+            assert_eq!(detect(&[input]), want, "{input:?}");
         }
     }
 }

@@ -59,7 +59,7 @@ impl<'a> Normalizer<'a> {
             // Neither id nor link: the title is all that identifies it.
             (None, None) => format!("title:{}", title.to_lowercase()),
         };
-        let language = lang::detect_parts(&[&title, first_words(&text, 60)]);
+        let language = lang::detect(&[&title, first_words(&text, 60)]);
         let published_at = date::settle(entry.published, self.now);
         let author = Some(entry.authors.iter().map(|a| text::clean(a)).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", "))
             .filter(|a| !a.is_empty());
