@@ -136,3 +136,59 @@ fn pravda_and_liga_merge_their_shared_stories() {
     let all = common::read_feed(&body);
     assert_eq!(all.entries.len(), 40 - 2);
 }
+
+/// Items of the real corpus feeds, fingerprinted as the daemon does.
+fn corpus_prints(corpus: &Path) -> Vec<(usize, syndic::dedup::Fingerprint)> {
+    let dates: syndic::parse::DateParser = std::sync::Arc::new(|s| syndic::normalize::date::parse(s, chrono_tz::Asia::Almaty));
+    let matcher = syndic::dedup::Matcher::default();
+    let mut files: Vec<_> = std::fs::read_dir(corpus.join("feeds")).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut prints = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let url = url::Url::parse(&format!("https://site{i}.kz/feed")).unwrap();
+        let source = syndic::config::Source::example(&format!("s{i}"), url.clone());
+        let bytes = std::fs::read(file).unwrap();
+        let decoded = syndic::fetch::charset::decode(&bytes, None);
+        let Ok(feed) = syndic::parse::parse(&syndic::fetch::charset::prepare_xml(&decoded.text), &url, &dates) else { continue };
+        let normalizer = syndic::normalize::Normalizer::new(&source, &url, chrono::Utc::now());
+        for item in feed.entries.into_iter().filter_map(|e| normalizer.normalize(e)) {
+            prints.push((i, matcher.fingerprint(&item.title, &item.text)));
+        }
+    }
+    prints
+}
+
+#[test]
+fn sketches_rule_out_most_chance_candidates_of_the_corpus_feeds_and_never_a_merge() {
+    use syndic::dedup::near::{Sketch, compare};
+    let Some(corpus) = corpus() else { return };
+    let prints = corpus_prints(&corpus);
+    let mut by_band: std::collections::HashMap<i64, Vec<usize>> = Default::default();
+    for (i, (_, print)) in prints.iter().enumerate() {
+        for band in &print.bands {
+            by_band.entry(*band).or_default().push(i);
+        }
+    }
+    // Every pair of items that shares a band: a candidate the store would check.
+    let mut pairs: Vec<(usize, usize)> =
+        by_band.values().flat_map(|ids| ids.iter().flat_map(move |a| ids.iter().filter(move |b| a < *b).map(move |b| (*a, *b)))).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let (mut merges, mut chance, mut ruled_out) = (0, 0, 0);
+    for (a, b) in pairs.iter().copied() {
+        let (p, q) = (&prints[a].1.profile, &prints[b].1.profile);
+        let may = Sketch::of(p).unwrap().may_match(&Sketch::of(q).unwrap());
+        if compare(p, q, false).same {
+            merges += 1;
+            assert!(may, "the sketch ruled out a merge: items {a} and {b}");
+        } else {
+            chance += 1;
+            ruled_out += usize::from(!may);
+        }
+    }
+    assert!(prints.len() > 600 && chance > 1000, "{} items, {chance} chance candidates", prints.len());
+    assert!(merges > 0);
+    let share = ruled_out as f64 / chance as f64;
+    assert!(share >= 0.9, "only {ruled_out} of {chance} chance candidates ruled out");
+    eprintln!("{merges} merges kept; {ruled_out} of {chance} chance candidates ruled out");
+}

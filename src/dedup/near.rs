@@ -253,33 +253,73 @@ fn band_keys(set: &[u64], hashes: usize, first: usize, out: &mut Vec<i64>) {
 /// Whether two profiles are the same story. `same_site` is true when both
 /// come from the same source or site (then only exact rules may merge them).
 pub fn compare(a: &Profile, b: &Profile, same_site: bool) -> Verdict {
-    // One merge walk per list: the shared stems give the Jaccard index and
-    // the containment both.
-    let both = overlap(&a.stems, &b.stems);
-    let union = a.stems.len() + b.stems.len() - both;
+    decide(a, b, same_site)
+}
+
+/// What [`compare`] decides on, of a profile or of a [`Sketch`]: the
+/// sizes of its lists and how many values two of them share.
+trait Lists {
+    /// Stems, title stems, numbers.
+    fn lens(&self) -> (usize, usize, usize);
+    /// Stems, title stems and numbers shared with `other`.
+    fn shared(&self, other: &Self) -> (usize, usize, usize);
+    /// The same title stems and numbers as `other`.
+    fn same_title(&self, other: &Self) -> bool;
+    fn template(&self) -> bool;
+    fn lead(&self) -> usize;
+}
+
+impl Lists for Profile {
+    fn lens(&self) -> (usize, usize, usize) {
+        (self.stems.len(), self.title.len(), self.numbers.len())
+    }
+
+    fn shared(&self, other: &Self) -> (usize, usize, usize) {
+        // Numbers only matter when both titles have some.
+        let numbers = if self.numbers.is_empty() || other.numbers.is_empty() { 0 } else { overlap(&self.numbers, &other.numbers) };
+        (overlap(&self.stems, &other.stems), overlap(&self.title, &other.title), numbers)
+    }
+
+    fn same_title(&self, other: &Self) -> bool {
+        self.title == other.title && self.numbers == other.numbers
+    }
+
+    fn template(&self) -> bool {
+        self.template
+    }
+
+    fn lead(&self) -> usize {
+        self.lead
+    }
+}
+
+/// [`compare`] on lists of either kind. Every rule merges when a count of
+/// shared values reaches a threshold, and every veto but the site's needs
+/// a count of zero or unequal lists: so counts that can only be higher
+/// than the true ones (a sketch's) never lose a merge the full lists make.
+fn decide<L: Lists>(a: &L, b: &L, same_site: bool) -> Verdict {
+    let ((a_stems, a_title, a_numbers), (b_stems, b_title, b_numbers)) = (a.lens(), b.lens());
+    let (both, shared_title, shared_numbers) = a.shared(b);
+    let union = a_stems + b_stems - both;
     let all = if union == 0 { 0.0 } else { both as f64 / union as f64 };
-    let containment = both as f64 / a.stems.len().min(b.stems.len()).max(1) as f64;
-    let title = overlap(&a.title, &b.title) as f64 / a.title.len().min(b.title.len()).max(1) as f64;
-    let shared = (both, a.stems.len(), b.stems.len());
+    let containment = both as f64 / a_stems.min(b_stems).max(1) as f64;
+    let title = shared_title as f64 / a_title.min(b_title).max(1) as f64;
+    let shared = (both, a_stems, b_stems);
     let verdict = |same, score, rule| Verdict { same, score, rule, shared, title_overlap: title };
     let veto = |rule| verdict(false, all, rule);
     if same_site {
         return veto("veto:same-site");
     }
-    if a.stems.len() < 3 || b.stems.len() < 3 {
+    if a_stems < 3 || b_stems < 3 {
         return veto("veto:too-short");
     }
-    if !a.numbers.is_empty() && !b.numbers.is_empty() && overlap(&a.numbers, &b.numbers) == 0 {
+    if a_numbers > 0 && b_numbers > 0 && shared_numbers == 0 {
         return veto("veto:numbers");
     }
-    if a.template || b.template {
-        return if a.title == b.title && a.numbers == b.numbers && all >= 0.8 {
-            verdict(true, all, "template-identical")
-        } else {
-            veto("veto:template")
-        };
+    if a.template() || b.template() {
+        return if a.same_title(b) && all >= 0.8 { verdict(true, all, "template-identical") } else { veto("veto:template") };
     }
-    if a.lead < LEAD_STEMS || b.lead < LEAD_STEMS {
+    if a.lead() < LEAD_STEMS || b.lead() < LEAD_STEMS {
         // Headlines alone share topic words easily: demand near-identity.
         if all >= HEADLINE_JACCARD && shared.0 >= HEADLINE_SHARED {
             return verdict(true, all, "near-headline");
@@ -289,7 +329,7 @@ pub fn compare(a: &Profile, b: &Profile, same_site: bool) -> Verdict {
     if all >= SAME_TEXT_JACCARD {
         return verdict(true, all, "near-text");
     }
-    if a.title.len().min(b.title.len()) >= 3 && title >= TITLE_OVERLAP && containment >= TITLE_LEAD_CONTAINMENT {
+    if a_title.min(b_title) >= 3 && title >= TITLE_OVERLAP && containment >= TITLE_LEAD_CONTAINMENT {
         return verdict(true, (title + containment) / 2.0, "title+lead");
     }
     verdict(false, all, "distinct")
@@ -310,6 +350,9 @@ fn overlap(a: &[u64], b: &[u64]) -> usize {
     }
     n
 }
+
+mod sketch;
+pub use sketch::Sketch;
 
 #[cfg(test)]
 mod tests;

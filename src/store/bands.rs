@@ -41,6 +41,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Store, StoreError};
 use crate::dedup::{Matcher, near};
 
+mod sketches;
+
+use sketches::Sketches;
+
 /// Fresh keys that trigger a merge, at least (some 5,500 items); the merge
 /// rewrites the array, so a large array waits for more (1/16 of it).
 const MIN_FRESH: usize = 100_000;
@@ -74,6 +78,8 @@ pub struct BandIndex {
     dir: Vec<u32>,
     dir_bits: u32,
     fresh: Fresh,
+    /// The profiles' sketches, to rule candidates out without their rows.
+    sketches: Sketches,
     build: Option<Build>,
     /// Whether a build was ever installed (before that, lookups wait).
     loaded: bool,
@@ -84,9 +90,25 @@ pub struct BandIndex {
 /// A build running on its own thread.
 #[derive(Debug)]
 struct Build {
-    rx: Receiver<Vec<u64>>,
+    rx: Receiver<Built>,
     /// It covers items up to this id; later ones were added here.
     upto: i64,
+}
+
+/// What a build read: the sorted entries and the sketches of the items
+/// from `from` on.
+#[derive(Debug)]
+struct Built {
+    keys: Vec<u64>,
+    sketches: Sketches,
+    from: i64,
+}
+
+/// A point to roll the index back to.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    keys: usize,
+    sketches: usize,
 }
 
 impl BandIndex {
@@ -95,6 +117,29 @@ impl BandIndex {
         if let Ok(item) = u32::try_from(item) {
             self.fresh.add(entry(key, item));
         }
+    }
+
+    /// Adds the sketch of new row `item`'s profile (undone by
+    /// [`BandIndex::rollback_to`] until settled).
+    pub fn add_sketch(&mut self, item: i64, profile: &near::Profile) {
+        if let Ok(item) = u32::try_from(item) {
+            self.sketches.add(item, profile);
+        }
+    }
+
+    /// Row `item` is no longer matched on the profile it had: it became a
+    /// copy of another story, or its text changed.
+    pub fn forget_sketch(&mut self, item: i64) {
+        if let Ok(item) = u32::try_from(item) {
+            self.sketches.forget(item);
+        }
+    }
+
+    /// Whether row `item`'s sketch shows it cannot be the same story as
+    /// `new` (`false` when it has no usable sketch: then it is read).
+    pub fn ruled_out(&self, item: i64, new: &near::Sketch) -> bool {
+        let sketch = u32::try_from(item).ok().and_then(|item| self.sketches.get(item));
+        sketch.is_some_and(|s| !s.may_match(new))
     }
 
     /// The items with `key` (and rarely one with a key that shares its top
@@ -133,18 +178,22 @@ impl BandIndex {
     }
 
     /// A point to roll back to.
-    pub fn mark(&self) -> usize {
-        self.fresh.keys.len()
+    pub fn mark(&self) -> Mark {
+        Mark { keys: self.fresh.keys.len(), sketches: self.sketches.mark() }
     }
 
-    /// Takes back every key added since `mark` (never a settled one).
-    pub fn rollback_to(&mut self, mark: usize) {
-        self.fresh.rollback_to(mark);
+    /// Takes back every key and sketch added since `mark` (never a
+    /// settled one).
+    pub fn rollback_to(&mut self, mark: Mark) {
+        self.fresh.rollback_to(mark.keys);
+        self.sketches.rollback_to(mark.sketches);
     }
 
-    /// The keys added so far are committed: they are never rolled back.
+    /// The keys and sketches added so far are committed: they are never
+    /// rolled back.
     pub fn settle(&mut self) {
         self.fresh.settled = self.fresh.keys.len();
+        self.sketches.settle();
     }
 
     /// Keys held.
@@ -176,12 +225,13 @@ impl BandIndex {
         }
     }
 
-    /// Replaces everything up to `upto` with `built` (sorted).
-    fn install(&mut self, built: Vec<u64>, upto: i64) {
+    /// Replaces everything up to `upto` with `built`.
+    fn install(&mut self, built: Built, upto: i64) {
         let mut newer = std::mem::take(&mut self.main);
         newer.retain(|e| i64::from(item_of(*e)) > upto);
-        self.main = built;
+        self.main = built.keys;
         self.merge(&newer);
+        self.sketches.install(built.sketches, built.from, upto);
         self.loaded = true;
     }
 
@@ -286,20 +336,26 @@ fn first_id_since(conn: &Connection, cutoff: i64) -> Result<i64, StoreError> {
     Ok(lo)
 }
 
-/// The sorted entries (band keys and content hash) of every item stored
-/// since `cutoff`, up to id `upto`.
-fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Vec<u64>, StoreError> {
+/// The sorted entries (band keys and content hash) and the sketches of
+/// every item stored since `cutoff`, up to id `upto`.
+fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Built, StoreError> {
     let from = first_id_since(conn, cutoff)?;
-    let mut stmt = conn.prepare("SELECT id, profile, content_hash FROM items WHERE id >= ?1 AND id <= ?2")?;
+    let mut stmt = conn.prepare("SELECT id, profile, content_hash, duplicate_of IS NOT NULL FROM items WHERE id >= ?1 AND id <= ?2")?;
     let mut rows = stmt.query(params![from, upto])?;
     // Room for every item's keys up front: growing by doubling would hold
     // up to twice the index for a moment.
     let items = usize::try_from(upto - from + 1).unwrap_or(0);
     let mut keys = Vec::with_capacity(items.saturating_mul(near::MAX_BANDS + 1));
+    let mut sketches = Sketches::default();
     while let Some(row) = rows.next()? {
         let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
         if let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) {
             keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
+            sketches.add(item, &profile);
+            // A copy is compared through its story's canonical row.
+            if row.get::<_, bool>(3)? {
+                sketches.forget(item);
+            }
         }
         if let Some(hash) = row.get::<_, Option<i64>>(2)? {
             keys.push(entry(hash, item));
@@ -307,7 +363,7 @@ fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Vec<u64>, Stor
     }
     keys.shrink_to_fit();
     keys.sort_unstable();
-    Ok(keys)
+    Ok(Built { keys, sketches, from })
 }
 
 impl Store {
@@ -327,13 +383,14 @@ impl Store {
                 .spawn(move || {
                     let started = std::time::Instant::now();
                     match Store::open_reader(&path).and_then(|r| read_keys(&r.conn, cutoff, upto)) {
-                        Ok(keys) => {
+                        Ok(built) => {
                             tracing::info!(
-                                keys = keys.len(),
+                                keys = built.keys.len(),
+                                sketches = built.sketches.len(),
                                 ms = started.elapsed().as_millis() as u64,
                                 "duplicate index built from stored profiles and content hashes"
                             );
-                            drop(tx.send(keys));
+                            drop(tx.send(built));
                         }
                         Err(e) => tracing::error!(
                             error = %e,
@@ -347,9 +404,9 @@ impl Store {
             Some(_) => self.bands.build = Some(Build { rx, upto }),
             // In memory, or no thread to be had: build it here.
             None => {
-                let keys = read_keys(&self.conn, cutoff, upto)?;
+                let built = read_keys(&self.conn, cutoff, upto)?;
                 self.bands.build = None;
-                self.bands.install(keys, upto);
+                self.bands.install(built, upto);
             }
         }
         Ok(())

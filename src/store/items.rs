@@ -274,12 +274,15 @@ impl Batch<'_> {
                     Some(m) => Some(m),
                     None => self.near_story(item, print)?,
                 };
+                // Only a story's canonical row is compared on its sketch.
+                let mut canonical = true;
                 if let Some(Match { story, rule, score }) = found {
                     self.stats.duplicates += 1;
                     let new = Rank { priority: self.priority, published_at: item.published_at.timestamp(), id };
                     if dedup::outranks(&new, &story) {
                         // The new copy represents the story from now on; the
                         // whole group points at it (no chains).
+                        self.bands.forget_sketch(story.id);
                         self.tx.execute(
                             "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4 OR duplicate_of = ?4",
                             params![id, rule, score, story.id],
@@ -289,6 +292,7 @@ impl Batch<'_> {
                             "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4",
                             params![story.id, rule, score, id],
                         )?;
+                        canonical = false;
                     }
                     self.touched.insert(story.id);
                     self.touched.insert(id);
@@ -296,6 +300,9 @@ impl Batch<'_> {
                     self.own_slices(item)?;
                 }
                 self.add_keys(item, print, id);
+                if canonical {
+                    self.bands.add_sketch(id, &print.profile);
+                }
             }
         }
         Ok(())
@@ -356,8 +363,9 @@ impl Batch<'_> {
             if title != item.title || summary != item.summary_html || content != item.content_html {
                 // The text changed: its new keys go in. The old ones find
                 // the row no more, since every candidate is confirmed
-                // against what is stored now.
+                // against what is stored now; the old sketch is not.
                 self.add_keys(item, print, id);
+                self.bands.forget_sketch(id);
             }
             // Its old category's feed changes too.
             self.touched.insert(id);

@@ -93,7 +93,7 @@ fn a_build_replaces_what_it_covers_and_keeps_later_items() {
     b.settle();
     let built = vec![entry(key(5, 0), 3), entry(key(5, 0), 4)];
     b.merge_fresh();
-    b.install(built, 4);
+    b.install(Built { keys: built, sketches: Sketches::default(), from: 3 }, 4);
     assert_eq!(sorted(b.items(key(5, 0))), vec![3, 4, 5, 6]);
     assert!(b.loaded);
 }
@@ -120,12 +120,12 @@ proptest::proptest! {
                     }
                 }
                 _ => {
-                    b.rollback_to(0);
+                    b.rollback_to(Mark { keys: 0, sketches: 0 });
                     pending.clear();
                 }
             }
         }
-        b.rollback_to(0);
+        b.rollback_to(Mark { keys: 0, sketches: 0 });
         for short in 0u32..6 {
             let short = short.wrapping_mul(0x9E37_79B9);
             let mut want: Vec<i64> = model.iter().filter(|(s, _)| *s == short).map(|(_, i)| *i).collect();
@@ -279,4 +279,58 @@ fn an_updated_text_is_found_by_its_new_hash_and_no_longer_by_its_old_one() {
     assert_eq!(merged(&store, "b-1"), (None, None));
     assert_eq!(ingest(&mut store, hashed("c", 1, FOOTBALL)), 1);
     assert_eq!(merged(&store, "c-1"), (Some("a-1".into()), Some("content".into())));
+}
+
+const FOOTBALL_RETOLD: (&str, &str) = (
+    "Сборная Казахстана по футболу сыграет с Бельгией в Астане в субботу",
+    "Матч отборочного турнира чемпионата мира пройдет на стадионе «Астана Арена» в субботу, \
+     билеты в продажу поступят в понедельник, сообщили в федерации футбола.",
+);
+
+fn id_of(store: &Store, guid: &str) -> i64 {
+    store.conn.query_row("SELECT id FROM items WHERE guid = ?1", [guid], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_rewritten_entry_is_matched_on_its_new_text_not_on_the_sketch_of_its_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("sketch.db"));
+    // No content hashes: only the near-duplicate rules can merge these.
+    assert_eq!(ingest(&mut store, Item::sample("a", 1, REPAIRS.0, REPAIRS.1)), 0);
+    let matcher = Matcher::default();
+    let rewritten = Item::sample("a", 1, FOOTBALL.0, FOOTBALL.1);
+    let print = matcher.fingerprint(&rewritten.title, &rewritten.text);
+    let (stats, _) = store.ingest(&[rewritten], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
+    assert_eq!(stats.updated, 1);
+    assert_eq!(ingest(&mut store, Item::sample("b", 1, FOOTBALL_RETOLD.0, FOOTBALL_RETOLD.1)), 1);
+    assert_eq!(merged(&store, "b-1").0.as_deref(), Some("a-1"));
+}
+
+#[test]
+fn a_canonical_row_is_ruled_out_by_its_sketch_and_a_copy_never_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sketch.db");
+    let mut store = open(&path);
+    let matcher = Matcher::default();
+    let unrelated = crate::dedup::near::Sketch::of(&matcher.fingerprint(REPAIRS.0, REPAIRS.1).profile).unwrap();
+    assert_eq!(ingest(&mut store, Item::sample("a", 1, FOOTBALL.0, FOOTBALL.1)), 0);
+    assert_eq!(ingest(&mut store, Item::sample("b", 1, FOOTBALL_RETOLD.0, FOOTBALL_RETOLD.1)), 1);
+    let (story, copy) = (id_of(&store, "a-1"), id_of(&store, "b-1"));
+    assert!(store.bands.ruled_out(story, &unrelated), "another story's text is ruled out without reading the row");
+    // A copy is compared through its story's canonical row, whatever its own text says.
+    assert!(!store.bands.ruled_out(copy, &unrelated));
+    // The same after a restart, from the stored rows.
+    drop(store);
+    let mut store = open(&path);
+    store.wait_for_bands();
+    assert!(store.bands.ruled_out(story, &unrelated));
+    assert!(!store.bands.ruled_out(copy, &unrelated));
+    // A copy that outranks its story takes its place: the old canonical
+    // row is a copy from then on.
+    let mut first = Item::sample("c", 1, FOOTBALL.0, FOOTBALL.1);
+    first.published_at -= chrono::Duration::hours(1);
+    assert_eq!(ingest(&mut store, first), 1);
+    assert_eq!(merged(&store, "a-1").0.as_deref(), Some("c-1"));
+    assert!(!store.bands.ruled_out(story, &unrelated));
+    assert!(store.bands.ruled_out(id_of(&store, "c-1"), &unrelated));
 }
