@@ -120,20 +120,28 @@ pub fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
 
 fn declared_within(bytes: &[u8], scan: usize) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(scan)];
-    let head = String::from_utf8_lossy(head);
-    let lower = head.to_ascii_lowercase();
-    if let Some(start) = lower.find("<?xml") {
-        let decl_end = lower[start..].find("?>").map_or(lower.len(), |i| start + i);
-        if let Some(label) = attribute(&lower[start..decl_end], "encoding") {
-            return Encoding::for_label(label.as_bytes());
-        }
+    // Only the tags read are lower-cased: copying and lower-casing the
+    // whole head of every feed cost more than all the rest of decoding a
+    // UTF-8 one.
+    let tags = |name: &'static [u8]| {
+        memchr::memchr_iter(b'<', head)
+            .filter(move |&at| head.get(at + 1..at + 1 + name.len()).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .map(move |at| at + 1 + name.len())
+    };
+    let lower = |from: usize, end: &[u8]| {
+        let rest = &head[from..];
+        let len = memchr::memmem::find(rest, end).unwrap_or(rest.len());
+        String::from_utf8_lossy(&rest[..len]).to_ascii_lowercase()
+    };
+    if let Some(from) = tags(b"?xml").next()
+        && let Some(label) = attribute(&lower(from, b"?>"), "encoding")
+    {
+        return Encoding::for_label(label.as_bytes());
     }
     // HTML pages: <meta charset="…"> or <meta http-equiv content="…; charset=…">.
-    let mut rest = lower.as_str();
-    while let Some(i) = rest.find("<meta") {
-        rest = &rest[i + 5..];
-        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
-        if let Some(label) = attribute(tag, "charset") {
+    for from in tags(b"meta") {
+        let tag = lower(from, b">");
+        if let Some(label) = attribute(&tag, "charset") {
             return Encoding::for_label(label.as_bytes());
         }
         if let Some(pos) = tag.find("charset=") {
@@ -230,6 +238,18 @@ mod tests {
             assert!(d.text.contains(want), "{:?} gave {:?}", evidence, d.text);
             assert_eq!(d.evidence, evidence, "{}", d.text);
         }
+    }
+
+    #[test]
+    fn declarations_are_read_whatever_their_case_and_only_within_the_head() {
+        let upper = b"<?XML VERSION='1.0' ENCODING='KOI8-R'?><rss/>";
+        assert_eq!(declared_encoding(upper), Some(encoding_rs::KOI8_R));
+        // `encoding` in the text after the declaration is not the declaration's.
+        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><rss encoding=\"koi8-r\"/>"), None);
+        let late = format!("<html>{}<META Charset=\"koi8-r\">", " ".repeat(DECLARATION_SCAN));
+        assert_eq!(declared_encoding(late.as_bytes()), None, "past the bytes searched");
+        // A tag cut off at the end of the head is read as far as it goes.
+        assert_eq!(declared_within(b"<p><meta charset=koi8-r", 1000), Some(encoding_rs::KOI8_R));
     }
 
     #[test]

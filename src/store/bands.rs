@@ -382,7 +382,13 @@ impl Store {
                 .name("band-index".into())
                 .spawn(move || {
                     let started = std::time::Instant::now();
-                    match Store::open_reader(&path).and_then(|r| read_keys(&r.conn, cutoff, upto)) {
+                    let built = Store::open_reader(&path).and_then(|r| {
+                        // One pass over the rows: a page cache would hold
+                        // (up to 16 MB of) pages never read again.
+                        r.conn.pragma_update(None, "cache_size", -1024)?;
+                        read_keys(&r.conn, cutoff, upto)
+                    });
+                    match built {
                         Ok(built) => {
                             tracing::info!(
                                 keys = built.keys.len(),

@@ -2,7 +2,7 @@
 //! band keys: a candidate whose sketch cannot match the new item's is
 //! ruled out without reading its row.
 //!
-//! 72 bytes an item, in id order. A sketch only ever rules a candidate
+//! 40 bytes an item, in id order. A sketch only ever rules a candidate
 //! out, so a missing one just means the row is read; one that no longer
 //! stands for what its item is compared on (a copy, compared through its
 //! story's canonical row; a row whose text changed) is marked stale, and
