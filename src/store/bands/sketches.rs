@@ -2,99 +2,102 @@
 //! band keys: a candidate whose sketch cannot match the new item's is
 //! ruled out without reading its row.
 //!
-//! 40 bytes an item, in id order. A sketch only ever rules a candidate
-//! out, so a missing one just means the row is read; one that no longer
-//! stands for what its item is compared on (a copy, compared through its
-//! story's canonical row; a row whose text changed) is marked stale, and
-//! a stale mark is never taken back, not even by a rollback.
+//! One 32-byte slot per row id from the first one held, so that a lookup
+//! is an index, not a search (a binary search over 100,000 sketches, a
+//! cache miss a step, cost more than the row reads it saved). A sketch
+//! only ever rules a candidate out, so an empty slot just means the row is
+//! read; a row that no longer stands for what its item is compared on (a
+//! copy, compared through its story's canonical row; a row whose text
+//! changed) has its slot emptied, and that is never taken back, not even
+//! by a rollback.
 
 use crate::dedup::near::{Profile, Sketch};
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    item: u32,
-    stale: bool,
-    sketch: Sketch,
-}
+/// Empty slots a new row may skip at once; a longer jump in row ids (never
+/// seen from SQLite, which gives out the next id) leaves the row without a
+/// sketch until the next build.
+const MAX_GAP: usize = 1 << 16;
 
 /// The sketches of items, by id.
 #[derive(Debug, Default)]
 pub(super) struct Sketches {
-    /// Ascending item ids.
-    entries: Vec<Entry>,
-    /// Entries below this index are committed.
+    /// The row id of `slots[0]`.
+    first: u32,
+    /// Row `first + i`'s sketch, when it has one to use.
+    slots: Vec<Option<Sketch>>,
+    /// Slots below this index are committed.
     settled: usize,
 }
 
 impl Sketches {
     /// Adds the sketch of new row `item`.
     pub(super) fn add(&mut self, item: u32, profile: &Profile) {
-        // Row ids grow, unless the newest rows were deleted and their ids
-        // are given out again: then a deleted row's sketch could answer
-        // for the new one, so it is marked stale and the id gets none.
-        if self.entries.last().is_some_and(|e| e.item >= item) {
-            self.forget(item);
-            return;
+        self.put(item, Sketch::of(profile));
+    }
+
+    /// Sets row `item`'s slot, adding empty ones up to it.
+    fn put(&mut self, item: u32, sketch: Option<Sketch>) {
+        if self.slots.is_empty() {
+            self.first = item;
         }
-        if let Some(sketch) = Sketch::of(profile) {
-            self.entries.push(Entry { item, stale: false, sketch });
+        let Some(at) = item.checked_sub(self.first).map(|at| at as usize) else { return };
+        if at < self.slots.len() {
+            // Row ids grow, unless the newest rows were deleted and their
+            // ids are given out again: then a deleted row's sketch could
+            // answer for the new one, so the id gets none.
+            self.slots[at] = None;
+        } else if at - self.slots.len() <= MAX_GAP {
+            self.slots.resize(at, None);
+            self.slots.push(sketch);
         }
     }
 
     /// Row `item` is no longer compared on the sketch it has.
     pub(super) fn forget(&mut self, item: u32) {
-        if let Some(at) = self.position(item) {
-            self.entries[at].stale = true;
+        if let Some(slot) = item.checked_sub(self.first).and_then(|at| self.slots.get_mut(at as usize)) {
+            *slot = None;
         }
     }
 
     /// The sketch of row `item`, when it has a usable one.
     pub(super) fn get(&self, item: u32) -> Option<&Sketch> {
-        let entry = &self.entries[self.position(item)?];
-        (!entry.stale).then_some(&entry.sketch)
-    }
-
-    /// Where row `item` is: ids are nearly consecutive, so its distance
-    /// from the first is nearly always its place.
-    fn position(&self, item: u32) -> Option<usize> {
-        let guess = item.checked_sub(self.entries.first()?.item)? as usize;
-        if self.entries.get(guess).is_some_and(|e| e.item == item) {
-            return Some(guess);
-        }
-        self.entries.binary_search_by_key(&item, |e| e.item).ok()
+        self.slots.get(item.checked_sub(self.first)? as usize)?.as_ref()
     }
 
     /// A point to roll back to.
     pub(super) fn mark(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
-    /// Takes back the sketches added since `mark` (never a settled one).
+    /// Takes back the slots added since `mark` (never a settled one).
     pub(super) fn rollback_to(&mut self, mark: usize) {
-        self.entries.truncate(mark.max(self.settled));
+        self.slots.truncate(mark.max(self.settled));
     }
 
     /// The sketches added so far are committed.
     pub(super) fn settle(&mut self) {
-        self.settled = self.entries.len();
+        self.settled = self.slots.len();
     }
 
     /// Replaces the sketches of every item up to `upto` with `built`, the
     /// sketches of the items from `from` to `upto` (outside a transaction).
     pub(super) fn install(&mut self, mut built: Sketches, from: i64, upto: i64) {
-        // Marks made while the build read the database stay.
-        for e in self.entries.iter().filter(|e| e.stale && (from..=upto).contains(&i64::from(e.item))) {
-            built.forget(e.item);
+        for (at, slot) in self.slots.iter().enumerate() {
+            let Some(item) = u32::try_from(at).ok().and_then(|at| self.first.checked_add(at)) else { break };
+            if i64::from(item) > upto {
+                built.put(item, *slot);
+            } else if slot.is_none() && i64::from(item) >= from {
+                // Emptied while the build read the database: it stays so.
+                built.forget(item);
+            }
         }
-        let newer = self.entries.partition_point(|e| i64::from(e.item) <= upto);
-        built.entries.extend_from_slice(&self.entries[newer..]);
-        built.settled = built.entries.len();
+        built.settled = built.slots.len();
         *self = built;
     }
 
     /// Sketches held.
     pub(super) fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.iter().filter(|s| s.is_some()).count()
     }
 }
 
@@ -123,23 +126,29 @@ mod tests {
         s.add(2, &profile(2));
         s.forget(1);
         s.rollback_to(mark);
-        assert_eq!(s.len(), 1);
+        assert_eq!(s.slots.len(), 1);
         assert_eq!(held(&s, 2), None);
         assert_eq!(held(&s, 1), None, "a stale mark survives the rollback");
         // The rolled-back id is given out again: the new row's sketch.
         s.add(2, &profile(20));
         assert_eq!(held(&s, 2), Some(sketch_of(20)));
         s.rollback_to(0);
-        assert_eq!(s.len(), 1, "settled sketches are never taken back");
+        assert_eq!(s.slots.len(), 1, "settled sketches are never taken back");
     }
 
     #[test]
-    fn an_id_given_out_again_gets_no_sketch() {
+    fn an_id_given_out_again_gets_no_sketch_and_skipped_ids_get_empty_slots() {
         let mut s = Sketches::default();
         s.add(5, &profile(5));
         s.add(3, &profile(3));
-        assert_eq!(held(&s, 3), None);
+        assert_eq!(held(&s, 3), None, "before the first slot");
+        s.add(8, &profile(8));
+        assert_eq!((held(&s, 6), held(&s, 7), held(&s, 8)), (None, None, Some(sketch_of(8))));
+        s.add(8, &profile(80));
+        assert_eq!(held(&s, 8), None, "a deleted row's sketch never answers for a new one");
         assert_eq!(held(&s, 5), Some(sketch_of(5)));
+        s.add(8 + MAX_GAP as u32 + 2, &profile(9));
+        assert_eq!(s.slots.len(), 4, "a jump past MAX_GAP is not filled");
     }
 
     #[test]
@@ -160,6 +169,6 @@ mod tests {
         assert_eq!(held(&s, 5), Some(sketch_of(5)), "added after the build read the database");
         assert_eq!(held(&s, 6), None, "still stale");
         s.rollback_to(0);
-        assert_eq!(s.len(), 4, "an installed build is settled");
+        assert_eq!(s.slots.len(), 4, "an installed build is settled");
     }
 }
