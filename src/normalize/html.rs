@@ -109,6 +109,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn relative_urls_resolve_against_each_sanitizers_own_base_on_one_thread() {
+        let liter = Sanitizer::new(&Url::parse("https://liter.kz/rss/politics").unwrap());
+        let zakon = Sanitizer::new(&Url::parse("https://www.zakon.kz/news/").unwrap());
+        for _ in 0..2 {
+            assert_eq!(
+                liter.clean("<a href=\"/news/1\">a</a> <img src=\"i.jpg\">").as_deref(),
+                Some("<a href=\"https://liter.kz/news/1\" rel=\"noopener noreferrer\">a</a> <img src=\"https://liter.kz/rss/i.jpg\">")
+            );
+            assert_eq!(
+                zakon.clean("<a href=\"2\">b</a>").as_deref(),
+                Some("<a href=\"https://www.zakon.kz/news/2\" rel=\"noopener noreferrer\">b</a>")
+            );
+        }
+        // Absolute and scheme-relative links are not the base's.
+        assert_eq!(
+            liter.clean("<a href=\"//tengrinews.kz/x\">c</a>").as_deref(),
+            Some("<a href=\"https://tengrinews.kz/x\" rel=\"noopener noreferrer\">c</a>")
+        );
+    }
+
+    #[test]
     fn markup_the_parser_would_rearrange_is_sanitized_until_it_is_stable() {
         let s = Sanitizer::new(&Url::parse("https://liter.kz/news/").unwrap());
         for input in [
