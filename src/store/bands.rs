@@ -33,6 +33,11 @@
 //! open, and rebuilt that way after pruning so expired keys go; keys added
 //! meanwhile are kept. The first ingest after open waits for the build, so
 //! no candidate is missed; serving never waits.
+//!
+//! Beside the keys, each story's canonical row has its profile's sketch
+//! (`sketches`, `dedup::near::Sketch`), built, rolled back and settled
+//! with them: most candidates a key names share it by chance, and their
+//! sketches rule them out without reading their rows.
 
 use std::sync::mpsc::{Receiver, TryRecvError};
 

@@ -17,7 +17,8 @@ pub(super) struct Match {
     pub(super) score: f64,
 }
 
-/// Candidate stories checked per item, at most.
+/// Candidate stories read and compared per item, at most (those their
+/// sketches rule out are not counted).
 const MAX_CANDIDATES: usize = 10;
 
 /// A band key shared by more recent items than this is made of
