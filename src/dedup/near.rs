@@ -187,13 +187,24 @@ fn lead(text: &str) -> std::borrow::Cow<'_, str> {
 /// so an xor and a multiply order them anew for each function (the high
 /// bits of the product, which decide the minimum, depend on every bit);
 /// a full finalizer per stem and function cost three times as much.
-fn permutation(i: usize) -> (u64, u64) {
+const fn permutation(i: usize) -> (u64, u64) {
     let seed = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (mix(seed), mix(!seed) | 1)
 }
 
+/// Every [`permutation`], computed at compile time.
+const PERMUTATIONS: [(u64, u64); HASHES + TITLE_HASHES] = {
+    let mut table = [(0, 0); HASHES + TITLE_HASHES];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = permutation(i);
+        i += 1;
+    }
+    table
+};
+
 /// A 64-bit finalizer (splitmix64): a bijection that scrambles all bits.
-fn mix(mut x: u64) -> u64 {
+const fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
@@ -232,18 +243,29 @@ pub fn bands(p: &Profile) -> Vec<i64> {
     keys
 }
 
-const _: () = assert!(HASHES.is_multiple_of(ROWS) && TITLE_HASHES.is_multiple_of(ROWS) && HASHES + TITLE_HASHES <= MAX_BANDS * ROWS);
+const _: () = assert!(
+    HASHES.is_multiple_of(ROWS) && TITLE_HASHES.is_multiple_of(ROWS) && HASHES + TITLE_HASHES <= MAX_BANDS * ROWS && TITLE_HASHES <= HASHES
+);
 
 /// The band keys of `hashes` MinHash values of `set` (seeds from
 /// `first`), `ROWS` values a band, appended to `out`. Everything on the
-/// stack: this runs for every item.
+/// stack: this runs for every item. One pass over the set updates every
+/// function's minimum: independent comparisons the CPU runs side by side,
+/// where a pass per function waited on each comparison in turn.
 fn band_keys(set: &[u64], hashes: usize, first: usize, out: &mut Vec<i64>) {
-    for band in 0..hashes / ROWS {
+    let Some(functions) = PERMUTATIONS.get(first..first + hashes) else { return };
+    // Room for the longer run of functions (`TITLE_HASHES <= HASHES`).
+    let mut mins = [u64::MAX; HASHES];
+    let Some(mins) = mins.get_mut(..hashes) else { return };
+    for s in set {
+        for (min, (xor, times)) in mins.iter_mut().zip(functions) {
+            *min = (*min).min((s ^ xor).wrapping_mul(*times));
+        }
+    }
+    for (band, rows) in mins.chunks_exact(ROWS).enumerate() {
         let mut key = [0u8; 8 * (ROWS + 1)];
         key[..8].copy_from_slice(&((band + first / ROWS) as u64).to_le_bytes());
-        for row in 0..ROWS {
-            let (xor, times) = permutation(first + band * ROWS + row);
-            let min = set.iter().map(|s| (s ^ xor).wrapping_mul(times)).min().unwrap_or(u64::MAX);
+        for (row, min) in rows.iter().enumerate() {
             key[8 * (row + 1)..8 * (row + 2)].copy_from_slice(&min.to_le_bytes());
         }
         out.push(xxh3_64(&key) as i64);
