@@ -104,7 +104,8 @@ fn bench(c: &mut Criterion) {
     }
     let fresh: Vec<Item> = (0..100).map(|i| story(&mut rng, &vocab, "s0", 1_000_000 + i, t0 + 200_000)).collect();
     let prints: Vec<Fingerprint> = fresh.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
-    let no_bands: Vec<Fingerprint> = prints.iter().map(|p| Fingerprint { profile: p.profile.clone(), bands: Vec::new() }).collect();
+    let no_bands: Vec<Fingerprint> =
+        prints.iter().map(|p| Fingerprint { profile: p.profile.clone(), bands: Vec::new(), sketch: p.sketch }).collect();
 
     let mut group = c.benchmark_group("dedup with 100k items in window");
     group.throughput(Throughput::Elements(fresh.len() as u64));

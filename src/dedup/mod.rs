@@ -37,6 +37,8 @@ pub struct Fingerprint {
     pub profile: near::Profile,
     /// MinHash band keys for candidate lookup.
     pub bands: Vec<i64>,
+    /// The profile in brief, to rule candidates out in memory.
+    pub sketch: Option<near::Sketch>,
 }
 
 impl Matcher {
@@ -44,7 +46,8 @@ impl Matcher {
     pub fn fingerprint(&self, title: &str, text: &str) -> Fingerprint {
         let profile = near::profile(title, text, &self.rules);
         let bands = near::bands(&profile);
-        Fingerprint { profile, bands }
+        let sketch = near::Sketch::of(&profile);
+        Fingerprint { profile, bands, sketch }
     }
 }
 

@@ -126,9 +126,9 @@ impl BandIndex {
 
     /// Adds the sketch of new row `item`'s profile (undone by
     /// [`BandIndex::rollback_to`] until settled).
-    pub fn add_sketch(&mut self, item: i64, profile: &near::Profile) {
+    pub fn add_sketch(&mut self, item: i64, sketch: Option<near::Sketch>) {
         if let Ok(item) = u32::try_from(item) {
-            self.sketches.add(item, profile);
+            self.sketches.add(item, sketch);
         }
     }
 
@@ -356,7 +356,7 @@ fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Built, StoreEr
         let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
         if let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) {
             keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
-            sketches.add(item, &profile);
+            sketches.add(item, near::Sketch::of(&profile));
             // A copy is compared through its story's canonical row.
             if row.get::<_, bool>(3)? {
                 sketches.forget(item);

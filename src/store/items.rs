@@ -301,7 +301,7 @@ impl Batch<'_> {
                 }
                 self.add_keys(item, print, id);
                 if canonical {
-                    self.bands.add_sketch(id, &print.profile);
+                    self.bands.add_sketch(id, print.sketch);
                 }
             }
         }

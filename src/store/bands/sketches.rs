@@ -11,7 +11,7 @@
 //! changed) has its slot emptied, and that is never taken back, not even
 //! by a rollback.
 
-use crate::dedup::near::{Profile, Sketch};
+use crate::dedup::near::Sketch;
 
 /// Empty slots a new row may skip at once; a longer jump in row ids (never
 /// seen from SQLite, which gives out the next id) leaves the row without a
@@ -30,13 +30,8 @@ pub(super) struct Sketches {
 }
 
 impl Sketches {
-    /// Adds the sketch of new row `item`.
-    pub(super) fn add(&mut self, item: u32, profile: &Profile) {
-        self.put(item, Sketch::of(profile));
-    }
-
-    /// Sets row `item`'s slot, adding empty ones up to it.
-    fn put(&mut self, item: u32, sketch: Option<Sketch>) {
+    /// Sets new row `item`'s slot to its sketch, adding empty slots up to it.
+    pub(super) fn add(&mut self, item: u32, sketch: Option<Sketch>) {
         if self.slots.is_empty() {
             self.first = item;
         }
@@ -85,7 +80,7 @@ impl Sketches {
         for (at, slot) in self.slots.iter().enumerate() {
             let Some(item) = u32::try_from(at).ok().and_then(|at| self.first.checked_add(at)) else { break };
             if i64::from(item) > upto {
-                built.put(item, *slot);
+                built.add(item, *slot);
             } else if slot.is_none() && i64::from(item) >= from {
                 // Emptied while the build read the database: it stays so.
                 built.forget(item);
@@ -104,6 +99,7 @@ impl Sketches {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dedup::near::Profile;
 
     fn profile(n: u64) -> Profile {
         Profile { stems: (n..n + 10).collect(), title: vec![n, n + 1, n + 2], numbers: vec![], template: false, lead: 7 }
@@ -120,17 +116,17 @@ mod tests {
     #[test]
     fn rollback_takes_back_unsettled_sketches_and_stale_marks_stay() {
         let mut s = Sketches::default();
-        s.add(1, &profile(1));
+        s.add(1, Sketch::of(&profile(1)));
         s.settle();
         let mark = s.mark();
-        s.add(2, &profile(2));
+        s.add(2, Sketch::of(&profile(2)));
         s.forget(1);
         s.rollback_to(mark);
         assert_eq!(s.slots.len(), 1);
         assert_eq!(held(&s, 2), None);
         assert_eq!(held(&s, 1), None, "a stale mark survives the rollback");
         // The rolled-back id is given out again: the new row's sketch.
-        s.add(2, &profile(20));
+        s.add(2, Sketch::of(&profile(20)));
         assert_eq!(held(&s, 2), Some(sketch_of(20)));
         s.rollback_to(0);
         assert_eq!(s.slots.len(), 1, "settled sketches are never taken back");
@@ -139,15 +135,15 @@ mod tests {
     #[test]
     fn an_id_given_out_again_gets_no_sketch_and_skipped_ids_get_empty_slots() {
         let mut s = Sketches::default();
-        s.add(5, &profile(5));
-        s.add(3, &profile(3));
+        s.add(5, Sketch::of(&profile(5)));
+        s.add(3, Sketch::of(&profile(3)));
         assert_eq!(held(&s, 3), None, "before the first slot");
-        s.add(8, &profile(8));
+        s.add(8, Sketch::of(&profile(8)));
         assert_eq!((held(&s, 6), held(&s, 7), held(&s, 8)), (None, None, Some(sketch_of(8))));
-        s.add(8, &profile(80));
+        s.add(8, Sketch::of(&profile(80)));
         assert_eq!(held(&s, 8), None, "a deleted row's sketch never answers for a new one");
         assert_eq!(held(&s, 5), Some(sketch_of(5)));
-        s.add(8 + MAX_GAP as u32 + 2, &profile(9));
+        s.add(8 + MAX_GAP as u32 + 2, Sketch::of(&profile(9)));
         assert_eq!(s.slots.len(), 4, "a jump past MAX_GAP is not filled");
     }
 
@@ -155,13 +151,13 @@ mod tests {
     fn install_replaces_what_the_build_covers_and_keeps_newer_sketches_and_marks() {
         let mut s = Sketches::default();
         for id in 1..=6 {
-            s.add(id, &profile(u64::from(id)));
+            s.add(id, Sketch::of(&profile(u64::from(id))));
         }
         s.forget(6);
         s.forget(1);
         let mut built = Sketches::default();
-        built.add(3, &profile(30));
-        built.add(4, &profile(40));
+        built.add(3, Sketch::of(&profile(30)));
+        built.add(4, Sketch::of(&profile(40)));
         s.install(built, 3, 4);
         assert_eq!((held(&s, 1), held(&s, 2)), (None, None), "before the build's first item");
         assert_eq!(held(&s, 3), Some(sketch_of(30)));

@@ -99,7 +99,6 @@ impl Batch<'_> {
         // Most shared bands first: the likeliest matches get verified.
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let own_site = item.link.as_deref().and_then(site);
-        let sketch = near::Sketch::of(&print.profile);
         let load = &mut self.stmts.candidate;
         type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>, i64);
         let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)) };
@@ -111,7 +110,7 @@ impl Batch<'_> {
             }
             // Most candidates share a band by chance: their sketches, in
             // memory, rule them out without reading their rows.
-            if sketch.as_ref().is_some_and(|s| self.bands.ruled_out(item_id, s)) {
+            if print.sketch.as_ref().is_some_and(|s| self.bands.ruled_out(item_id, s)) {
                 continue;
             }
             // A key can outlive its item (retention shorter than the window).
