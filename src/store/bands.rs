@@ -356,11 +356,9 @@ fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Built, StoreEr
         let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
         if let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) {
             keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
-            sketches.add(item, near::Sketch::of(&profile));
-            // A copy is compared through its story's canonical row.
-            if row.get::<_, bool>(3)? {
-                sketches.forget(item);
-            }
+            // A copy is compared through its story's canonical row: it gets no sketch.
+            let copy: bool = row.get(3)?;
+            sketches.add(item, near::Sketch::of(&profile).filter(|_| !copy));
         }
         if let Some(hash) = row.get::<_, Option<i64>>(2)? {
             keys.push(entry(hash, item));

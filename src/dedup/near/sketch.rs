@@ -10,10 +10,9 @@
 //! from the database; its sketch, held in memory, rules it out instead.
 //!
 //! Each stem sets one bit of 128 (a title stem one of 32, a number one of
-//! 16). The
-//! stems two sketches share number at most the bits both have set, plus
-//! the stems one of them lost to a bit another of its stems had set
-//! already (its length minus its bits): every count
+//! 16). The stems two sketches share number at most the bits both have
+//! set, plus the stems one of them lost to a bit another of its stems had
+//! set already (its length minus its bits): every count
 //! [`decide`](super::decide) compares with a threshold can only be
 //! higher than on the full profiles, and the lengths are the profile's
 //! own. A candidate whose sketch does not match can never match on its
@@ -33,10 +32,9 @@ pub struct Sketch {
     template: bool,
 }
 
-/// Bits a bitmap has set and values lost to collisions within it.
-fn set_and_lost(words: &[u64], len: usize) -> (usize, usize) {
-    let set = words.iter().map(|w| w.count_ones() as usize).sum::<usize>();
-    (set, len.saturating_sub(set))
+/// Values of a list of `len` lost to collisions within its bitmap.
+fn lost(words: &[u64], len: usize) -> usize {
+    len.saturating_sub(words.iter().map(|w| w.count_ones() as usize).sum::<usize>())
 }
 
 /// Values two lists share, at most: the bits both set, plus the fewer
@@ -44,7 +42,7 @@ fn set_and_lost(words: &[u64], len: usize) -> (usize, usize) {
 /// each side's bits and lost values add up to its length).
 fn shared_at_most(a: &[u64], b: &[u64], a_len: usize, b_len: usize) -> usize {
     let both = a.iter().zip(b).map(|(x, y)| (x & y).count_ones() as usize).sum::<usize>();
-    both + set_and_lost(a, a_len).1.min(set_and_lost(b, b_len).1)
+    both + lost(a, a_len).min(lost(b, b_len))
 }
 
 impl Sketch {
