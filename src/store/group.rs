@@ -60,9 +60,9 @@ impl Drop for Writer {
 /// Checkpoints, at most one per this while feeds are written.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The writer's own autocheckpoint (pages), should the checkpointer fall
-/// behind (4 KiB pages: 128 MB of WAL).
-const WRITER_AUTOCHECKPOINT: i64 = 32_768;
+/// The writer's own autocheckpoint (bytes of WAL), should the checkpointer
+/// fall behind.
+const WRITER_AUTOCHECKPOINT: i64 = 128 << 20;
 
 /// One feed for the writer.
 pub struct Pending {
@@ -148,7 +148,7 @@ fn checkpointer(store: &Store) -> Option<rusqlite::Connection> {
     )
     .and_then(|conn| {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        store.conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT)?;
+        store.conn.pragma_update(None, "wal_autocheckpoint", super::pages(&store.conn, WRITER_AUTOCHECKPOINT)?)?;
         Ok(conn)
     });
     opened.inspect_err(|e| tracing::warn!(error = %e, "no checkpoint thread; the writer checkpoints as it commits")).ok()
@@ -314,7 +314,7 @@ mod tests {
         let matcher = Arc::new(Matcher::default());
         let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
         let autocheckpoint: i64 = store.lock().unwrap().conn.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).unwrap();
-        assert_eq!(autocheckpoint, WRITER_AUTOCHECKPOINT, "the writer leaves checkpoints to the thread");
+        assert_eq!(autocheckpoint * (16 << 10), WRITER_AUTOCHECKPOINT, "the writer leaves checkpoints to the thread (16 KB pages)");
         // In WAL mode only a checkpoint writes to the database file itself.
         let before = std::fs::metadata(&path).unwrap().len();
         let items: Vec<Item> = (0..300).map(|n| item("s0", n)).collect();

@@ -53,6 +53,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// Page size of a new database file, in bytes.
+const PAGE_SIZE: i64 = 16 << 10;
+
 /// One connection to the database.
 pub struct Store {
     conn: Connection,
@@ -68,11 +71,22 @@ impl Store {
         }
         let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
+        // 16 KB pages for a new file (an existing one keeps its size): an
+        // item's row is a few KB of text and HTML, so with 4 KB pages
+        // nearly every insert split a page, and a commit wrote a frame
+        // (and its checksum) per 4 KB. With 16 KB, storing an item costs
+        // about a tenth less. Set before anything is written (WAL mode
+        // writes the header, and the page size with it), and before the
+        // cache size: SQLite turns a cache given in KiB into pages at the
+        // page size it knows then, and keeps that count when the page
+        // size changes (a 32 MB cache held 128 MB).
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        conn.pragma_update(None, "page_size", PAGE_SIZE).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         configure(&conn, 32 << 10).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
         // Checkpoint every 32 MB of WAL rather than 4: a page rewritten by
         // many commits in between is copied to the database once.
-        conn.pragma_update(None, "wal_autocheckpoint", 8192)?;
+        conn.pragma_update(None, "wal_autocheckpoint", pages(&conn, 32 << 20)?)?;
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let found = usize::try_from(found).unwrap_or(0);
         if found > schema::latest() {
@@ -115,6 +129,12 @@ impl Store {
     }
 }
 
+/// `bytes` in pages of this database.
+fn pages(conn: &Connection, bytes: i64) -> rusqlite::Result<i64> {
+    let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    Ok(bytes / page.max(512))
+}
+
 fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
     // Ingest and polling use about 25 distinct statements; with rusqlite's
@@ -132,4 +152,69 @@ fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_size(store: &Store) -> i64 {
+        store.conn.pragma_query_value(None, "page_size", |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_new_database_has_16_kb_pages_and_an_existing_one_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Store::open(&dir.path().join("new.db")).unwrap();
+        assert_eq!(page_size(&fresh), PAGE_SIZE);
+
+        // A database written by an earlier build, with SQLite's default
+        // 4 KB pages and an item in it.
+        let old = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&old).unwrap();
+            conn.pragma_update(None, "page_size", 4096).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            schema::migrate(&mut conn).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sources (id, name, url, kind, category) VALUES ('a', 'A', 'https://a.kz/rss', 'news', 'politics');
+                 INSERT INTO items (source_id, guid, title, text, published_at, first_seen_at, updated_at, category)
+                   VALUES ('a', 'g1', 'T', 'x', 1, 1, 1, 'politics');",
+            )
+            .unwrap();
+        }
+        let reopened = Store::open(&old).unwrap();
+        assert_eq!(page_size(&reopened), 4096, "changing it would rewrite the whole file");
+        assert_eq!(reopened.counts().unwrap(), (1, 0));
+        reopened.integrity_check().unwrap();
+    }
+
+    /// Bytes of page cache `store`'s connection holds.
+    fn cache_used(store: &Store) -> i64 {
+        let (mut current, mut high) = (0, 0);
+        // SAFETY: the handle is live for the call, and the out-pointers are
+        // this frame's.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_db_status(store.conn.handle(), rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED, &mut current, &mut high, 0)
+        };
+        assert_eq!(rc, 0);
+        i64::from(current)
+    }
+
+    #[test]
+    fn page_caches_hold_the_bytes_they_are_given_with_16_kb_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.db");
+        let store = Store::open(&path).unwrap();
+        // 48 MB of rows, more than either cache, then read back in full.
+        store.conn.execute_batch("CREATE TABLE filler (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) INSERT INTO filler SELECT randomblob(4000) FROM n;").unwrap();
+        let scan = |s: &Store| s.conn.query_row("SELECT sum(length(b)) FROM filler", [], |r| r.get::<_, i64>(0)).unwrap();
+        let reader = Store::open_reader(&path).unwrap();
+        assert_eq!(scan(&store), 48_000_000);
+        assert_eq!(scan(&reader), 48_000_000);
+        // Before the header was read first, these were four times as large.
+        let mb = |bytes: i64| bytes as f64 / (1 << 20) as f64;
+        assert!(mb(cache_used(&store)) <= 33.0, "writer: {:.1} MB", mb(cache_used(&store)));
+        assert!(mb(cache_used(&reader)) <= 17.0, "reader: {:.1} MB", mb(cache_used(&reader)));
+    }
 }
