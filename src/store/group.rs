@@ -156,23 +156,29 @@ fn checkpointer(store: &Store) -> Option<rusqlite::Connection> {
 
 /// The checkpoint thread: after a commit, waits a moment (so that the
 /// commits of a busy second share one checkpoint), then copies the WAL
-/// into the database without blocking the writer (`PASSIVE`).
+/// into the database without blocking the writer (`PASSIVE`). When the
+/// writer ends, what it committed since is copied before this thread ends:
+/// closing the store would not do it while a read-only connection (the
+/// server's) is still open, and a stopped daemon's database file alone
+/// (a backup copy of it) would miss the last second of items.
 fn checkpoint(conn: &rusqlite::Connection, written: &Receiver<()>) {
     while written.recv().is_ok() {
-        // Commits until then share this checkpoint; when the writer ends,
-        // so does this thread (closing the store checkpoints anyway).
+        // Commits until then share this checkpoint.
         let due = std::time::Instant::now() + CHECKPOINT_EVERY;
-        loop {
+        let ended = loop {
             match written.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
                 Ok(()) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break false,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break true,
             }
-        }
+        };
         let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)));
         match done {
             Ok((frames, copied)) => tracing::debug!(frames, copied, "checkpoint"),
             Err(e) => tracing::warn!(error = %e, "checkpoint failed; will retry after the next commit"),
+        }
+        if ended {
+            return;
         }
     }
 }
@@ -301,6 +307,33 @@ mod tests {
         let (stats, _) = answer.blocking_recv().unwrap().unwrap();
         assert_eq!(stats.new, 3);
         assert_eq!(store.lock().unwrap().counts().unwrap().0, 3);
+    }
+
+    #[test]
+    fn once_the_writer_ends_the_database_file_alone_holds_every_item_even_with_a_reader_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let mut store = Store::open(&path).unwrap();
+        let source = Source::example("s0", url::Url::parse("https://s0.kz/rss").unwrap());
+        store.sync_sources(std::slice::from_ref(&source)).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        // The server's connection, open for the whole life of a daemon.
+        let reader = Store::open_reader(&path).unwrap();
+        let matcher = Arc::new(Matcher::default());
+        let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
+        let items: Vec<Item> = (0..200).map(|n| item("s0", n)).collect();
+        let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
+        let feed = Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None, record: None };
+        assert_eq!(group.store(feed).unwrap().0.new, 200);
+        // Stopped at once, well within the checkpoint thread's wait.
+        drop(group);
+        // What an admin's backup of the stopped daemon's file would hold.
+        let copy = dir.path().join("backup.db");
+        std::fs::copy(&path, &copy).unwrap();
+        let backup = rusqlite::Connection::open(&copy).unwrap();
+        let count: i64 = backup.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 200);
+        assert_eq!(reader.counts().unwrap().0, 200);
     }
 
     #[test]
