@@ -254,8 +254,16 @@ fn sigterm_during_fetches_exits_cleanly_with_their_items_committed() {
     let status = daemon.terminate();
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(10), "exit took {:?}", started.elapsed());
+    // The database file alone, as an admin's backup of the stopped service
+    // would copy it (without the WAL beside it), before anything opens it.
+    let backup = s.dir.path().join("backup.db");
+    std::fs::copy(s.dir.path().join("syndic.db"), &backup).unwrap();
     // The in-flight fetches finished and were committed before exit.
     assert_eq!(s.count("SELECT count(*) FROM fetches"), 4);
     assert_eq!(s.count("SELECT count(DISTINCT source_id) FROM items"), 4);
+    // It holds them too.
+    let copy = rusqlite::Connection::open(&backup).unwrap();
+    let in_copy: i64 = copy.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
+    assert_eq!(in_copy, s.count("SELECT count(*) FROM items"));
     assert_eq!(s.db().query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
 }
