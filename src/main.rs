@@ -72,6 +72,8 @@ enum Command {
         #[arg(long)]
         html: bool,
     },
+    /// Rewrite the database with 16 KB pages and no free space (daemon stopped).
+    Compact,
     /// Aggregate bundled sample feeds offline and serve the result.
     Demo {
         /// Exit after aggregating and printing the summary.
@@ -116,6 +118,19 @@ fn main() -> ExitCode {
             runtime()?.block_on(fetch(c, source, all))
         }),
         Command::DedupCheck { pairs } => dedup_check(&pairs),
+        Command::Compact => load(&cli.config).and_then(|c| {
+            let done = syndic::store::compact(&c.daemon.database)?;
+            let mb = |b: u64| b as f64 / 1e6;
+            println!(
+                "compacted {}: {:.1} MB → {:.1} MB, pages {} → {} bytes",
+                c.daemon.database.display(),
+                mb(done.bytes.0),
+                mb(done.bytes.1),
+                done.page_size.0,
+                done.page_size.1
+            );
+            Ok(())
+        }),
         Command::Publish { out } => load(&cli.config).and_then(|c| {
             let daemon = Daemon::start(c)?;
             let files = syndic::publish::export::export(&daemon.publisher, &out)?;

@@ -267,3 +267,47 @@ fn sigterm_during_fetches_exits_cleanly_with_their_items_committed() {
     assert_eq!(in_copy, s.count("SELECT count(*) FROM items"));
     assert_eq!(s.db().query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
 }
+
+#[test]
+fn compact_moves_a_stopped_daemons_database_to_16_kb_pages_and_refuses_a_running_one() {
+    let up = Upstream::start();
+    let s = Setup::new(&[TestSource {
+        id: "p",
+        url: up.put("p.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        kind: "partner",
+        category: "politics",
+        priority: 0,
+    }]);
+    // A database as builds before 16 KB pages wrote it, with items.
+    {
+        let mut conn = s.db();
+        conn.pragma_update(None, "page_size", 4096).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        syndic::store::schema::migrate(&mut conn).unwrap();
+    }
+    assert!(s.syndic(&["fetch", "--all"]).status.success());
+    let items = s.count("SELECT count(*) FROM items");
+    assert!(items > 0);
+    assert_eq!(s.count("PRAGMA page_size"), 4096);
+
+    // Refused while the daemon has the file open; nothing changes.
+    let daemon = s.start_daemon();
+    let refused = s.syndic(&["compact"]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("in use") && why.contains("stop the daemon"), "{why}");
+    assert!(daemon.terminate().success());
+    assert_eq!(s.count("PRAGMA page_size"), 4096);
+
+    let done = s.syndic(&["compact"]);
+    assert!(done.status.success());
+    let said = String::from_utf8_lossy(&done.stdout);
+    assert!(said.contains("pages 4096 → 16384 bytes"), "{said}");
+    assert_eq!(s.count("PRAGMA page_size"), 16384);
+    assert_eq!(s.count("SELECT count(*) FROM items"), items);
+    assert_eq!(s.db().query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+    // And the daemon runs on it.
+    let daemon = s.start_daemon();
+    assert!(daemon.terminate().success());
+    assert_eq!(s.count("SELECT count(*) FROM items"), items);
+}

@@ -8,6 +8,7 @@
 //! consistency). Uniqueness is enforced by constraints, not by checks.
 
 pub mod bands;
+pub mod compact;
 pub mod extract;
 pub mod group;
 pub mod items;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use compact::{Compacted, compact};
 pub use group::{GroupCommit, Pending, Stored, WRITER_GONE};
 pub use items::{FeedItems, FeedResult, IngestStats, Touched};
 pub use read::{Credit, StoredItem};
@@ -48,6 +50,12 @@ pub enum StoreError {
     /// `PRAGMA integrity_check` found damage.
     #[error("database integrity check failed: {0}")]
     Corrupt(String),
+    /// There is no database file where one was expected.
+    #[error("no database at {0}")]
+    Missing(String),
+    /// Another process has the database open (`syndic compact`).
+    #[error("the database is in use by another process; stop the daemon first (systemctl stop syndic)")]
+    InUse,
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
