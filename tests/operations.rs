@@ -9,16 +9,21 @@ use std::time::{Duration, Instant};
 
 use common::{Setup, TestSource, Upstream, demo, get};
 
-#[test]
-fn type_notify_readiness_and_watchdog() {
-    let up = Upstream::start();
-    let s = Setup::new(&[TestSource {
+/// One partner source with the demo's politics feed.
+fn one_partner(up: &Upstream) -> Setup {
+    Setup::new(&[TestSource {
         id: "p",
         url: up.put("p.xml", demo("partner-politics.xml"), "application/rss+xml"),
         kind: "partner",
         category: "politics",
         priority: 0,
-    }]);
+    }])
+}
+
+#[test]
+fn type_notify_readiness_and_watchdog() {
+    let up = Upstream::start();
+    let s = one_partner(&up);
     let socket_path = s.dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -271,13 +276,7 @@ fn sigterm_during_fetches_exits_cleanly_with_their_items_committed() {
 #[test]
 fn compact_moves_a_stopped_daemons_database_to_16_kb_pages_and_refuses_a_running_one() {
     let up = Upstream::start();
-    let s = Setup::new(&[TestSource {
-        id: "p",
-        url: up.put("p.xml", demo("partner-politics.xml"), "application/rss+xml"),
-        kind: "partner",
-        category: "politics",
-        priority: 0,
-    }]);
+    let s = one_partner(&up);
     // A database as builds before 16 KB pages wrote it, with items.
     {
         let mut conn = s.db();

@@ -230,6 +230,24 @@ mod tests {
         Item::sample(source, n, &format!("Заголовок {n} от {source}"), &format!("Текст новости номер {n} источника {source}"))
     }
 
+    /// A store at `path` with source `s0`, and its writer.
+    fn writer_on(path: &std::path::Path) -> (Arc<Mutex<Store>>, Arc<Matcher>, GroupCommit) {
+        let mut store = Store::open(path).unwrap();
+        let source = Source::example("s0", url::Url::parse("https://s0.kz/rss").unwrap());
+        store.sync_sources(std::slice::from_ref(&source)).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let matcher = Arc::new(Matcher::default());
+        let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
+        (store, matcher, group)
+    }
+
+    /// A feed of `n` new items from `s0`.
+    fn feed_of(matcher: &Matcher, n: usize) -> Pending {
+        let items: Vec<Item> = (0..n).map(|n| item("s0", n)).collect();
+        let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
+        Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None, record: None }
+    }
+
     #[test]
     fn concurrent_feeds_are_stored_each_all_or_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -313,18 +331,10 @@ mod tests {
     fn once_the_writer_ends_the_database_file_alone_holds_every_item_even_with_a_reader_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.db");
-        let mut store = Store::open(&path).unwrap();
-        let source = Source::example("s0", url::Url::parse("https://s0.kz/rss").unwrap());
-        store.sync_sources(std::slice::from_ref(&source)).unwrap();
-        let store = Arc::new(Mutex::new(store));
+        let (_store, matcher, group) = writer_on(&path);
         // The server's connection, open for the whole life of a daemon.
         let reader = Store::open_reader(&path).unwrap();
-        let matcher = Arc::new(Matcher::default());
-        let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
-        let items: Vec<Item> = (0..200).map(|n| item("s0", n)).collect();
-        let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
-        let feed = Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None, record: None };
-        assert_eq!(group.store(feed).unwrap().0.new, 200);
+        assert_eq!(group.store(feed_of(&matcher, 200)).unwrap().0.new, 200);
         // Stopped at once, well within the checkpoint thread's wait.
         drop(group);
         // What an admin's backup of the stopped daemon's file would hold.
@@ -340,20 +350,12 @@ mod tests {
     fn committed_pages_reach_the_database_file_within_seconds_without_the_writer_checkpointing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let mut store = Store::open(&path).unwrap();
-        let source = Source::example("s0", url::Url::parse("https://s0.kz/rss").unwrap());
-        store.sync_sources(std::slice::from_ref(&source)).unwrap();
-        let store = Arc::new(Mutex::new(store));
-        let matcher = Arc::new(Matcher::default());
-        let group = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
+        let (store, matcher, group) = writer_on(&path);
         let autocheckpoint: i64 = store.lock().unwrap().conn.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).unwrap();
         assert_eq!(autocheckpoint * (16 << 10), WRITER_AUTOCHECKPOINT, "the writer leaves checkpoints to the thread (16 KB pages)");
         // In WAL mode only a checkpoint writes to the database file itself.
         let before = std::fs::metadata(&path).unwrap().len();
-        let items: Vec<Item> = (0..300).map(|n| item("s0", n)).collect();
-        let prints = items.iter().map(|i| matcher.fingerprint(&i.title, &i.text)).collect();
-        let feed = Pending { items, prints, priority: 0, now: chrono::Utc::now().timestamp(), ticket: None, record: None };
-        assert_eq!(group.store(feed).unwrap().0.new, 300);
+        assert_eq!(group.store(feed_of(&matcher, 300)).unwrap().0.new, 300);
         let waited = std::time::Instant::now();
         while std::fs::metadata(&path).unwrap().len() <= before {
             assert!(waited.elapsed() < std::time::Duration::from_secs(10), "nothing was checkpointed ({before} bytes)");
