@@ -12,7 +12,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::{PAGE_SIZE, StoreError};
+use super::{PAGE_SIZE, StoreError, page_size};
 
 /// What a compaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,6 @@ pub fn compact(path: &Path) -> Result<Compacted, StoreError> {
     let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
     // Nobody may wait here: a running daemon is an error, not a queue.
     conn.busy_timeout(std::time::Duration::ZERO)?;
-    let page_size = |conn: &Connection| conn.pragma_query_value(None, "page_size", |r| r.get::<_, i64>(0));
     let before = (page_size(&conn)?, size());
     // Leaving WAL mode needs every other connection gone; SQLite answers
     // with the mode it is in, or "locked".
@@ -105,8 +104,7 @@ mod tests {
         let err = compact(&path).unwrap_err();
         assert!(matches!(err, StoreError::InUse), "{err}");
         assert!(err.to_string().contains("stop the daemon"), "{err}");
-        let page: i64 = running.conn.pragma_query_value(None, "page_size", |r| r.get(0)).unwrap();
-        assert_eq!(page, 4096);
+        assert_eq!(page_size(&running.conn).unwrap(), 4096);
         assert_eq!(running.counts().unwrap(), (10, 0));
         assert!(matches!(compact(&dir.path().join("none.db")), Err(StoreError::Missing(_))));
     }

@@ -137,10 +137,14 @@ impl Store {
     }
 }
 
+/// This database's page size, in bytes.
+fn page_size(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "page_size", |r| r.get(0))
+}
+
 /// `bytes` in pages of this database.
 fn pages(conn: &Connection, bytes: i64) -> rusqlite::Result<i64> {
-    let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-    Ok(bytes / page.max(512))
+    Ok(bytes / page_size(conn)?.max(512))
 }
 
 fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
@@ -166,15 +170,11 @@ fn configure(conn: &Connection, cache_kib: i64) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
-    fn page_size(store: &Store) -> i64 {
-        store.conn.pragma_query_value(None, "page_size", |r| r.get(0)).unwrap()
-    }
-
     #[test]
     fn a_new_database_has_16_kb_pages_and_an_existing_one_keeps_its_own() {
         let dir = tempfile::tempdir().unwrap();
         let fresh = Store::open(&dir.path().join("new.db")).unwrap();
-        assert_eq!(page_size(&fresh), PAGE_SIZE);
+        assert_eq!(page_size(&fresh.conn).unwrap(), PAGE_SIZE);
 
         // A database written by an earlier build, with SQLite's default
         // 4 KB pages and an item in it.
@@ -192,7 +192,7 @@ mod tests {
             .unwrap();
         }
         let reopened = Store::open(&old).unwrap();
-        assert_eq!(page_size(&reopened), 4096, "changing it would rewrite the whole file");
+        assert_eq!(page_size(&reopened.conn).unwrap(), 4096, "changing it would rewrite the whole file");
         assert_eq!(reopened.counts().unwrap(), (1, 0));
         reopened.integrity_check().unwrap();
     }
