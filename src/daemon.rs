@@ -425,6 +425,10 @@ pub fn summary_line(r: &PollReport) -> String {
     match &r.outcome {
         Outcome::Failed(e) => format!("{:<24} FAILED  status={status} error={e}", r.source_id),
         Outcome::NotModified => format!("{:<24} 304     not modified ({} ms)", r.source_id, r.elapsed.as_millis()),
+        Outcome::Ingested if r.entries == 0 => format!(
+            "{:<24} EMPTY   status={status} entries=0 bytes={}: the feed reads as empty; check that the url still points at the feed",
+            r.source_id, r.bytes
+        ),
         Outcome::Ingested => format!(
             "{:<24} ok      status={status} entries={} new={} updated={} duplicates={} bytes={} ({} ms)",
             r.source_id,

@@ -52,6 +52,7 @@ pub struct Metrics {
     items: Family<KindLabel, Counter>,
     last_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
     failures: Family<SourceLabel, Gauge>,
+    entries: Family<SourceLabel, Gauge>,
     requests: Family<RequestLabel, Counter>,
     /// The two series every feed reader hits, resolved once: a lookup in
     /// `requests` takes its lock and hashes the labels.
@@ -84,6 +85,7 @@ impl Metrics {
             items: Family::default(),
             last_success: Family::default(),
             failures: Family::default(),
+            entries: Family::default(),
             requests,
             feed_ok,
             feed_not_modified,
@@ -104,6 +106,11 @@ impl Metrics {
             m.last_success.clone(),
         );
         registry.register("source_consecutive_failures", "Failed fetches since each source's last success", m.failures.clone());
+        registry.register(
+            "source_entries",
+            "Entries in each source's last fetched body (0 means the feed reads as empty: see /status)",
+            m.entries.clone(),
+        );
         registry.register("http_requests", "HTTP requests served by route and status", m.requests.clone());
         registry.register("feed_renders", "Feeds rendered (cache misses)", m.renders.clone());
         registry.register("extractions", "Full-text extractions by source and outcome (ok or the failure kind)", m.extractions.clone());
@@ -132,6 +139,9 @@ impl Metrics {
                 self.failures.get_or_create(&source).inc();
             }
             _ => {
+                if let Some(n) = r.last_entries {
+                    self.entries.get_or_create(&source).set(n as i64);
+                }
                 self.failures.get_or_create(&source).set(0);
                 self.last_success.get_or_create(&source).set(chrono::Utc::now().timestamp() as f64);
             }

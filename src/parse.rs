@@ -52,6 +52,9 @@ pub fn parse(text: &str, base: &Url, dates: &DateParser) -> Result<ParsedFeed, P
         return Err(ParseError::Empty);
     }
     let text = &*space_before_emails(text);
+    let text = &*drop_rss_default_namespace(text);
+    let text = &*flatten_rss_title_markup(text);
+    let text = &*turbo_content_as_content_encoded(text);
     match parse_once(text, base, dates) {
         Ok(feed) => Ok(adapt(feed, false)),
         Err(first) => {
@@ -115,6 +118,122 @@ pub fn space_before_emails(text: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(&text[from..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// RSS 2.0 has no namespace, but some publishers put one on the root
+/// (`<rss xmlns="http://backend.userland.com/rss2">`, a Radio UserLand
+/// habit that Yandex's feed templates copied). feed-rs 3.0 then files every
+/// element under that unknown namespace and finds a valid feed with no
+/// entries: a silent loss, not an error. The declaration is dropped from the
+/// `<rss>` start tag (prefixed `xmlns:…` declarations stay). Upstream:
+/// feed-rs matches RSS elements only when their namespace is unset or RSS.
+pub fn drop_rss_default_namespace(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = root_start(text) else { return std::borrow::Cow::Borrowed(text) };
+    let tag = &text[start..];
+    if !tag.starts_with("<rss") || !tag[4..].starts_with(|c: char| c.is_ascii_whitespace()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let Some(end) = tag.find('>') else { return std::borrow::Cow::Borrowed(text) };
+    let head = &tag[..end];
+    let mut at = 0;
+    while let Some(i) = head[at..].find("xmlns") {
+        let name_at = at + i;
+        let after = head[name_at + 5..].trim_start();
+        let preceded_by_space = head[..name_at].ends_with(|c: char| c.is_ascii_whitespace());
+        if preceded_by_space && let Some(value) = after.strip_prefix('=') {
+            let value = value.trim_start();
+            let Some(quote) = value.chars().next().filter(|q| *q == '"' || *q == '\'') else { break };
+            let Some(close) = value[1..].find(quote) else { break };
+            let value_end = head.len() - value.len() + 1 + close + 1;
+            let mut out = String::with_capacity(text.len());
+            out.push_str(&text[..start + name_at]);
+            out.push_str(&text[start + value_end..]);
+            return std::borrow::Cow::Owned(out);
+        }
+        at = name_at + 5;
+    }
+    std::borrow::Cow::Borrowed(text)
+}
+
+/// Some RSS generators put raw markup inside `<title>`
+/// (`<title><b>Имя</b>: цитата</title>`, ukranews' interviews). RSS titles
+/// are text, and feed-rs keeps only the text before the first child
+/// element, here nothing but white space: the item lost its title and, with
+/// an empty description, was dropped. The child tags are removed so that
+/// their text stays (feedparser reads such titles the same way). Only in RSS
+/// documents: an Atom `<title type="xhtml">` holds markup by design.
+pub fn flatten_rss_title_markup(text: &str) -> std::borrow::Cow<'_, str> {
+    if !root_start(text).is_some_and(|at| text[at..].starts_with("<rss")) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(i) = text[at..].find("<title>") {
+        let inner_start = at + i + "<title>".len();
+        let Some(len) = text[inner_start..].find("</title>") else { break };
+        let inner = &text[inner_start..inner_start + len];
+        at = inner_start + len;
+        if !inner.contains('<') || inner.contains("<![CDATA[") {
+            continue;
+        }
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..inner_start]);
+        let mut rest = inner;
+        while let Some(open) = rest.find('<') {
+            buf.push_str(&rest[..open]);
+            rest = rest[open..].find('>').map_or("", |close| &rest[open + close + 1..]);
+        }
+        buf.push_str(rest);
+        copied = at;
+    }
+    match out {
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(buf)
+        }
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// Yandex Turbo feeds (common on Russian and Kazakh news sites) carry the
+/// story in `<turbo:content>`, often with no title and no description:
+/// feed-rs does not know that element, and such an item came out empty and
+/// was dropped. The element is renamed `<content:encoded>`, which it means,
+/// and the `content` prefix declared on `<rss>` when it is missing.
+pub fn turbo_content_as_content_encoded(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("<turbo:content>") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let Some(root) = root_start(text).filter(|&at| text[at..].starts_with("<rss")) else { return std::borrow::Cow::Borrowed(text) };
+    let mut out = text.replace("<turbo:content>", "<content:encoded>").replace("</turbo:content>", "</content:encoded>");
+    let head_end = out[root..].find('>').map_or(root, |i| root + i);
+    if !out[root..head_end].contains("xmlns:content=") {
+        out.insert_str(root + "<rss".len(), " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"");
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Byte offset of the root element's `<`, past the prolog (declaration,
+/// processing instructions, comments, doctype, whitespace, a BOM).
+fn root_start(text: &str) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let rest = &text[at..];
+        let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with("<?") {
+            at += trimmed.find("?>")? + 2;
+        } else if trimmed.starts_with("<!--") {
+            at += trimmed.find("-->")? + 3;
+        } else if trimmed.starts_with("<!") {
+            at += trimmed.find('>')? + 1;
+        } else if trimmed.starts_with('<') {
+            return Some(at);
+        } else {
+            return None;
+        }
+    }
 }
 
 /// Fixes the mistakes that make a whole feed unreadable: a bare `&`
@@ -251,6 +370,52 @@ mod tests {
         assert_eq!(e.guid, None);
         assert_eq!(e.link.as_deref(), Some("https://example.kz/news/1"));
         assert_eq!(e.authors, vec!["Айгуль".to_string()]);
+    }
+
+    /// Three of the corpus's real feeds declare Radio UserLand's namespace
+    /// on `<rss>`; feed-rs read them as valid feeds with no entries.
+    #[test]
+    fn rss_with_a_default_namespace_keeps_its_entries() {
+        let item = "<channel><title>t</title><item><title>Первая</title><link>https://example.kz/1</link></item><item><title>Вторая</title><link>https://example.kz/2</link></item></channel></rss>";
+        let heads = [
+            "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\">",
+            "<?xml version=\"1.0\"?>\n<!-- generated -->\n<rss xmlns:yandex=\"http://news.yandex.ru\" xmlns = 'https://backend.userland.com/rss2' version=\"2.0\">",
+            "\u{feff}<rss\n  xmlns=\"http://example.com/anything\"\n  version=\"2.0\">",
+        ];
+        for head in heads {
+            let feed = parse(&format!("{head}{item}"), &base(), &no_dates()).unwrap();
+            let titles: Vec<_> = feed.entries.iter().filter_map(|e| e.title.as_deref()).collect();
+            assert_eq!(titles, ["Первая", "Вторая"], "{head}");
+        }
+        // Prefixed declarations and other roots are left alone.
+        for untouched in [
+            "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel/></rss>",
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>",
+            "<rssfeed xmlns=\"x\"/>",
+        ] {
+            assert!(matches!(drop_rss_default_namespace(untouched), std::borrow::Cow::Borrowed(_)), "{untouched}");
+        }
+    }
+
+    /// ukranews' interviews put `<b>` inside `<title>`: the item kept no
+    /// title and was dropped.
+    #[test]
+    fn rss_titles_with_markup_keep_their_text() {
+        let xml = "<rss version=\"2.0\"><channel><title>t</title><item><title>\n  <b>Анжела Печенизкая</b>: понимаю &amp; знаю\n</title><link>https://example.kz/1</link><description></description></item>\
+                   <item><title><![CDATA[<i>x</i>]]></title><link>https://example.kz/2</link></item></channel></rss>";
+        let feed = parse(xml, &base(), &no_dates()).unwrap();
+        assert_eq!(feed.entries[0].title.as_deref().map(str::trim), Some("Анжела Печенизкая: понимаю & знаю"));
+        assert_eq!(feed.entries[1].title.as_deref(), Some("<i>x</i>"), "CDATA is left alone");
+        let atom = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"xhtml\"><div>t</div></title></feed>";
+        assert!(matches!(flatten_rss_title_markup(atom), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn turbo_content_is_the_story() {
+        let xml = "<rss xmlns:turbo=\"http://turbo.yandex.ru\" version=\"2.0\"><channel><title>t</title><item turbo=\"true\">\
+                   <link>https://example.kz/1</link><turbo:content><![CDATA[<header><h1>Заголовок</h1></header><p>Текст новости</p>]]></turbo:content></item></channel></rss>";
+        let feed = parse(xml, &base(), &no_dates()).unwrap();
+        assert!(feed.entries[0].content.as_deref().is_some_and(|c| c.contains("<p>Текст новости</p>")), "{:?}", feed.entries[0]);
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct PollReport {
     pub elapsed: Duration,
     /// Entries in the feed.
     pub entries: usize,
+    /// Entries in the last body that parsed: this poll's, or on a 304 the
+    /// stored count (`None` when nothing was ever counted).
+    pub last_entries: Option<usize>,
     /// Store counts.
     pub stats: IngestStats,
     /// Feed slices that changed.
@@ -118,6 +121,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
         bytes: 0,
         elapsed: Duration::ZERO,
         entries: 0,
+        last_entries: None,
         stats: IngestStats::default(),
         touched: Touched::default(),
         retry_after: None,
@@ -145,6 +149,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
     match fetched {
         Ok(Fetched::NotModified { fresh_for, .. }) => {
             report.status = Some(304);
+            report.last_entries = state.last_entries.and_then(|n| usize::try_from(n).ok());
             record.status = Some(304);
             record.next_fetch_at = next(now, source, 0, fresh_for);
         }
@@ -172,6 +177,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
                 Ok((entries, stats, touched)) => {
                     report.outcome = Outcome::Ingested;
                     report.entries = entries;
+                    report.last_entries = Some(entries);
                     report.stats = stats;
                     report.touched = touched;
                     // The writer recorded the fetch with the items.
@@ -260,6 +266,7 @@ async fn ingest(
             record.next_fetch_at = next(now, &source, 0, floor);
             record.duration_ms = started.elapsed().as_millis() as u64;
             let entries = prepared.entries;
+            record.entries = Some(entries as u64);
             let feed = prepared.pending(source.priority, now, ticket, Some((source.id, record)));
             Ok::<_, String>((entries, worker_ctx.commits.submit(feed)))
         })

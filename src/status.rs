@@ -22,7 +22,8 @@ pub struct SourceStatus {
     pub kind: &'static str,
     /// Configured `enabled`.
     pub enabled: bool,
-    /// `ok`, `failing`, `moved`, `disabled`, `gone` or `new`.
+    /// `ok`, `failing`, `moved`, `empty` (HTTP 200 but 0 entries),
+    /// `degraded`, `disabled`, `gone` or `new`.
     pub health: &'static str,
     /// Stored state (times as unix seconds).
     #[serde(flatten)]
@@ -69,6 +70,8 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 "failing"
             } else if state.moved_to.is_some() {
                 "moved"
+            } else if state.empty_note().is_some() {
+                "empty"
             } else if extract_broken {
                 "degraded"
             } else if state.last_fetch_at.is_none() {
@@ -93,6 +96,7 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
         "gone" => 0,
         "failing" => 1,
         "moved" => 2,
+        "empty" => 3,
         "degraded" => 3,
         "new" => 4,
         "ok" => 5,
@@ -113,7 +117,10 @@ fn note(r: &SourceStatus) -> String {
     if let Some(error) = &r.state.last_error {
         return error.clone();
     }
-    r.state.moved_to.as_ref().map(|to| format!("moved permanently to {to}: update the url")).unwrap_or_default()
+    if let Some(to) = &r.state.moved_to {
+        return format!("moved permanently to {to}: update the url");
+    }
+    r.state.empty_note().unwrap_or_default()
 }
 
 /// The full-text column: the alert when there is one, else rate and length.
@@ -192,7 +199,7 @@ pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
         "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Состояние источников — syndic</title>\
          <style>body{{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\
          th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}td.n{{text-align:right}}\
-         tr.failing{{background:#fff4e5}}tr.degraded{{background:#fffbe0}}tr.gone{{background:#fde8e8}}</style></head>\n\
+         tr.failing{{background:#fff4e5}}tr.degraded,tr.empty{{background:#fffbe0}}tr.gone{{background:#fde8e8}}</style></head>\n\
          <body><h1>Состояние источников</h1>\n{warning}<table><thead><tr><th>Источник</th><th>Состояние</th><th>Рубрика</th>\
          <th>Последний запрос (UTC)</th><th>Последний успех (UTC)</th><th>HTTP</th><th>Ошибка</th><th>Материалов</th>\
          <th>Следующий запрос</th><th>Сбоев подряд</th><th>Полный текст</th></tr></thead><tbody>\n{body}</tbody></table></body></html>\n"

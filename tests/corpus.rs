@@ -83,12 +83,13 @@ fn real_feeds_end_to_end() {
     }
     names.sort();
     let ids: Vec<String> = (0..names.len()).map(|i| format!("feed-{i}")).collect();
-    let mut expected_entries = 0;
+    // Expected counts come from the files' own `<item>`/`<entry>` elements,
+    // not from syndic's parser: a parser that reads a valid feed as empty
+    // (feed-rs on a default RSS namespace did) must fail here.
+    let mut expected = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let bytes = std::fs::read(corpus.join("feeds").join(name)).unwrap();
-        let decoded = charset::decode(&bytes, None);
-        let feed = parse::parse(&charset::prepare_xml(&decoded.text), &url::Url::parse("http://x/").unwrap(), &dates()).unwrap();
-        expected_entries += feed.entries.len();
+        expected.push(element_count(&bytes));
         let url = up.put(name, bytes, "application/xml");
         sources.push(TestSource { id: &ids[i], url, kind: "partner", category: "world", priority: 0 });
     }
@@ -97,8 +98,11 @@ fn real_feeds_end_to_end() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("{} sources polled, 0 failed", names.len())), "{stdout}");
     let stored = s.count("SELECT count(*) FROM items") as usize;
-    // Entries repeated inside one feed (same GUID) are one row.
-    assert!(stored <= expected_entries && stored * 100 >= expected_entries * 95, "stored {stored} of {expected_entries}");
+    for (i, name) in names.iter().enumerate() {
+        let mine = s.count(&format!("SELECT count(*) FROM items WHERE source_id = '{}'", ids[i])) as usize;
+        // Entries repeated inside one feed (same GUID) are one row.
+        assert!(mine <= expected[i] && mine * 100 >= expected[i] * 95, "{name}: stored {mine} of {} items", expected[i]);
+    }
     assert_eq!(s.count("SELECT count(*) FROM items WHERE title LIKE '%' || char(65533) || '%'"), 0);
     assert_eq!(s.count("SELECT count(*) FROM items WHERE link LIKE '%utm_%'"), 0);
 
@@ -121,7 +125,8 @@ fn real_feeds_end_to_end() {
         let link = &e.links[0].href;
         assert!(links.insert(link.clone()), "duplicate link {link}");
         let published = e.published.unwrap();
-        assert!(published.timestamp() > 1_400_000_000, "{title}: {published}");
+        // The oldest corpus feed (oren.ru, windows-1251) is from January 2014.
+        assert!(published.timestamp() > 1_388_534_400, "{title}: {published}");
     }
     assert!(cyrillic * 10 >= feed.entries.len() * 9, "{cyrillic} of {}", feed.entries.len());
     // The windows-1251 pravda feed comes out as clean Russian.
@@ -132,6 +137,18 @@ fn real_feeds_end_to_end() {
     assert_eq!(pravda, "День сердца: инфаркты и инсульты значительно \"помолодели\"");
     common::feedparser_check(&[("all.rss", &String::from_utf8(body).unwrap())]);
     assert!(daemon.terminate().success());
+}
+
+/// `<item>` and `<entry>` start tags in a feed file, counted on the bytes.
+fn element_count(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    for tag in [&b"<item"[..], &b"<entry"[..]] {
+        n += bytes
+            .windows(tag.len() + 1)
+            .filter(|w| w.starts_with(tag) && matches!(w[tag.len()], b'>' | b' ' | b'\n' | b'\t' | b'\r'))
+            .count();
+    }
+    n
 }
 
 /// The bytes with the XML declaration's `encoding=` renamed, so that only

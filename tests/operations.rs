@@ -124,6 +124,61 @@ fn status_lists_broken_sources_first_and_gone_feeds_stop() {
     assert!(table.lines().any(|l| l.starts_with("retired") && l.contains(" ok ")), "{table}");
 }
 
+/// A valid feed with no entries (a wrong URL that answers with an empty
+/// channel, or RSS that the parser reads as empty) is a warning everywhere
+/// an admin looks: `syndic fetch`, `syndic sources`, /status and /metrics.
+#[test]
+fn a_feed_that_reads_as_empty_is_a_warning_not_ok() {
+    let up = Upstream::start();
+    let padding = "<!-- ".to_string() + &"x".repeat(3000) + " -->";
+    let empty = format!(
+        "<?xml version=\"1.0\"?>{padding}<rss version=\"2.0\"><channel><title>Пусто</title><link>https://example.kz/</link></channel></rss>"
+    );
+    let sources = vec![
+        TestSource {
+            id: "good",
+            url: up.put("good.xml", demo("partner-politics.xml"), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+        TestSource {
+            id: "hollow",
+            url: up.put("hollow.xml", empty.into_bytes(), "application/rss+xml"),
+            kind: "partner",
+            category: "politics",
+            priority: 0,
+        },
+    ];
+    let s = Setup::new(&sources);
+    let out = String::from_utf8(s.syndic(&["fetch", "--all"]).stdout).unwrap();
+    assert!(out.lines().any(|l| l.starts_with("hollow") && l.contains("EMPTY") && l.contains("entries=0")), "{out}");
+    let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
+    let hollow = table.lines().find(|l| l.starts_with("hollow")).unwrap();
+    assert!(hollow.contains("empty") && hollow.contains("HTTP 200, 4 KB body, 0 entries"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("good") && l.contains(" ok ")), "{table}");
+
+    // Due again, so that the daemon polls both on start.
+    s.db().execute("UPDATE sources SET next_fetch_at = 0", []).unwrap();
+    let daemon = s.start_daemon();
+    let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let hollow = rows["sources"].as_array().unwrap().iter().find(|r| r["id"] == "hollow").unwrap().clone();
+    assert_eq!(hollow["health"], "empty", "{hollow}");
+    assert_eq!(hollow["last_entries"], 0);
+    let (_, _, html) = get(&format!("{}/status", daemon.base), &[]).unwrap();
+    assert!(String::from_utf8(html).unwrap().contains("<tr class=\"empty\">"));
+    // Its metrics carry each source's count.
+    let counted = common::wait_until(20, || {
+        let (_, _, m) = get(&format!("{}/metrics", daemon.base), &[]).unwrap();
+        let m = String::from_utf8(m).unwrap();
+        m.contains("syndic_source_entries{source=\"hollow\"} 0") && m.contains("syndic_source_entries{source=\"good\"} 2")
+    });
+    let (_, _, m) = get(&format!("{}/metrics", daemon.base), &[]).unwrap();
+    assert!(counted, "{}", String::from_utf8_lossy(&m));
+    assert!(daemon.terminate().success());
+}
+
 #[test]
 fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     let up = Upstream::start();

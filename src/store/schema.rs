@@ -162,6 +162,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX items_content_hash;
     "#,
+    // 11: the entry count and size of each source's last parsed body, so
+    // that "HTTP 200, 0 entries" is a state admins see, not a silent loss.
+    r#"
+    ALTER TABLE sources ADD COLUMN last_entries INTEGER;
+    ALTER TABLE sources ADD COLUMN last_bytes INTEGER;
+    "#,
 ];
 
 /// Brings the database up to the latest version.

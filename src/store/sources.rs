@@ -39,6 +39,26 @@ pub struct SourceState {
     pub disabled_reason: Option<String>,
     /// Where the feed permanently redirects to: update the config.
     pub moved_to: Option<String>,
+    /// Entries in the last body that parsed (`None` before the first).
+    pub last_entries: Option<i64>,
+    /// Size of that body in bytes.
+    pub last_bytes: Option<i64>,
+}
+
+impl SourceState {
+    /// "HTTP 200, 42 KB body, 0 entries": the last body was a valid feed
+    /// with nothing in it, which is either a quiet feed or a URL that no
+    /// longer points at the feed. Not an error, but never silent.
+    pub fn empty_note(&self) -> Option<String> {
+        if self.last_entries != Some(0) || self.consecutive_failures > 0 {
+            return None;
+        }
+        let kb = (self.last_bytes.unwrap_or(0).max(0) as u64).div_ceil(1024);
+        Some(format!(
+            "HTTP {}, {kb} KB body, 0 entries: the feed reads as empty; check that the url still points at the feed",
+            self.last_status.unwrap_or(200)
+        ))
+    }
 }
 
 fn state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
@@ -54,6 +74,8 @@ fn state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
         items: r.get(8)?,
         disabled_reason: r.get(9)?,
         moved_to: r.get(11)?,
+        last_entries: r.get(12)?,
+        last_bytes: r.get(13)?,
     })
 }
 
@@ -80,6 +102,9 @@ pub struct FetchRecord {
     pub validators: Option<Validators>,
     /// When the source is next due.
     pub next_fetch_at: i64,
+    /// Entries in the body, when a body was read and parsed (a 304 keeps
+    /// the last count).
+    pub entries: Option<u64>,
 }
 
 /// Attempts kept in the `fetches` log.
@@ -116,7 +141,8 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT etag, last_modified, last_fetch_at, last_success_at, last_status, last_error,
-                        consecutive_failures, next_fetch_at, 0, disabled_reason, id, moved_to
+                        consecutive_failures, next_fetch_at, 0, disabled_reason, id, moved_to,
+                        last_entries, last_bytes
                  FROM sources WHERE id = ?1",
             )?
             .query_row([id], state_row)
@@ -128,7 +154,8 @@ impl Store {
     pub fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT s.etag, s.last_modified, s.last_fetch_at, s.last_success_at, s.last_status, s.last_error,
-                    s.consecutive_failures, s.next_fetch_at, coalesce(c.n, 0), s.disabled_reason, s.id, s.moved_to
+                    s.consecutive_failures, s.next_fetch_at, coalesce(c.n, 0), s.disabled_reason, s.id, s.moved_to,
+                    s.last_entries, s.last_bytes
              FROM sources s LEFT JOIN (SELECT source_id, count(*) AS n FROM items GROUP BY source_id) c ON c.source_id = s.id",
         )?;
         let rows = stmt.query_map([], state_row)?;
@@ -176,6 +203,13 @@ pub(super) fn write_fetch(tx: &Connection, id: &str, rec: &FetchRecord) -> Resul
                consecutive_failures = 0, next_fetch_at = ?4 WHERE id = ?1",
         )?
         .execute(params![id, rec.at, status, rec.next_fetch_at])?;
+        if let Some(entries) = rec.entries {
+            tx.prepare_cached("UPDATE sources SET last_entries = ?2, last_bytes = ?3 WHERE id = ?1")?.execute(params![
+                id,
+                entries as i64,
+                rec.bytes as i64
+            ])?;
+        }
         if let Some(v) = &rec.validators {
             tx.prepare_cached("UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1")?.execute(params![
                 id,
