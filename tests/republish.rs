@@ -251,3 +251,58 @@ fn opml_export_then_import_round_trips_and_keeps_comments() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown category \"nonexistent\""));
     assert_eq!(std::fs::read_to_string(&sources).unwrap(), before);
 }
+
+/// What a reader's client shows beside a story: its own dates (not the
+/// time syndic happened to read it), its language on the Atom text, the
+/// category's title, and Belarusian labelled `be`, not `uk`.
+#[test]
+fn dates_language_and_category_titles_are_the_storys() {
+    let up = Upstream::start();
+    let three_days_ago = chrono::Utc::now() - chrono::Duration::days(3);
+    let rss = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title><link>https://by.example/</link>\
+         <item><title>Міністэрства аховы здароўя паведаміла пра новыя правілы</title><link>https://by.example/1</link>\
+         <description>У Мінску ўвялі новыя правілы для паліклінік і шпіталяў.</description><pubDate>{}</pubDate></item>\
+         <item><title>Президент подписал закон о бюджете на три года</title><link>https://by.example/2</link>\
+         <description>Документ вступает в силу с первого января.</description><pubDate>{}</pubDate></item></channel></rss>",
+        three_days_ago.to_rfc2822(),
+        three_days_ago.to_rfc2822()
+    );
+    let s = Setup::new(&[TestSource {
+        id: "by",
+        url: up.put("by.xml", rss.into_bytes(), "application/rss+xml"),
+        kind: "partner",
+        category: "politics",
+        priority: 0,
+    }]);
+    let path = s.dir.path().join("sources.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("title = \"politics\"", "title = \"Политика\"");
+    std::fs::write(&path, text).unwrap();
+    s.syndic(&["fetch", "--all"]);
+    let daemon = s.start_daemon();
+    let want = three_days_ago.timestamp();
+
+    let (_, _, atom) = get(&format!("{}/feeds/politics.atom", daemon.base), &[]).unwrap();
+    let atom = String::from_utf8(atom).unwrap();
+    let feed = read_feed(atom.as_bytes());
+    assert_eq!(feed.entries.len(), 2, "{atom}");
+    for e in &feed.entries {
+        assert_eq!(e.updated.unwrap().timestamp(), want, "Atom updated is the story's date: {atom}");
+        assert_eq!(e.categories[0].label.as_deref(), Some("Политика"));
+    }
+    assert!(atom.contains("<title type=\"text\" xml:lang=\"be\">Міністэрства") || atom.contains("<title xml:lang=\"be\""), "{atom}");
+    assert!(atom.contains("xml:lang=\"ru\""), "{atom}");
+
+    let (_, _, json) = get(&format!("{}/feeds/politics.json", daemon.base), &[]).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    for item in json["items"].as_array().unwrap() {
+        assert_eq!(item["date_modified"], item["date_published"], "{item}");
+        assert_eq!(item["tags"][0], "Политика");
+    }
+    let languages: Vec<&str> = json["items"].as_array().unwrap().iter().map(|i| i["language"].as_str().unwrap()).collect();
+    assert!(languages.contains(&"be") && languages.contains(&"ru"), "{languages:?}");
+
+    let (_, _, rss) = get(&format!("{}/feeds/politics.rss", daemon.base), &[]).unwrap();
+    assert!(String::from_utf8(rss).unwrap().contains("<category>Политика</category>"));
+    assert!(daemon.terminate().success());
+}

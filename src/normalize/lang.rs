@@ -1,8 +1,9 @@
-//! Language of an item from its letters: `kk`, `ru`, `uk` or `en`.
+//! Language of an item from its letters: `kk`, `ru`, `uk`, `be` or `en`.
 //!
 //! Kazakh is the only one of these that uses ә ғ қ ң ө ұ ү һ; Ukrainian has
-//! є ї ґ and і (which Kazakh shares, so і alone is weighed after the Kazakh
-//! letters); Russian is Cyrillic without them; English is Latin. Counting
+//! є ї ґ and і (which Kazakh and Belarusian share, so і alone is weighed
+//! after the Kazakh letters, and with ы, which Ukrainian lacks, it is
+//! Kazakh); Belarusian alone has ў; Russian is Cyrillic without them; English is Latin. Counting
 //! letters in one pass is cheap enough to run on every item, unlike n-gram
 //! models. A Russian text that quotes one Kazakh name stays `ru`: Kazakh
 //! letters must be a visible share of the Cyrillic ones.
@@ -15,7 +16,7 @@ pub fn detect(parts: &[&str]) -> Option<&'static str> {
     for part in parts {
         n.count(part);
     }
-    let Letters { cyrillic, latin, kazakh, ukrainian, i_dotted } = n;
+    let Letters { cyrillic, latin, kazakh, ukrainian, i_dotted, short_u, yery } = n;
     if cyrillic + latin < 3 {
         return None;
     }
@@ -23,8 +24,17 @@ pub fn detect(parts: &[&str]) -> Option<&'static str> {
         if kazakh >= 1 && (kazakh * 50 >= cyrillic || (kazakh >= 2 && kazakh * 100 >= cyrillic)) {
             return Some("kk");
         }
-        if ukrainian > 0 || i_dotted * 100 >= cyrillic {
+        if ukrainian > 0 {
             return Some("uk");
+        }
+        // ў is Belarusian alone; і is Ukrainian, Belarusian and Kazakh, and
+        // of those only Ukrainian has no ы (a Kazakh line can lack its
+        // own letters, a Belarusian one rarely lacks ў).
+        if short_u > 0 {
+            return Some("be");
+        }
+        if i_dotted * 100 >= cyrillic {
+            return Some(if yery > 0 { "kk" } else { "uk" });
         }
         return Some("ru");
     }
@@ -39,6 +49,8 @@ struct Letters {
     kazakh: usize,
     ukrainian: usize,
     i_dotted: usize,
+    short_u: usize,
+    yery: usize,
 }
 
 impl Letters {
@@ -56,6 +68,14 @@ impl Letters {
                 }
                 'і' | 'І' => {
                     self.i_dotted += 1;
+                    self.cyrillic += 1;
+                }
+                'ў' | 'Ў' => {
+                    self.short_u += 1;
+                    self.cyrillic += 1;
+                }
+                'ы' | 'Ы' => {
+                    self.yery += 1;
                     self.cyrillic += 1;
                 }
                 '\u{0400}'..='\u{04ff}' => self.cyrillic += 1,
@@ -80,6 +100,8 @@ mod tests {
             let kazakh = "әӘғҒқҚңҢөӨұҰүҮһҺ".contains(c);
             let ukrainian = "єЄїЇґҐ".contains(c);
             let dotted = "іІ".contains(c);
+            let short_u = "ўЎ".contains(c);
+            let yery = "ыЫ".contains(c);
             let cyrillic = ('\u{0400}'..='\u{04ff}').contains(&c);
             let want = (
                 2 * usize::from(cyrillic),
@@ -87,8 +109,10 @@ mod tests {
                 2 * usize::from(kazakh),
                 2 * usize::from(ukrainian),
                 2 * usize::from(dotted),
+                2 * usize::from(short_u),
+                2 * usize::from(yery),
             );
-            assert_eq!((n.cyrillic, n.latin, n.kazakh, n.ukrainian, n.i_dotted), want, "{c:?} U+{:04X}", c as u32);
+            assert_eq!((n.cyrillic, n.latin, n.kazakh, n.ukrainian, n.i_dotted, n.short_u, n.yery), want, "{c:?} U+{:04X}", c as u32);
         }
     }
 
@@ -103,6 +127,10 @@ mod tests {
                 Some("ru"),
             ),
             ("Україна перейде на зимовий час у день виборів", Some("uk")),
+            ("Кіеўская вобласць: у Беларусі пачалася ўборка", Some("be")),
+            ("Міністэрства аховы здароўя паведаміла пра новыя правілы", Some("be")),
+            ("Ілля Кива заявив про відставку", Some("uk")),
+            ("Мектеп бітірушілері тестке дайын", Some("kk")),
             ("Kazakhstan signs a new trade agreement", Some("en")),
             ("12:00", None),
         ];

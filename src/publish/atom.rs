@@ -25,7 +25,7 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
             .chain(meta.hub.iter().map(|h| link(h, "hub", "")))
             .collect(),
         generator: Some(atom_syndication::Generator { value: "syndic".into(), version: Some(env!("CARGO_PKG_VERSION").into()), uri: None }),
-        entries: items.iter().map(entry).collect(),
+        entries: items.iter().map(|i| entry(meta, i)).collect(),
         ..Default::default()
     };
     // Writing to a Vec cannot fail.
@@ -40,24 +40,32 @@ fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.fixed_offset()
 }
 
-fn entry(i: &StoredItem) -> Entry {
+fn entry(meta: &FeedMeta, i: &StoredItem) -> Entry {
     let mut links: Vec<Link> = i.link.iter().map(|l| link(l, "alternate", "text/html")).collect();
     if let Some(image) = &i.image {
         links.push(link(image, "enclosure", super::image_type(image)));
     }
-    let html = |value: String| Text { value, r#type: atom_syndication::TextType::Html, ..Default::default() };
+    // atom_syndication has no `xml:lang` on `<entry>`: the item's language
+    // goes on the elements that hold its text.
+    let lang = i.language.clone();
+    let html = |value: String| Text { value, r#type: atom_syndication::TextType::Html, lang: lang.clone(), ..Default::default() };
     Entry {
-        title: Text::plain(i.title.clone()),
+        title: Text { lang: lang.clone(), ..Text::plain(i.title.clone()) },
         id: i.link.clone().filter(|l| *l == i.guid).unwrap_or_else(|| super::item_id(i)),
         updated: fixed(DateTime::from_timestamp(i.updated_at.max(i.published_at), 0).unwrap_or_default()),
         published: Some(fixed(DateTime::from_timestamp(i.published_at, 0).unwrap_or_default())),
         authors: i.author.iter().map(|a| Person { name: a.clone(), ..Default::default() }).collect(),
-        categories: vec![Category { term: i.category.clone(), ..Default::default() }],
+        categories: vec![Category {
+            term: i.category.clone(),
+            label: Some(meta.category_title(&i.category).to_string()),
+            ..Default::default()
+        }],
         links,
         summary: Some(html(super::description_html(i))),
         content: i.content_html.as_ref().map(|c| Content {
             value: Some(c.clone()),
             content_type: Some("html".into()),
+            lang: lang.clone(),
             ..Default::default()
         }),
         source: Some(Source {

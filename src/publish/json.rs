@@ -21,7 +21,7 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
         "feed_url": meta.self_url,
         "description": meta.description,
         "language": meta.language,
-        "items": items.iter().map(item).collect::<Vec<_>>(),
+        "items": items.iter().map(|i| item(meta, i)).collect::<Vec<_>>(),
     });
     if let Some(hub) = &meta.hub {
         feed["hubs"] = json!([{ "type": "WebSub", "url": hub }]);
@@ -33,7 +33,7 @@ fn rfc3339(t: i64) -> String {
     DateTime::from_timestamp(t, 0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn item(i: &StoredItem) -> Value {
+fn item(meta: &FeedMeta, i: &StoredItem) -> Value {
     let description = super::description_html(i);
     let mut v = json!({
         "id": i.link.clone().filter(|l| *l == i.guid).unwrap_or_else(|| super::item_id(i)),
@@ -41,7 +41,7 @@ fn item(i: &StoredItem) -> Value {
         "content_html": i.content_html.clone().unwrap_or_else(|| description.clone()),
         "date_published": rfc3339(i.published_at),
         "date_modified": rfc3339(i.updated_at.max(i.published_at)),
-        "tags": [i.category],
+        "tags": [meta.category_title(&i.category)],
         "_syndic": {
             "source": { "name": i.source_name, "feed_url": i.source_url },
             "also_reported_by": i.credits.iter().map(|c| json!({ "name": c.name, "url": c.link })).collect::<Vec<_>>(),

@@ -101,6 +101,16 @@ pub struct FeedMeta {
     pub ttl_minutes: u64,
     /// WebSub hub, when configured.
     pub hub: Option<String>,
+    /// Category slug to its title, for each item's `<category>`.
+    pub category_titles: std::collections::HashMap<String, String>,
+}
+
+impl FeedMeta {
+    /// The title of category `slug` (the slug itself for one no longer
+    /// configured).
+    pub fn category_title<'a>(&'a self, slug: &'a str) -> &'a str {
+        self.category_titles.get(slug).map_or(slug, String::as_str)
+    }
 }
 
 /// A rendered feed, ready to serve.
@@ -283,6 +293,7 @@ impl Publisher {
             updated,
             ttl_minutes: (config.daemon.default_interval.as_secs() / 60).max(1),
             hub: config.daemon.websub_hub.as_ref().map(|h| h.to_string()),
+            category_titles: config.categories.iter().map(|c| (c.slug.clone(), c.title.clone())).collect(),
         };
         self.metrics.record_render();
         let body = match format {

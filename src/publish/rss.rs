@@ -27,7 +27,7 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
         generator: Some(format!("syndic {}", env!("CARGO_PKG_VERSION"))),
         last_build_date: Some(rfc2822(meta.updated)),
         ttl: Some(meta.ttl_minutes.to_string()),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(meta, i)).collect(),
         ..Default::default()
     };
     let self_link =
@@ -45,7 +45,7 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
     out
 }
 
-fn item(i: &StoredItem) -> rss::Item {
+fn item(meta: &FeedMeta, i: &StoredItem) -> rss::Item {
     let guid_is_link = i.link.as_deref() == Some(i.guid.as_str());
     let dc = DublinCoreExtension {
         creators: i.author.iter().cloned().collect(),
@@ -59,7 +59,7 @@ fn item(i: &StoredItem) -> rss::Item {
         content: i.content_html.clone(),
         guid: Some(rss::Guid { value: if guid_is_link { i.guid.clone() } else { super::item_id(i) }, permalink: guid_is_link }),
         pub_date: Some(rfc2822(DateTime::from_timestamp(i.published_at, 0).unwrap_or_default())),
-        categories: vec![rss::Category { name: i.category.clone(), domain: None }],
+        categories: vec![rss::Category { name: meta.category_title(&i.category).to_string(), domain: None }],
         source: Some(rss::Source { url: i.source_url.clone(), title: Some(i.source_name.clone()) }),
         enclosure: i.image.as_ref().map(|url| rss::Enclosure {
             url: url.clone(),

@@ -114,7 +114,7 @@ impl<'c> Statements<'c> {
             insert: tx.prepare_cached(
                 "INSERT INTO items (source_id, guid, link, canonical_link, title, summary_html, content_html, text, author, image,
                    published_at, first_seen_at, updated_at, language, category, region, content_hash, profile, date_guessed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?11, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?,
             // Only an equality on the indexed column: `ORDER BY id LIMIT 1`
             // makes SQLite walk the primary key, and `id != ?` makes the
