@@ -41,7 +41,7 @@ fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 }
 
 fn entry(meta: &FeedMeta, i: &StoredItem) -> Entry {
-    let mut links: Vec<Link> = i.link.iter().map(|l| link(l, "alternate", "text/html")).collect();
+    let mut links: Vec<Link> = i.public_link().iter().map(|l| link(l, "alternate", "text/html")).collect();
     if let Some(image) = &i.image {
         links.push(link(image, "enclosure", super::image_type(image)));
     }
@@ -51,7 +51,7 @@ fn entry(meta: &FeedMeta, i: &StoredItem) -> Entry {
     let html = |value: String| Text { value, r#type: atom_syndication::TextType::Html, lang: lang.clone(), ..Default::default() };
     Entry {
         title: Text { lang: lang.clone(), ..Text::plain(i.title.clone()) },
-        id: i.link.clone().filter(|l| *l == i.guid).unwrap_or_else(|| super::item_id(i)),
+        id: i.public_id(),
         updated: fixed(DateTime::from_timestamp(i.updated_at.max(i.published_at), 0).unwrap_or_default()),
         published: Some(fixed(DateTime::from_timestamp(i.published_at, 0).unwrap_or_default())),
         authors: i.author.iter().map(|a| Person { name: a.clone(), ..Default::default() }).collect(),

@@ -36,7 +36,7 @@ fn rfc3339(t: i64) -> String {
 fn item(meta: &FeedMeta, i: &StoredItem) -> Value {
     let description = super::description_html(i);
     let mut v = json!({
-        "id": i.link.clone().filter(|l| *l == i.guid).unwrap_or_else(|| super::item_id(i)),
+        "id": i.public_id(),
         "title": i.title,
         "content_html": i.content_html.clone().unwrap_or_else(|| description.clone()),
         "date_published": rfc3339(i.published_at),
@@ -47,7 +47,7 @@ fn item(meta: &FeedMeta, i: &StoredItem) -> Value {
             "also_reported_by": i.credits.iter().map(|c| json!({ "name": c.name, "url": c.link })).collect::<Vec<_>>(),
         },
     });
-    if let Some(link) = &i.link {
+    if let Some(link) = i.public_link() {
         v["url"] = json!(link);
     }
     if i.content_html.is_some() && !description.is_empty() {

@@ -389,11 +389,6 @@ pub fn description_html(i: &StoredItem) -> String {
     html
 }
 
-/// A stable, globally unique id for an item that has no permalink GUID.
-pub fn item_id(i: &StoredItem) -> String {
-    format!("syndic:{}:{}", i.source_id, i.guid)
-}
-
 /// A MIME type for an image URL, from its extension.
 pub fn image_type(url: &str) -> &'static str {
     let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();

@@ -46,7 +46,8 @@ pub fn render(meta: &FeedMeta, items: &[StoredItem]) -> Vec<u8> {
 }
 
 fn item(meta: &FeedMeta, i: &StoredItem) -> rss::Item {
-    let guid_is_link = i.link.as_deref() == Some(i.guid.as_str());
+    let id = i.public_id();
+    let guid_is_link = i.public_link() == Some(id.as_str());
     let dc = DublinCoreExtension {
         creators: i.author.iter().cloned().collect(),
         languages: i.language.iter().cloned().collect(),
@@ -54,10 +55,10 @@ fn item(meta: &FeedMeta, i: &StoredItem) -> rss::Item {
     };
     rss::Item {
         title: Some(i.title.clone()),
-        link: i.link.clone(),
+        link: i.public_link().map(str::to_string),
         description: Some(super::description_html(i)),
         content: i.content_html.clone(),
-        guid: Some(rss::Guid { value: if guid_is_link { i.guid.clone() } else { super::item_id(i) }, permalink: guid_is_link }),
+        guid: Some(rss::Guid { value: id, permalink: guid_is_link }),
         pub_date: Some(rfc2822(DateTime::from_timestamp(i.published_at, 0).unwrap_or_default())),
         categories: vec![rss::Category { name: meta.category_title(&i.category).to_string(), domain: None }],
         source: Some(rss::Source { url: i.source_url.clone(), title: Some(i.source_name.clone()) }),

@@ -283,6 +283,7 @@ impl Batch<'_> {
                         // The new copy represents the story from now on; the
                         // whole group points at it (no chains).
                         self.bands.forget_sketch(story.id);
+                        self.keep_public_identity(story.id, id)?;
                         self.tx.execute(
                             "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4 OR duplicate_of = ?4",
                             params![id, rule, score, story.id],
@@ -305,6 +306,23 @@ impl Batch<'_> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Row `to` becomes the canonical row of `from`'s story: it takes the id
+    /// and link readers already have (`from`'s own, or those `from` kept
+    /// from an earlier copy), and its `updated` time moves, so that a reader
+    /// sees one story with new content, not a second story.
+    fn keep_public_identity(&mut self, from: i64, to: i64) -> Result<(), StoreError> {
+        let (source_id, guid, link, first_id, first_link): (String, String, Option<String>, Option<String>, Option<String>) = self
+            .tx
+            .prepare_cached("SELECT source_id, guid, link, public_id, public_link FROM items WHERE id = ?1")?
+            .query_row([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        let public_id = first_id.unwrap_or_else(|| crate::store::read::own_id(&source_id, &guid, link.as_deref()));
+        let public_link = first_link.or(link);
+        self.tx
+            .prepare_cached("UPDATE items SET public_id = ?2, public_link = ?3, updated_at = max(updated_at, ?4) WHERE id = ?1")?
+            .execute(params![to, public_id, public_link, self.now])?;
         Ok(())
     }
 

@@ -47,6 +47,31 @@ pub struct StoredItem {
     pub text: String,
     /// Other sources that carried the same story.
     pub credits: Vec<Credit>,
+    /// The id readers first saw for this story, when another copy was its
+    /// canonical row then (see [`StoredItem::public_id`]).
+    pub first_id: Option<String>,
+    /// The link readers first saw, likewise.
+    pub first_link: Option<String>,
+}
+
+impl StoredItem {
+    /// The story's id in every published format (RSS `guid`, Atom `id`,
+    /// JSON `id`): the GUID when it is the link, else a URN of source and
+    /// GUID; once published it stays, even when a better copy of the story
+    /// replaces this row's content, so that readers never see it twice.
+    pub fn public_id(&self) -> String {
+        self.first_id.clone().unwrap_or_else(|| own_id(&self.source_id, &self.guid, self.link.as_deref()))
+    }
+
+    /// The link readers follow: the first copy's, for the same reason.
+    pub fn public_link(&self) -> Option<&str> {
+        self.first_link.as_deref().or(self.link.as_deref())
+    }
+}
+
+/// A row's own public id (see [`StoredItem::public_id`]).
+pub(super) fn own_id(source_id: &str, guid: &str, link: Option<&str>) -> String {
+    if link == Some(guid) { guid.to_string() } else { format!("syndic:{source_id}:{guid}") }
 }
 
 /// Another source's copy of a story.
@@ -59,7 +84,8 @@ pub struct Credit {
 }
 
 const ITEM_COLUMNS: &str = "i.id, i.guid, i.link, i.title, i.summary_html, i.content_html, i.author, i.image, i.published_at,
-    i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url, i.full_html, i.text";
+    i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url, i.full_html, i.text,
+    i.public_id, i.public_link";
 
 impl Store {
     /// The newest `limit` canonical stories of a slice, newest first, each
@@ -100,6 +126,8 @@ impl Store {
                 full_html: r.get(16)?,
                 text: r.get(17)?,
                 credits: Vec::new(),
+                first_id: r.get(18)?,
+                first_link: r.get(19)?,
             })
         };
         let limit = limit as i64;

@@ -168,6 +168,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN last_entries INTEGER;
     ALTER TABLE sources ADD COLUMN last_bytes INTEGER;
     "#,
+    // 12: the id and link readers first saw for a story, kept when a better
+    // copy becomes its canonical row (NULL: the row's own, as before).
+    r#"
+    ALTER TABLE items ADD COLUMN public_id TEXT;
+    ALTER TABLE items ADD COLUMN public_link TEXT;
+    "#,
 ];
 
 /// Brings the database up to the latest version.
