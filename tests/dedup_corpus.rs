@@ -58,9 +58,14 @@ fn dedup_check_command_prints_lines_and_totals() {
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 21);
     assert!(lines[..20].iter().all(|l| l.starts_with("dup\t") || l.starts_with("distinct\t")));
+    assert!(lines[..20].iter().all(|l| l.ends_with("\tlabel=same") || l.ends_with("\tlabel=different")));
     assert!(lines[20].starts_with("precision=1.000 recall=0.500 f1=0.667 pairs=20"), "{}", lines[20]);
+    // Per-rule counts: every pair is counted under the rule that decided it.
+    let rules: Vec<&str> = lines[21..].to_vec();
+    assert!(!rules.is_empty() && rules.iter().all(|l| l.starts_with("rule\t")), "{stdout}");
+    let total: usize = rules.iter().map(|l| l.split("pairs=").nth(1).unwrap().split('\t').next().unwrap().parse::<usize>().unwrap()).sum();
+    assert_eq!(total, 20, "{stdout}");
 }
 
 #[test]

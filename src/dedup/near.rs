@@ -7,7 +7,8 @@
 //! (weather, exchange rates, horoscopes), and MinHash band keys over the
 //! stems. Band keys find candidates cheaply (an index lookup per band);
 //! [`compare`] then decides on the actual stem sets, with vetoes: titles
-//! with numbers but none in common, template headlines that are not
+//! with numbers but none in common, titles quoting names but none in
+//! common («Голосуйте за «X»» and «… за «Y»»), template headlines that are not
 //! near-identical, and two different articles of the same site are never
 //! merged. Wrong merges hide news; precision comes first.
 
@@ -78,6 +79,10 @@ pub struct Profile {
     pub template: bool,
     /// Stems in the lead (text) alone.
     pub lead: usize,
+    /// Stems of the short quoted names in the title («Кайрат», "Astana
+    /// Motors"), sorted, unique: two titles that quote names and share
+    /// none are about different things, however alike the rest.
+    pub names: Vec<u64>,
 }
 
 impl Profile {
@@ -87,7 +92,8 @@ impl Profile {
         // Sized once and filled in place: a growing Vec's capacity check
         // and a memcpy call per value cost more than the values.
         let lists = [&self.stems, &self.title, &self.numbers];
-        let mut out = vec![0u8; 3 * 4 + 8 * lists.iter().map(|l| l.len()).sum::<usize>() + 1 + 4];
+        let names = 4 + 8 * self.names.len();
+        let mut out = vec![0u8; 3 * 4 + 8 * lists.iter().map(|l| l.len()).sum::<usize>() + 1 + 4 + names];
         let mut at = 0;
         for list in lists {
             let (head, rest) = out[at..].split_at_mut(4);
@@ -98,7 +104,13 @@ impl Profile {
             at += 4 + 8 * list.len();
         }
         out[at] = u8::from(self.template);
-        out[at + 1..].copy_from_slice(&(self.lead as u32).to_le_bytes());
+        out[at + 1..at + 5].copy_from_slice(&(self.lead as u32).to_le_bytes());
+        // The names come last: profiles stored before them end at the lead.
+        at += 5;
+        out[at..at + 4].copy_from_slice(&(self.names.len() as u32).to_le_bytes());
+        for (slot, v) in out[at + 4..].chunks_exact_mut(8).zip(&self.names) {
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
         out
     }
 
@@ -119,10 +131,17 @@ impl Profile {
         }
         let (&template, mut tail) = rest.split_first()?;
         let lead = take_u32(&mut tail)? as usize;
+        let names = if tail.is_empty() {
+            Vec::new()
+        } else {
+            let n = take_u32(&mut tail)? as usize;
+            let (head, _) = tail.split_at_checked(n.checked_mul(8)?)?;
+            head.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect()
+        };
         let numbers = lists.pop()?;
         let title = lists.pop()?;
         let stems = lists.pop()?;
-        Some(Profile { stems, title, numbers, template: template == 1, lead })
+        Some(Profile { stems, title, numbers, template: template == 1, lead, names })
     }
 }
 
@@ -143,6 +162,7 @@ pub struct Verdict {
 
 /// Builds the profile of a title and text; `extra` are admin boilerplate rules.
 pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
+    let names = quoted_names(title, extra);
     let folded_title = fold(title, extra);
     let folded_lead = fold(&lead(text), extra);
     let title_stems = stems(&folded_title);
@@ -152,17 +172,71 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
     all.extend(lead_stems);
     all.sort_unstable();
     all.dedup();
-    let mut numbers: Vec<u64> = folded_title
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|n| !n.is_empty())
-        .map(|n| xxh3_64(n.trim_start_matches('0').as_bytes()))
-        .collect();
+    let mut numbers: Vec<u64> = title_numbers(&folded_title).map(|n| xxh3_64(n.as_bytes())).collect();
     numbers.sort_unstable();
     numbers.dedup();
     let mut title = title_stems;
     title.sort_unstable();
     title.dedup();
-    Profile { stems: all, title, numbers, template: TEMPLATE_TITLE.is_match(&folded_title), lead }
+    Profile { stems: all, title, numbers, template: TEMPLATE_TITLE.is_match(&folded_title), lead, names }
+}
+
+/// The numbers of a folded title, leading zeros dropped; a decimal
+/// (`12,5`, `1.5`) is one number, not two that share the `5`.
+fn title_numbers(folded: &str) -> impl Iterator<Item = &str> {
+    let bytes = folded.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() && !bytes[at].is_ascii_digit() {
+            at += 1;
+        }
+        if at == bytes.len() {
+            return None;
+        }
+        let start = at;
+        while at < bytes.len()
+            && (bytes[at].is_ascii_digit()
+                || (matches!(bytes[at], b',' | b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_digit) && at > start))
+        {
+            at += 1;
+        }
+        let n = &folded[start..at];
+        let trimmed = n.trim_start_matches('0');
+        // "0", "0,5": the zero before the separator stays.
+        Some(if trimmed.is_empty() || trimmed.starts_with([',', '.']) { &n[n.len() - trimmed.len() - 1..] } else { trimmed })
+    })
+}
+
+/// Quotes at most this many words long are names (of a team, a company, a
+/// product, a film); longer ones are quoted speech, which two reports of
+/// one story often quote differently.
+const NAME_WORDS: usize = 5;
+
+/// Stems of the short spans in quotation marks (« », “ ”, „ “, " ") of a
+/// title, sorted and unique.
+fn quoted_names(title: &str, extra: &[Regex]) -> Vec<u64> {
+    let mut names = Vec::new();
+    let mut rest = title;
+    while let Some(open) = rest.find(['«', '“', '„', '"']) {
+        let quote = rest[open..].chars().next().unwrap_or('"');
+        let after = &rest[open + quote.len_utf8()..];
+        let closers: &[char] = match quote {
+            '«' => &['»'],
+            '“' => &['”'],
+            '„' => &['“', '”'],
+            _ => &['"'],
+        };
+        let Some(close) = after.find(closers) else { break };
+        let span = &after[..close];
+        if span.split_whitespace().count() <= NAME_WORDS {
+            names.extend(stems(&fold(span, extra)));
+        }
+        let closer_len = after[close..].chars().next().map_or(1, char::len_utf8);
+        rest = &after[close + closer_len..];
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// The first [`LEAD_WORDS`] words of `text`, single-spaced. Stored text
@@ -289,6 +363,10 @@ trait Lists {
     fn same_title(&self, other: &Self) -> bool;
     fn template(&self) -> bool;
     fn lead(&self) -> usize;
+    /// Both quote names and none is shared (never known of a sketch).
+    fn names_differ(&self, _other: &Self) -> bool {
+        false
+    }
 }
 
 impl Lists for Profile {
@@ -312,6 +390,10 @@ impl Lists for Profile {
 
     fn lead(&self) -> usize {
         self.lead
+    }
+
+    fn names_differ(&self, other: &Self) -> bool {
+        !self.names.is_empty() && !other.names.is_empty() && overlap(&self.names, &other.names) == 0
     }
 }
 
@@ -337,6 +419,9 @@ fn decide<L: Lists>(a: &L, b: &L, same_site: bool) -> Verdict {
     }
     if a_numbers > 0 && b_numbers > 0 && shared_numbers == 0 {
         return veto("veto:numbers");
+    }
+    if a.names_differ(b) {
+        return veto("veto:names");
     }
     if a.template() || b.template() {
         return if a.same_title(b) && all >= 0.8 { verdict(true, all, "template-identical") } else { veto("veto:template") };

@@ -120,7 +120,7 @@ mod tests {
             list.sort_unstable();
             list.dedup();
         }
-        Profile { stems, title, numbers, template, lead: lead_stems.len() }
+        Profile { stems, title, numbers, template, lead: lead_stems.len(), names: Vec::new() }
     }
 
     fn sketch(p: &Profile) -> Sketch {

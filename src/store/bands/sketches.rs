@@ -102,7 +102,7 @@ mod tests {
     use crate::dedup::near::Profile;
 
     fn profile(n: u64) -> Profile {
-        Profile { stems: (n..n + 10).collect(), title: vec![n, n + 1, n + 2], numbers: vec![], template: false, lead: 7 }
+        Profile { stems: (n..n + 10).collect(), title: vec![n, n + 1, n + 2], numbers: vec![], template: false, lead: 7, names: vec![] }
     }
 
     fn sketch_of(n: u64) -> Sketch {
