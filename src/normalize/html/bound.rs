@@ -57,7 +57,7 @@ pub fn cut_point(html: &str, max: usize) -> usize {
 /// end tag that closes it) removed; borrowed when nothing was.
 pub fn flatten(html: &str, max: usize) -> Cow<'_, str> {
     let bytes = html.as_bytes();
-    let mut open: Vec<&str> = Vec::new();
+    let mut open: Vec<Open<'_>> = Vec::with_capacity(max.min(64));
     // Start tags dropped and not yet closed: the next end tags are theirs.
     let mut excess = 0usize;
     let mut out: Option<String> = None;
@@ -75,8 +75,8 @@ pub fn flatten(html: &str, max: usize) -> Cow<'_, str> {
             }
             Token::Start(name) => {
                 close_current(&mut open, name);
-                open.push(name);
-                if RAW_TEXT.iter().any(|r| name.eq_ignore_ascii_case(r)) && !in_foreign_content(&open) {
+                open.push(Open::new(name));
+                if is(name, RAW_TEXT) && !open.iter().any(|o| o.foreign) {
                     at = raw_text_end(html, at, name);
                 }
                 true
@@ -185,13 +185,10 @@ fn tag(html: &str, from: usize) -> Option<(&str, usize)> {
     while let Some(&b) = bytes.get(i) {
         state = match (state, b) {
             (State::Quoted(q), _) => {
-                i = i + memchr(q, &bytes[i..])?;
+                i += memchr(q, &bytes[i..])?;
                 State::AfterQuoted
             }
-            (State::Unquoted, b'>')
-            | (State::BeforeName | State::Name | State::AfterName | State::BeforeValue | State::AfterQuoted, b'>') => {
-                return Some((name, i + 1));
-            }
+            (_, b'>') => return Some((name, i + 1)),
             (State::BeforeValue, b'"' | b'\'') => State::Quoted(b),
             (State::BeforeValue, _) if is_space(b) => State::BeforeValue,
             (State::BeforeValue, _) => State::Unquoted,
@@ -225,20 +222,37 @@ fn raw_text_end(html: &str, from: usize, name: &str) -> usize {
     bytes.len()
 }
 
-/// Inside `<svg>` or `<math>`, `<style>` and `<title>` hold elements.
-fn in_foreign_content(open: &[&str]) -> bool {
-    open.iter().any(|n| n.eq_ignore_ascii_case("svg") || n.eq_ignore_ascii_case("math"))
+/// An element the model counts as open, classified once.
+#[derive(Clone, Copy)]
+struct Open<'a> {
+    name: &'a str,
+    /// An end tag for another element does not close past it.
+    special: bool,
+    /// html5ever reopens it after an end tag skipped it.
+    formatting: bool,
+    /// `<svg>` or `<math>`: inside, `<style>` and `<title>` hold elements.
+    foreign: bool,
+}
+
+impl<'a> Open<'a> {
+    fn new(name: &'a str) -> Open<'a> {
+        let foreign = name.eq_ignore_ascii_case("svg") || name.eq_ignore_ascii_case("math");
+        Open { name, special: foreign || is(name, SPECIAL), formatting: is(name, FORMATTING), foreign }
+    }
+}
+
+fn is(name: &str, set: &[&str]) -> bool {
+    set.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
 /// The start tags that certainly close the current node first, as
 /// html5ever's tree builder does: a block after an open `<p>`, a `<li>`
 /// after a `<li>`, a heading after a heading, a link after a link.
-fn close_current(open: &mut Vec<&str>, name: &str) {
-    let is = |n: &str, set: &[&str]| set.iter().any(|s| n.eq_ignore_ascii_case(s));
-    if open.last().is_some_and(|top| top.eq_ignore_ascii_case("p")) && is(name, CLOSES_P) {
+fn close_current(open: &mut Vec<Open<'_>>, name: &str) {
+    if open.last().is_some_and(|top| top.name.eq_ignore_ascii_case("p")) && is(name, CLOSES_P) {
         open.pop();
     }
-    let pops = match open.last() {
+    let pops = match open.last().map(|top| top.name) {
         Some(top) if is(name, HEADINGS) => is(top, HEADINGS),
         Some(top) if is(name, &["li"]) => top.eq_ignore_ascii_case("li"),
         Some(top) if is(name, &["dd", "dt"]) => is(top, &["dd", "dt"]),
@@ -254,22 +268,21 @@ fn close_current(open: &mut Vec<&str>, name: &str) {
 /// phrasing elements lie above it (elsewhere html5ever may ignore it);
 /// formatting elements above it stay counted, since html5ever reopens
 /// them. An end tag with no such match changes nothing.
-fn close(open: &mut Vec<&str>, name: &str) {
-    let is = |n: &str, set: &[&str]| set.iter().any(|s| n.eq_ignore_ascii_case(s));
+fn close(open: &mut Vec<Open<'_>>, name: &str) {
     let mut found = None;
-    for (k, n) in open.iter().enumerate().rev() {
-        if n.eq_ignore_ascii_case(name) {
+    for (k, o) in open.iter().enumerate().rev() {
+        if o.name.eq_ignore_ascii_case(name) {
             found = Some(k);
             break;
         }
-        if is(n, SPECIAL) {
+        if o.special {
             return;
         }
     }
     let Some(k) = found else { return };
     let mut kept = k;
     for r in k + 1..open.len() {
-        if is(open[r], FORMATTING) {
+        if open[r].formatting {
             open[kept] = open[r];
             kept += 1;
         }
@@ -294,144 +307,26 @@ const FORMATTING: &[&str] = &["a", "b", "big", "code", "em", "font", "i", "nobr"
 const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
 
 /// Start tags that close a `<p>` that is the current node.
+#[rustfmt::skip]
 const CLOSES_P: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "center",
-    "details",
-    "dialog",
-    "dir",
-    "div",
-    "dl",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "header",
-    "hgroup",
-    "main",
-    "menu",
-    "nav",
-    "ol",
-    "p",
-    "search",
-    "section",
-    "summary",
-    "ul",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "pre",
-    "listing",
-    "form",
-    "xmp",
-    "plaintext",
-    "dd",
-    "dt",
-    "li",
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "fieldset",
+    "figcaption", "figure", "footer", "header", "hgroup", "main", "menu", "nav", "ol", "p", "search", "section",
+    "summary", "ul", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "listing", "form", "xmp", "plaintext", "dd", "dt", "li",
 ];
 
 /// html5ever's "special" elements (HTML, MathML and SVG): an end tag for
-/// another element does not close past them.
+/// another element does not close past them. The model adds `<svg>` and
+/// `<math>` (see [`Open`]): closing less is always safe.
+#[rustfmt::skip]
 const SPECIAL: &[&str] = &[
-    "address",
-    "applet",
-    "area",
-    "article",
-    "aside",
-    "base",
-    "basefont",
-    "bgsound",
-    "blockquote",
-    "body",
-    "br",
-    "button",
-    "caption",
-    "center",
-    "col",
-    "colgroup",
-    "dd",
-    "details",
-    "dir",
-    "div",
-    "dl",
-    "dt",
-    "embed",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "frame",
-    "frameset",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "head",
-    "header",
-    "hgroup",
-    "hr",
-    "html",
-    "iframe",
-    "img",
-    "input",
-    "keygen",
-    "li",
-    "link",
-    "listing",
-    "main",
-    "marquee",
-    "menu",
-    "meta",
-    "nav",
-    "noembed",
-    "noframes",
-    "noscript",
-    "object",
-    "ol",
-    "p",
-    "param",
-    "plaintext",
-    "pre",
-    "script",
-    "search",
-    "section",
-    "select",
-    "source",
-    "style",
-    "summary",
-    "table",
-    "tbody",
-    "td",
-    "template",
-    "textarea",
-    "tfoot",
-    "th",
-    "thead",
-    "title",
-    "tr",
-    "track",
-    "ul",
-    "wbr",
-    "xmp",
-    "mi",
-    "mo",
-    "mn",
-    "ms",
-    "mtext",
-    "annotation-xml",
-    "foreignobject",
-    "desc",
-    "svg",
-    "math",
+    "address", "applet", "area", "article", "aside", "base", "basefont", "bgsound", "blockquote", "body", "br",
+    "button", "caption", "center", "col", "colgroup", "dd", "details", "dir", "div", "dl", "dt", "embed", "fieldset",
+    "figcaption", "figure", "footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header",
+    "hgroup", "hr", "html", "iframe", "img", "input", "keygen", "li", "link", "listing", "main", "marquee", "menu",
+    "meta", "nav", "noembed", "noframes", "noscript", "object", "ol", "p", "param", "plaintext", "pre", "script",
+    "search", "section", "select", "source", "style", "summary", "table", "tbody", "td", "template", "textarea",
+    "tfoot", "th", "thead", "title", "tr", "track", "ul", "wbr", "xmp", "mi", "mo", "mn", "ms", "mtext",
+    "annotation-xml", "foreignobject", "desc",
 ];
 
 #[cfg(test)]
