@@ -5,7 +5,10 @@
 //! lets the parser take the process down: a panic inside feed-rs (it has
 //! them, see STACK.md) becomes a [`ParseError::Panicked`]. A feed that fails
 //! to parse gets one repair pass (bare `&`, NUL character references) and a
-//! second try, because real publishers send those mistakes every day.
+//! second try, because real publishers send those mistakes every day
+//! (a JSON Feed's repair is its lone surrogates, [`json`]). A document
+//! nested deeper than feed-rs's recursion can bear is refused before it
+//! is parsed ([`depth`]): a stack overflow would abort the process.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -15,6 +18,9 @@ use feed_rs::model;
 use url::Url;
 
 use crate::model::Entry;
+
+pub mod depth;
+pub mod json;
 
 /// A date reader for the formats feed-rs does not know (zone-less, Russian).
 pub type DateParser = Arc<dyn Fn(&str) -> Option<DateTime<Utc>> + Send + Sync>;
@@ -41,6 +47,16 @@ pub enum ParseError {
     /// The parser rejected the document, even after repair.
     #[error("not a valid feed: {0}")]
     Invalid(String),
+    /// Elements nest deeper than [`depth::MAX_DEPTH`]: refused unparsed.
+    #[error(
+        "feed nests elements more than {limit} deep (at byte {offset}): refused unparsed, a parser would exhaust its stack; the source sends malformed or hostile XML"
+    )]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// Byte offset of the first start tag past it.
+        offset: usize,
+    },
     /// The parser panicked; the document is certainly malformed.
     #[error("feed parser crashed on this document ({0}); the source sends malformed XML")]
     Panicked(String),
@@ -52,13 +68,18 @@ pub fn parse(text: &str, base: &Url, dates: &DateParser) -> Result<ParsedFeed, P
         return Err(ParseError::Empty);
     }
     let text = &*space_before_emails(text);
+    let json = is_json(text);
+    if !json {
+        // JSON nests through serde_json, which stops at 128 levels itself.
+        depth::check(text, depth::MAX_DEPTH).map_err(|e| ParseError::TooDeep { limit: depth::MAX_DEPTH, offset: e.offset })?;
+    }
     let text = &*drop_rss_default_namespace(text);
     let text = &*flatten_rss_title_markup(text);
     let text = &*turbo_content_as_content_encoded(text);
     match parse_once(text, base, dates) {
         Ok(feed) => Ok(adapt(feed, false)),
         Err(first) => {
-            let repaired = repair(text);
+            let repaired = if json { json::repair_surrogates(text).into_owned() } else { repair(text) };
             if repaired == text {
                 return Err(first);
             }
@@ -88,6 +109,13 @@ fn parse_once(text: &str, base: &Url, dates: &DateParser) -> Result<model::Feed,
             Err(ParseError::Panicked(msg))
         }
     }
+}
+
+/// Whether feed-rs will read `text` as a JSON Feed: it decides on which
+/// of `<` and `{` comes first.
+fn is_json(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2(b'<', b'{', bytes).is_some_and(|i| bytes[i] == b'{')
 }
 
 /// feed-rs 3.0 slices an author string one byte before an e-mail address,
@@ -469,5 +497,75 @@ mod regression {
         }
         assert_eq!(space_before_emails("a «b@c.kz» d"), "a « b@c.kz» d");
         assert_eq!(space_before_emails("Иванa@b.kz plain x@y.kz"), "Иванa@b.kz plain x@y.kz");
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    /// A feed whose first item nests `n` elements of one shape.
+    fn nested(shape: &str, n: usize) -> String {
+        match shape {
+            "media:group in RSS" => format!(
+                "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel><title>t</title><item><title>x</title>{}{}</item></channel></rss>",
+                "<media:group>".repeat(n),
+                "</media:group>".repeat(n)
+            ),
+            "itunes:category" => format!(
+                "<rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"><channel><title>t</title>{}{}<item><title>x</title></item></channel></rss>",
+                "<itunes:category text=\"a\">".repeat(n),
+                "</itunes:category>".repeat(n)
+            ),
+            _ => format!(
+                "<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:media=\"http://search.yahoo.com/mrss/\"><title>t</title><entry><id>1</id><title>x</title>{}{}</entry></feed>",
+                "<media:group>".repeat(n),
+                "</media:group>".repeat(n)
+            ),
+        }
+    }
+
+    const SHAPES: [&str; 3] = ["media:group in RSS", "itunes:category", "Atom media:group"];
+
+    /// Nested past the limit, a feed is refused unparsed (feed-rs would
+    /// overflow its stack on a thousand levels); at the limit it parses
+    /// on a CPU worker's stack.
+    #[test]
+    fn nesting_is_refused_past_the_limit_and_parses_at_it_on_a_worker_stack() {
+        let base = Url::parse("https://example.kz/").unwrap();
+        for shape in SHAPES {
+            let dates: DateParser = Arc::new(|_| None);
+            match parse(&nested(shape, 1000), &base, &dates) {
+                Err(ParseError::TooDeep { limit: depth::MAX_DEPTH, .. }) => {}
+                other => panic!("{shape}: {other:?}"),
+            }
+            let at_limit = nested(shape, depth::MAX_DEPTH - 4);
+            assert!(depth::check(&at_limit, depth::MAX_DEPTH).is_ok_and(|d| d > depth::MAX_DEPTH - 4), "{shape}");
+            let base = base.clone();
+            let parsed = std::thread::Builder::new()
+                .stack_size(crate::cpu::STACK_BYTES)
+                .spawn(move || parse(&at_limit, &base, &dates).map(|f| f.entries.len()).map_err(|e| e.to_string()))
+                .unwrap()
+                .join()
+                .unwrap();
+            assert_eq!(parsed, Ok(1), "{shape}");
+        }
+    }
+
+    /// serde_json rejects a lone surrogate escape, and with it the whole
+    /// feed: the repair pass makes it U+FFFD and keeps valid pairs.
+    #[test]
+    fn json_feed_with_a_lone_surrogate_keeps_every_item() {
+        let base = Url::parse("https://example.kz/").unwrap();
+        let dates: DateParser = Arc::new(|_| None);
+        let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "AT&T \ud83d\ude00", "items": [
+            {"id": "1", "title": "Сломано \ud800 здесь", "content_text": "a"},
+            {"id": "2", "title": "Эмодзи \ud83c\uddf0\ud83c\uddff", "content_html": "<p>R&amp;D \\ud800</p>"}]}"#;
+        let feed = parse(json, &base, &dates).unwrap();
+        assert!(feed.repaired);
+        assert_eq!(feed.title.as_deref(), Some("AT&T 😀"));
+        let titles: Vec<_> = feed.entries.iter().map(|e| e.title.clone().unwrap_or_default()).collect();
+        assert_eq!(titles, ["Сломано \u{fffd} здесь", "Эмодзи 🇰🇿"]);
+        assert_eq!(feed.entries[1].content.as_deref(), Some("<p>R&amp;D \\ud800</p>"));
     }
 }

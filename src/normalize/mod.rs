@@ -17,8 +17,13 @@ use chrono::{DateTime, Utc};
 use crate::config::Source;
 use crate::model::{Entry, Item};
 
-/// Longest title kept, in characters; longer ones are cut at a word.
-const MAX_TITLE_CHARS: usize = 500;
+/// Longest title kept, in characters; longer ones are cut at a word and
+/// end with `…`. Summary and content are capped by the sanitizer
+/// ([`html::MAX_HTML_BYTES`]).
+pub const MAX_TITLE_CHARS: usize = 500;
+
+/// Longest author line kept, in characters (cut like a title).
+pub const MAX_AUTHOR_CHARS: usize = 200;
 
 /// Normalizes the entries of one fetched feed.
 pub struct Normalizer<'a> {
@@ -62,7 +67,11 @@ impl<'a> Normalizer<'a> {
         let language = lang::detect(&[&title, first_words(&text, 60)]);
         let published_at = date::settle(entry.published, self.now);
         let author = Some(entry.authors.iter().map(|a| text::clean(a)).filter(|a| !a.is_empty()).collect::<Vec<_>>().join(", "))
-            .filter(|a| !a.is_empty());
+            .filter(|a| !a.is_empty())
+            .map(|mut a| {
+                truncate_chars(&mut a, MAX_AUTHOR_CHARS);
+                a
+            });
         let image = entry.image.as_deref().and_then(|i| url::clean(i, Some(&self.base))).map(String::from);
         Some(Item {
             source_id: self.source.id.clone(),

@@ -45,6 +45,34 @@ fn item(title: &str, link: &str, extra: &str) -> String {
     format!("<item><title>{title}</title><link>{link}</link>{extra}</item>")
 }
 
+/// A feed of one item nesting `n` elements: `<media:group>` in RSS or in
+/// Atom, or `<itunes:category>` (feed-rs reads each by recursion).
+fn nested(path: &str, n: usize) -> String {
+    let (open, close) = if path.contains("itunes") {
+        ("<itunes:category text=\"News\">", "</itunes:category>")
+    } else {
+        ("<media:group>", "</media:group>")
+    };
+    let nest = format!("{}{}", open.repeat(n), close.repeat(n));
+    let namespaces = "xmlns:media=\"http://search.yahoo.com/mrss/\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"";
+    if path.contains("atom") {
+        format!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\" {namespaces}><title>N</title><entry><id>n1</id><title>Вложенная</title><updated>2026-01-01T00:00:00Z</updated>{nest}</entry></feed>"
+        )
+    } else if path.contains("itunes") {
+        // Categories are the channel's (a podcast's).
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\" {namespaces}><channel><title>N</title>{nest}{}</channel></rss>",
+            item("Вложенная", "https://h.kz/nested", "")
+        )
+    } else {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\" {namespaces}><channel><title>N</title>{}</channel></rss>",
+            item("Вложенная", "https://h.kz/nested", &nest)
+        )
+    }
+}
+
 /// The compression bombs, built once (a second or two: build them before
 /// a fetch starts its timeout).
 pub fn bomb(encoding: &str) -> &'static [u8] {
@@ -246,6 +274,38 @@ fn handle(mut s: TcpStream) -> std::io::Result<()> {
         "garbage-status.xml" => {
             s.write_all(b"HTTP/1.1 WAT\r\n\r\n")?;
             Ok(())
+        }
+        "nested-media-group.xml" | "nested-itunes-category.xml" | "nested-atom-media.xml" => {
+            let body = nested(&path, 1000);
+            ok(&mut s, if path.contains("atom") { "application/atom+xml" } else { xml }, body.as_bytes())
+        }
+        "nested-divs.xml" => {
+            // Unclosed, as html5ever's worst case came: 20,000 levels under
+            // the size cap, 50,000 over it.
+            let items = item(
+                "Глубокие блоки",
+                "https://h.kz/deep",
+                &format!("<description><![CDATA[{}Суть новости]]></description>", "<div>".repeat(20_000)),
+            ) + &item(
+                "Ещё глубже",
+                "https://h.kz/deeper",
+                &format!("<description><![CDATA[{}Конец]]></description>", "<div>".repeat(50_000)),
+            );
+            ok(&mut s, xml, rss(&items).as_bytes())
+        }
+        "huge-description.xml" => {
+            let paragraph = "<p>Очень длинный текст одной новости, абзац за абзацем.</p>";
+            let huge = format!("<description><![CDATA[{}]]></description>", paragraph.repeat(12_000_000 / paragraph.len()));
+            let items = item("Огромное описание", "https://h.kz/huge", &huge)
+                + &item("Обычная новость", "https://h.kz/small", "<description>Коротко.</description>");
+            ok(&mut s, xml, rss(&items).as_bytes())
+        }
+        "lone-surrogate.json" => {
+            let body = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [
+                {"id": "1", "url": "https://h.kz/j1", "title": "Сломанный \ud800 заголовок", "content_text": "Текст."},
+                {"id": "2", "url": "https://h.kz/j2", "title": "Флаг \ud83c\uddf0\ud83c\uddff и смайлик \ud83d\ude00", "content_text": "Текст."},
+                {"id": "3", "url": "https://h.kz/j3", "title": "Обычная", "content_text": "Текст \\ud800 как есть."}]}"#;
+            ok(&mut s, "application/feed+json", body.as_bytes())
         }
         _ => respond(&mut s, "404 Not Found", &[], b"no"),
     }
