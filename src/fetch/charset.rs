@@ -5,7 +5,12 @@
 //! then a statistical guess (chardetng). A label that claims UTF-8 for bytes
 //! that are not UTF-8 is ignored, because real feeds lie that way
 //! (windows-1251 bytes under a UTF-8 declaration); such a body then falls
-//! through to detection instead of decoding into U+FFFD.
+//! through to detection instead of decoding into U+FFFD. The reverse lie is
+//! caught too: bytes that are valid UTF-8 with Cyrillic characters under a
+//! single-byte Cyrillic label (`windows-1251`, `koi8-r`, `iso-8859-5`,
+//! `ibm866`, `x-mac-cyrillic`), in the declaration, the HTTP header or a
+//! page's `<meta>`, are UTF-8: genuine Cyrillic text in those encodings is
+//! not valid UTF-8 (see [`SINGLE_BYTE_CYRILLIC`]).
 //!
 //! [`prepare_xml`] then removes every `<?xml …?>` declaration: the text is
 //! UTF-8 now, a stale declaration would make the parser decode it again, and
@@ -70,12 +75,17 @@ fn decode_scanning<'a>(bytes: &'a [u8], http_charset: Option<&str>, scan: usize)
     // stray byte) is still UTF-8: it is decoded with U+FFFD for the broken
     // bytes. A legacy 8-bit text is almost all broken sequences instead.
     let utf8_ok = utf8.is_some() || mostly_utf8(bytes);
+    // Computed only when a Cyrillic label asks: it reads the whole body.
+    let utf8_cyrillic = std::cell::OnceCell::new();
     let usable = |e: &'static Encoding| {
         // A UTF-16 label without a BOM cannot be right: we read the label as ASCII.
         if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
             return false;
         }
-        e != UTF_8 || utf8_ok
+        if e == UTF_8 {
+            return utf8_ok;
+        }
+        !(SINGLE_BYTE_CYRILLIC.contains(&e) && *utf8_cyrillic.get_or_init(|| utf8.is_some_and(has_cyrillic)))
     };
     let declared = declared_within(bytes, scan).filter(|e| usable(e));
     let http = http_charset.and_then(|c| Encoding::for_label(c.trim().trim_matches('"').as_bytes())).filter(|e| usable(e));
@@ -97,6 +107,31 @@ fn decode_scanning<'a>(bytes: &'a [u8], http_charset: Option<&str>, scan: usize)
         encoding.decode_without_bom_handling(bytes).0
     };
     Decoded { text, encoding, evidence }
+}
+
+/// Single-byte Cyrillic encodings. Russian or Kazakh text in any of them is
+/// practically never valid UTF-8 (in windows-1251 and KOI8 every letter is
+/// a byte from C0 up, and a UTF-8 lead byte must be followed by bytes under
+/// C0: two letters in a row are already invalid; see the tests), while CMSs
+/// that switched to UTF-8 often keep announcing the old charset. So valid
+/// UTF-8 with Cyrillic letters under one of these labels is read as UTF-8.
+/// (In IBM866 and ISO-8859-5 a short word can be valid UTF-8, `так` in
+/// IBM866 is E2 A0 AA, but it reads as a Braille pattern, not Cyrillic,
+/// and a whole feed or page never is: the corpus test decodes every real
+/// legacy feed by its own label.)
+const SINGLE_BYTE_CYRILLIC: [&Encoding; 6] = [
+    encoding_rs::WINDOWS_1251,
+    encoding_rs::KOI8_R,
+    encoding_rs::KOI8_U,
+    encoding_rs::ISO_8859_5,
+    encoding_rs::IBM866,
+    encoding_rs::X_MAC_CYRILLIC,
+];
+
+/// Whether valid UTF-8 holds Cyrillic (U+0400–U+052F): in valid UTF-8 the
+/// bytes D0–D4 only ever start those characters.
+fn has_cyrillic(text: &str) -> bool {
+    text.bytes().any(|b| (0xd0..=0xd4).contains(&b))
 }
 
 /// Whether invalid UTF-8 is still UTF-8 with a few broken sequences: at
@@ -291,5 +326,88 @@ mod tests {
         let decoded = decode(&cp1251, None);
         assert!(matches!(decoded.text, Cow::Owned(_)));
         assert_eq!(prepare_xml(&decoded.text), "<t>Новости");
+    }
+
+    /// The labels a CMS keeps announcing after it moved to UTF-8.
+    const CYRILLIC_LABELS: [&str; 8] = ["windows-1251", "cp1251", "koi8-r", "koi8-u", "iso-8859-5", "ibm866", "cp866", "x-mac-cyrillic"];
+
+    #[test]
+    fn utf8_under_a_single_byte_cyrillic_label_is_read_as_utf8() {
+        let text = "<t>Новости Қазақстана «сегодня»</t>";
+        for label in CYRILLIC_LABELS {
+            let declared = format!("<?xml version=\"1.0\" encoding=\"{label}\"?>{text}");
+            let page = format!("<html><head><meta charset=\"{label}\"></head><body>{text}</body></html>");
+            let equiv = format!("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset={label}\"></head>{text}");
+            let cases = [
+                ("declaration", decode(declared.as_bytes(), None)),
+                ("HTTP", decode(text.as_bytes(), Some(label))),
+                ("both", decode(declared.as_bytes(), Some(label))),
+                ("meta", decode_page(page.as_bytes(), None)),
+                ("http-equiv", decode_page(equiv.as_bytes(), Some(label))),
+            ];
+            for (place, d) in cases {
+                assert!(d.text.contains(text), "{label} in the {place}: {}", d.text);
+                assert_eq!((d.encoding, d.evidence), (UTF_8, Evidence::ValidUtf8), "{label} in the {place}");
+            }
+        }
+        // With nothing to tell them apart (ASCII only), the label stands.
+        assert_eq!(decode(b"<t>ok</t>", Some("windows-1251")).evidence, Evidence::Http);
+        // Other labels are not second-guessed: valid UTF-8 can be Latin-1.
+        assert_eq!(decode("<t>Новости</t>".as_bytes(), Some("iso-8859-1")).evidence, Evidence::Http);
+    }
+
+    #[test]
+    fn genuine_single_byte_cyrillic_feeds_keep_their_labels() {
+        let koi8 = include_bytes!("../../tests/fixtures/koi8r.xml");
+        let d = decode(koi8, None);
+        assert_eq!((d.encoding, d.evidence), (encoding_rs::KOI8_R, Evidence::Declared));
+        assert!(d.text.contains("Ёлку установят на площади Республики"), "{}", d.text);
+        let cp1251 = include_bytes!("../../data/demo/partner-1251.xml");
+        let d = decode(cp1251, Some("windows-1251"));
+        assert_eq!((d.encoding, d.evidence), (encoding_rs::WINDOWS_1251, Evidence::Declared));
+        assert!(d.text.contains("Президент подписал бюджет на три года"), "{}", d.text);
+        for label in CYRILLIC_LABELS {
+            let encoding = Encoding::for_label(label.as_bytes()).unwrap();
+            let (bytes, _, unmappable) = encoding.encode("<t>Ёлку установят, её ждут: «Қ» не в этой кодировке</t>");
+            let d = decode(&bytes, Some(label));
+            assert_eq!((d.encoding, d.evidence), (encoding, Evidence::Http), "{label} (unmappable: {unmappable})");
+        }
+    }
+
+    /// In windows-1251 and KOI8 every Cyrillic letter is a byte from C0 up
+    /// except Ё/ё (A8/B8, B3/A3); a UTF-8 lead byte is followed by bytes
+    /// under C0. So two letters in a row, the second not Ё/ё, are never
+    /// valid UTF-8, and every Russian word of two letters or more has such
+    /// a pair: the rule above cannot take a genuine feed for UTF-8.
+    #[test]
+    fn two_cyrillic_letters_in_a_row_are_never_valid_utf8_in_cp1251_or_koi8() {
+        let letters: Vec<char> = ('А'..='я').chain(['Ё', 'ё']).collect();
+        for encoding in [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R, encoding_rs::KOI8_U] {
+            for &a in &letters {
+                for &b in letters.iter().filter(|&&b| b != 'Ё' && b != 'ё') {
+                    let pair = format!("{a}{b}");
+                    let (bytes, _, _) = encoding.encode(&pair);
+                    assert!(std::str::from_utf8(&bytes).is_err(), "{}: {a}{b}", encoding.name());
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text with one such pair in it, whatever surrounds it.
+        #[test]
+        fn cp1251_or_koi8_text_with_a_russian_word_is_never_utf8(
+            before in "[ -~А-яЁё«»—…№]{0,40}",
+            a in "[А-яЁё]",
+            b in "[А-я]",
+            after in "[ -~А-яЁё«»—…№]{0,40}",
+        ) {
+            for encoding in [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R] {
+                let text = format!("{before}{a}{b}{after}");
+                let (bytes, _, _) = encoding.encode(&text);
+                proptest::prop_assert!(std::str::from_utf8(&bytes).is_err());
+                proptest::prop_assert_eq!(decode(&bytes, Some(encoding.name())).encoding, encoding);
+            }
+        }
     }
 }

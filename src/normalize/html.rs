@@ -2,10 +2,13 @@
 //!
 //! ammonia (html5ever underneath) keeps a whitelist of tags and attributes:
 //! no `script`, `style`, `iframe`, `object`, no event handlers, no
-//! `javascript:`/`data:` URLs, no `style` attributes. Relative URLs are made
+//! `javascript:`/`data:` URLs (in `srcset` candidates too, see
+//! [`super::srcset`]), no `style` attributes. Relative URLs are made
 //! absolute against the page or feed they came from, and links get
 //! `rel="noopener noreferrer"`. Plain text (no `<`, no `&`) skips the parser
-//! and is only escaped: most feeds' descriptions are plain text.
+//! and is only escaped: most feeds' descriptions are plain text. Invisible
+//! and bidi control characters are dropped from the result (see
+//! [`super::invisible`]).
 //!
 //! Every field it returns is at most [`MAX_HTML_BYTES`], and what the
 //! parser sees is nested at most [`bound::MAX_DEPTH`] deep: one source's
@@ -46,6 +49,7 @@ impl Sanitizer {
     /// A sanitizer that resolves relative URLs against `base`.
     pub fn new(base: &Url) -> Sanitizer {
         let mut builder = Builder::default();
+        let srcset_base = base.clone();
         builder
             .url_relative(UrlRelative::RewriteWithBase(base.clone()))
             .url_schemes(HashSet::from(["http", "https", "mailto"]))
@@ -53,7 +57,13 @@ impl Sanitizer {
             .add_tags(["figure", "figcaption", "picture", "source"])
             .add_tag_attributes("img", ["loading", "srcset"])
             .add_tag_attributes("source", ["srcset", "type", "media"])
-            .strip_comments(true);
+            .strip_comments(true)
+            // ammonia does not read srcset as URLs: its candidates get the
+            // scheme check and resolution that src gets here.
+            .attribute_filter(move |_element, attribute, value| match attribute {
+                "srcset" => super::srcset::filter(value, &srcset_base).map(Cow::Owned),
+                _ => Some(Cow::Borrowed(value)),
+            });
         Sanitizer { builder }
     }
 
@@ -97,6 +107,9 @@ impl Sanitizer {
         // escaped `>`): such output is cut again, and parsed once more to
         // close what the cut left open.
         let html = if html.len() > MAX_HTML_BYTES { self.cut_again(&html) } else { html };
+        // The serializer writes text and attribute values as characters, so
+        // invisible ones arrive here whether they came raw or as references.
+        let html = super::invisible::strip(&html);
         let html = html.trim();
         (!html.is_empty()).then(|| html.to_string())
     }
@@ -254,6 +267,17 @@ mod tests {
             ("Просто текст < 5", "Просто текст &lt; 5"),
             (">\u{a0}Новости", "&gt;&nbsp;Новости"),
             ("   ", ""),
+            ("<p>Рек\u{200b}ла&#x200B;ма\u{202e} 👩\u{200d}⚕</p>", "<p>Реклама 👩\u{200d}⚕</p>"),
+            ("Рек\u{2060}лама", "Реклама"),
+            (
+                "<img src=\"a.jpg\" srcset=\"a.jpg 1x, /b,c.jpg 2x\">",
+                "<img src=\"https://liter.kz/news/a.jpg\" srcset=\"https://liter.kz/news/a.jpg 1x, https://liter.kz/b,c.jpg 2x\">",
+            ),
+            ("<img src=\"a.jpg\" srcset=\"a.jpg 1x, javascript:alert(1) 2x\">", "<img src=\"https://liter.kz/news/a.jpg\">"),
+            (
+                "<picture><source srcset=\"data:image/svg+xml,&lt;svg onload=alert(1)&gt; 1x\" type=\"image/svg+xml\"><img src=\"a.jpg\"></picture>",
+                "<picture><source type=\"image/svg+xml\"><img src=\"https://liter.kz/news/a.jpg\"></picture>",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(s.clean(input).unwrap_or_default(), want, "{input:?}");

@@ -8,7 +8,9 @@
 
 pub mod date;
 pub mod html;
+pub mod invisible;
 pub mod lang;
+pub mod srcset;
 pub mod text;
 pub mod url;
 

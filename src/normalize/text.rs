@@ -3,7 +3,10 @@
 //! Feeds put entities (`&nbsp;&mdash;`), stray markup and runs of whitespace
 //! in titles; descriptions are HTML. [`clean`] turns a field into one line of
 //! plain text; [`html_to_text`] turns (sanitized) HTML into text, keeping
-//! word boundaries at block elements and `<br>`.
+//! word boundaries at block elements and `<br>`. Both drop invisible and
+//! bidi control characters (see [`super::invisible`]).
+
+use super::invisible;
 
 /// Entities decoded, tags removed, whitespace collapsed, trimmed.
 pub fn clean(raw: &str) -> String {
@@ -52,7 +55,7 @@ pub fn collapse(s: &str) -> String {
         i += c.len_utf8();
         if c.is_whitespace() || c == '\u{a0}' {
             pending_space = true;
-        } else if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}') || c.is_control() {
+        } else if c.is_control() || (invisible::is_invisible(c) && !joins_emoji(&out, pending_space, c, s.get(i..))) {
             // invisible: drop without a space
         } else {
             if pending_space && !out.is_empty() {
@@ -65,12 +68,19 @@ pub fn collapse(s: &str) -> String {
     out
 }
 
+/// Whether `c`, a ZWJ about to be written after `out`, joins two emoji
+/// (`rest` is what follows it): the one invisible character kept.
+fn joins_emoji(out: &str, pending_space: bool, c: char, rest: Option<&str>) -> bool {
+    c == '\u{200d}' && !pending_space && invisible::joins_emoji(out.chars().next_back(), rest.and_then(|r| r.chars().next()))
+}
+
 /// A byte of UTF-8 that is no whitespace, control or invisible character
 /// and no part of one: every such character is ASCII or starts with one of
-/// the bytes C2 (U+0080–U+00BF), E1 (U+1680), E2 (U+2000–U+2FFF), E3
-/// (U+3000) or EF (U+FEFF). Cyrillic (D0–D4) is plain throughout.
+/// the bytes C2 (U+0080–U+00BF), CD (U+034F), E1 (U+1680, U+115F, U+180E),
+/// E2 (U+2000–U+2FFF), E3 (U+3000, U+3164), EF (U+FEFF, U+FFA0) or F3 (tag
+/// characters). Cyrillic (D0–D4) is plain throughout.
 fn plain_byte(b: u8) -> bool {
-    matches!(b, 0x21..=0x7e | 0x80..=0xc1 | 0xc3..=0xe0 | 0xe4..=0xee | 0xf0..=0xff)
+    matches!(b, 0x21..=0x7e | 0x80..=0xc1 | 0xc3..=0xcc | 0xce..=0xe0 | 0xe4..=0xee | 0xf0..=0xf2 | 0xf4..=0xff)
 }
 
 const BLOCK_TAGS: &[&str] = &[
@@ -185,10 +195,12 @@ mod tests {
     fn collapse_reference(s: &str) -> String {
         let mut out = String::new();
         let mut pending_space = false;
-        for c in s.chars() {
+        let chars: Vec<char> = s.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            let emoji_zwj = c == '\u{200d}' && !pending_space && invisible::joins_emoji(out.chars().next_back(), chars.get(i + 1).copied());
             if c.is_whitespace() || c == '\u{a0}' {
                 pending_space = true;
-            } else if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}') || c.is_control() {
+            } else if c.is_control() || (invisible::is_invisible(c) && !emoji_zwj) {
             } else {
                 if pending_space && !out.is_empty() {
                     out.push(' ');
@@ -202,7 +214,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn collapse_agrees_with_a_character_at_a_time(s in "([ a-zа-яә«»—…\t\n\r\u{0}\u{7f}\u{85}\u{a0}\u{ad}\u{1680}\u{2003}\u{200b}\u{2028}\u{202f}\u{3000}\u{feff}]|\\PC){0,60}") {
+        fn collapse_agrees_with_a_character_at_a_time(s in "([ a-zа-яә«»—…\t\n\r\u{0}\u{7f}\u{85}\u{a0}\u{ad}\u{34f}\u{1680}\u{2003}\u{200b}\u{200d}\u{202e}\u{2028}\u{202f}\u{2066}\u{3000}\u{3164}\u{feff}\u{e0041}👩🌈]|\\PC){0,60}") {
             proptest::prop_assert_eq!(collapse(&s), collapse_reference(&s));
         }
 
@@ -215,7 +227,7 @@ mod tests {
     #[test]
     fn every_whitespace_control_and_invisible_character_starts_with_a_byte_that_is_not_plain() {
         for c in (0..=char::MAX as u32).filter_map(char::from_u32) {
-            if c.is_whitespace() || c.is_control() || matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}' | '\u{a0}') {
+            if c.is_whitespace() || c.is_control() || invisible::is_invisible(c) || c == '\u{a0}' {
                 let mut buf = [0u8; 4];
                 assert!(!plain_byte(c.encode_utf8(&mut buf).as_bytes()[0]), "{c:?}");
             }
@@ -234,6 +246,9 @@ mod tests {
             ("<script>alert(1)</script>Текст", "Текст"),
             ("<STYLE>p{}</STYLE>Текст<!-- c -->", "Текст"),
             ("со\u{ad}крат\u{200b}ить", "сократить"),
+            ("Рек\u{200b}ла\u{2060}ма \u{202e}x\u{202c} \u{3164}", "Реклама x"),
+            ("Ка\u{34f}зах\u{e0041}стан\u{feff}", "Казахстан"),
+            ("Семья 👨\u{200d}👩\u{200d}👧, а\u{200d}б", "Семья 👨\u{200d}👩\u{200d}👧, аб"),
             ("<a href=\"x>y\">ссылка</a>", "ссылка"),
             ("Қазақстан", "Қазақстан"),
             ("", ""),

@@ -1,7 +1,7 @@
 //! RSS 2.0 rendering with the `rss` crate.
 //!
 //! One channel per slice: `atom:link rel="self"`, `<language>`, and per item
-//! the title, link, a stable `<guid>` (`isPermaLink="true"` only when it is
+//! the title (safe to read as HTML, see [`title`]), link, a stable `<guid>` (`isPermaLink="true"` only when it is
 //! the link), an RFC 2822 `pubDate`, the sanitized description with the
 //! "also reported by" credits, `content:encoded` when there is full content,
 //! the category, `<source url>` naming the origin feed, `dc:creator` and
@@ -54,7 +54,7 @@ fn item(meta: &FeedMeta, i: &StoredItem) -> rss::Item {
         ..Default::default()
     };
     rss::Item {
-        title: Some(i.title.clone()),
+        title: Some(title(&i.title)),
         link: i.public_link().map(str::to_string),
         description: Some(super::description_html(i)),
         content: i.content_html.clone(),
@@ -71,6 +71,16 @@ fn item(meta: &FeedMeta, i: &StoredItem) -> rss::Item {
         extensions: credits(i),
         ..Default::default()
     }
+}
+
+/// The plain-text title as an RSS title. RSS never said whether a title is
+/// text or HTML, and many readers (syndic itself, on input) render it as
+/// HTML after the XML decode: a title whose text is `<img onerror=…>` must
+/// not become that element. Its `<` is escaped once more (`&amp;lt;` in the
+/// XML), so that no `<` is left after one decode; `&` is left alone, so
+/// that `AT&T` reads the same to readers of either kind.
+fn title(text: &str) -> String {
+    text.replace('<', "&lt;")
 }
 
 /// `<syndic:alsoReportedBy url="…">Name</syndic:alsoReportedBy>` per other
