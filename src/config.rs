@@ -139,9 +139,15 @@ pub struct Daemon {
     /// Token that opens `/metrics` and `/status*` from anywhere
     /// (`Authorization: Bearer …` or `?token=…`).
     pub admin_token: Option<String>,
-    /// Whether loopback clients may see `/metrics` and `/status*` without
-    /// the token.
+    /// Whether loopback clients may see `/metrics`, `/status*` and
+    /// `/sources.opml` without the token.
     pub admin_loopback: bool,
+    /// Reverse proxies (addresses or CIDR blocks, none by default) whose
+    /// `X-Forwarded-For` names the real client. A request from one of them
+    /// is judged by the right-most address in that header that is not a
+    /// trusted proxy: a visitor a proxy on this host forwards is not a
+    /// loopback client. From any other peer the header is ignored.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 /// How log lines are written.
@@ -248,6 +254,8 @@ struct RawDaemon {
     publish_dir: Option<String>,
     admin_token: Option<Spanned<String>>,
     admin_loopback: Option<bool>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -411,6 +419,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let dedup_window = duration(raw.dedup_window.as_ref(), "dedup_window", Duration::from_secs(72 * 3600), report);
     let dedup_boilerplate = regexes(&raw.dedup_boilerplate, "dedup_boilerplate", "(?i)", report);
     let websub_hub = raw.websub_hub.as_ref().and_then(|h| http_url(h, "websub_hub", report));
+    let trusted_proxies = ip_ranges(&raw.trusted_proxies, "trusted_proxies", report);
     if let Some(t) = raw.admin_token.as_ref().filter(|t| t.get_ref().len() < 16) {
         report.at(t.span(), "admin_token: use at least 16 characters");
     }
@@ -439,6 +448,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         publish_dir: raw.publish_dir.map(PathBuf::from),
         admin_token: raw.admin_token.map(Spanned::into_inner),
         admin_loopback: raw.admin_loopback.unwrap_or(true),
+        trusted_proxies,
     })
 }
 
@@ -568,8 +578,8 @@ pub mod opml_import;
 mod values;
 
 pub use fulltext::Policy;
-pub use values::parse_duration;
-use values::{count, duration, http_url, regexes};
+pub use values::{IpRange, parse_duration};
+use values::{count, duration, http_url, ip_ranges, regexes};
 
 #[cfg(test)]
 mod tests;

@@ -174,6 +174,8 @@ impl Daemon {
     pub async fn run_on(mut self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sources = self.config.sources.len(), "listening");
+        // An item link at our own address must not make us fetch ourselves.
+        self.ctx.fetcher.set_own_listener(addr);
         let last_tick = Arc::new(std::sync::atomic::AtomicI64::new(0));
         let front = serve::Front::new(Arc::new(AppState {
             publisher: Arc::clone(&self.publisher),

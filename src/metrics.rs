@@ -59,6 +59,7 @@ pub struct Metrics {
     feed_ok: Counter,
     feed_not_modified: Counter,
     renders: Counter,
+    render_cache: Gauge,
     extractions: Family<ExtractLabel, Counter>,
     extract_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
     extract_median: Family<SourceLabel, Gauge>,
@@ -90,6 +91,7 @@ impl Metrics {
             feed_ok,
             feed_not_modified,
             renders: Counter::default(),
+            render_cache: Gauge::default(),
             extractions: Family::default(),
             extract_success: Family::default(),
             extract_median: Family::default(),
@@ -113,6 +115,7 @@ impl Metrics {
         );
         registry.register("http_requests", "HTTP requests served by route and status", m.requests.clone());
         registry.register("feed_renders", "Feeds rendered (cache misses)", m.renders.clone());
+        registry.register("feed_cache_entries", "Rendered feeds held in memory (full-length feeds only)", m.render_cache.clone());
         registry.register("extractions", "Full-text extractions by source and outcome (ok or the failure kind)", m.extractions.clone());
         registry.register("extract_success_ratio", "Share of each source's recent pages that gave a story", m.extract_success.clone());
         registry.register("extract_median_chars", "Median extracted length of each source's recent pages", m.extract_median.clone());
@@ -173,6 +176,11 @@ impl Metrics {
     /// Records one feed render.
     pub fn record_render(&self) {
         self.renders.inc();
+    }
+
+    /// Publishes how many renders the feed cache holds.
+    pub fn set_render_cache(&self, entries: usize) {
+        self.render_cache.set(entries as i64);
     }
 
     /// The text exposition.

@@ -173,3 +173,78 @@ fn partner_policy_excerpt_and_attribution() {
     let excerpt_text = syndic::normalize::text::html_to_text(excerpt);
     assert!(excerpt_text.chars().count() <= 121 && excerpt_text.ends_with('…'), "{excerpt_text}");
 }
+
+/// Issue #24: an item link is fetched for full text only if it stays in
+/// the reach of the feed's own address class (a loopback test feed: public
+/// and loopback), judged for every address form and redirect hop, and
+/// never at syndic's own listener, whose admin pages would otherwise be
+/// extracted and republished to every reader.
+#[test]
+fn item_links_into_internal_addresses_or_syndic_itself_are_not_fetched() {
+    let up = Upstream::start();
+    let base = format!("http://{}", up.addr);
+    up.put("ok.html", page("tengri-style.html"), "text/html");
+    up.put("bounce.html", Vec::new(), "redirect:302;http://[::ffff:169.254.169.254]/latest/meta-data/");
+    let port = common::free_port();
+    let links = [
+        ("metadata", "http://169.254.169.254/latest/meta-data/".to_string()),
+        ("mapped", "http://[::ffff:169.254.169.254]/latest/meta-data/".to_string()),
+        ("nat64", "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/".to_string()),
+        ("sixtofour", "http://[2002:a9fe:a9fe::1]/latest/".to_string()),
+        ("private", "http://[::ffff:10.0.0.1]/admin".to_string()),
+        ("bounce", format!("{base}/bounce.html")),
+        ("status", format!("http://127.0.0.1:{port}/status")),
+        ("status-mapped", format!("http://[::ffff:127.0.0.1]:{port}/status")),
+        ("status-localhost", format!("http://localhost:{port}/status.json")),
+        ("status-any", format!("http://0.0.0.0:{port}/sources.opml")),
+        ("ok", format!("{base}/ok.html")),
+    ];
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Пример</title><link>https://primer.kz/</link>"#,
+    );
+    for (slug, link) in &links {
+        xml.push_str(&format!("<item><title>Новость {slug}</title><link>{link}</link><guid isPermaLink=\"false\">{slug}</guid><description>Анонс: {slug}</description></item>"));
+    }
+    xml.push_str("</channel></rss>");
+    let url = up.put("feed.xml", xml.into_bytes(), "application/rss+xml");
+    let mut setup = Setup::with_settings(
+        &[TestSource { id: "hostile", url, kind: "partner", category: "regions", priority: 0 }],
+        "connect_timeout = \"2s\"\nfetch_timeout = \"4s\"\n",
+    );
+    // The daemon listens on the port the links name.
+    let settings = std::fs::read_to_string(setup.config()).unwrap().replace(&setup.port.to_string(), &port.to_string());
+    std::fs::write(setup.config(), settings).unwrap();
+    setup.port = port;
+    // "body": whatever a page holds is taken, the status page included.
+    setup.source_keys("hostile", r#"full_text = { selector = "body" }"#);
+    let daemon = setup.start_daemon();
+    let attempts = links.len() as i64;
+    assert!(wait_until(60, || setup.count("SELECT count(*) FROM extractions") >= attempts), "extractions did not run");
+
+    let errors: Vec<String> = setup
+        .db()
+        .prepare("SELECT error FROM extractions WHERE ok = 0")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(errors.len(), links.len() - 1, "{errors:?}");
+    for error in &errors {
+        assert!(error.contains("refused"), "refused before any connection, not failed or timed out: {error}");
+    }
+    assert!(errors.iter().any(|e| e.contains("own listener")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("redirect from a loopback address to a link-local one refused")), "{errors:?}");
+    assert_eq!(setup.count("SELECT count(*) FROM extract_jobs"), 0, "a refusal is final, not retried");
+    assert_eq!(setup.count("SELECT count(*) FROM items WHERE full_html IS NOT NULL"), 1, "only the public-class page");
+
+    for ext in ["rss", "atom", "json"] {
+        let (status, _, body) = get(&format!("{}/feeds/all.{ext}", daemon.base), &[]).unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, 200);
+        assert!(text.contains("9,4 млрд тенге"), "{ext}: the allowed page's story is missing");
+        for leak in ["Состояние источников", "Рубрика", "config_error"] {
+            assert!(!text.contains(leak), "{ext}: syndic's own admin page was republished ({leak})");
+        }
+    }
+}

@@ -106,9 +106,9 @@ fn limit_head_compression_and_cache_headers() {
     assert_eq!(plain, body);
     // HEAD: same headers, no body.
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let head = runtime.block_on(async { reqwest::Client::new().head(&url).send().await.unwrap() });
+    let head = runtime.block_on(async { reqwest::Client::new().head(&url).header("accept-encoding", "br, gzip").send().await.unwrap() });
     assert_eq!(head.status(), 200);
-    assert_eq!(head.headers()["etag"], headers["etag"]);
+    assert_eq!(head.headers()["etag"], br_headers["etag"]);
     assert_eq!(runtime.block_on(head.bytes()).unwrap().len(), 0);
     // OPML for readers and for admins.
     let (_, _, opml) = get(&format!("{}/feeds.opml", daemon.base), &[]).unwrap();
@@ -393,4 +393,45 @@ fn a_better_copy_keeps_the_published_id_so_readers_see_one_story() {
     let rss_after = std::fs::read_to_string(after.join("all.rss")).unwrap();
     assert!(rss_after.contains("<guid>https://lo.kz/fire</guid>"), "{rss_after}");
     assert!(rss_after.contains("alsoReportedBy"), "the other copy is credited: {rss_after}");
+
+/// Issue #24: the export's temporary files had a predictable name
+/// (`.NAME.tmp-PID`), so anyone able to write to the output directory could
+/// plant a symlink there and have `syndic publish` overwrite the file it
+/// points to. Links and files are planted at those names for every process
+/// id the command can get; the victim stays intact, the planted file is
+/// left alone, and the output is the same as without them.
+#[test]
+fn publish_does_not_follow_symlinks_planted_at_temporary_names() {
+    let (_up, s) = setup("");
+    s.syndic(&["fetch", "--all"]);
+    let out = s.dir.path().join("www");
+    std::fs::create_dir_all(out.join("feeds")).unwrap();
+    let victim = s.dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    // Every pid when there are few; else the next 30,000 to be handed out.
+    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
+    let pid_max = read("/proc/sys/kernel/pid_max");
+    let pids = if pid_max <= 65_536 {
+        1..=pid_max
+    } else {
+        let last = read("/proc/sys/kernel/ns_last_pid");
+        last + 1..=last + 30_000
+    };
+    for pid in pids.clone() {
+        std::os::unix::fs::symlink(&victim, out.join(format!(".index.html.tmp-{pid}"))).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join(format!("feeds/.all.rss.tmp-{pid}"))).unwrap();
+        std::fs::write(out.join(format!(".feeds.opml.tmp-{pid}")), "planted").unwrap();
+    }
+    let result = s.syndic(&["publish", "--out", out.to_str().unwrap()]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "the symlink's target was written");
+    for f in ["index.html", "feeds.opml", "feeds/all.rss"] {
+        let meta = std::fs::symlink_metadata(out.join(f)).unwrap();
+        assert!(meta.file_type().is_file(), "{f} is not a regular file");
+    }
+    assert_eq!(read_feed(&std::fs::read(out.join("feeds/all.rss")).unwrap()).entries.len(), 8);
+    assert!(std::fs::read_to_string(out.join("index.html")).unwrap().contains("<html"));
+    assert!(std::fs::read_to_string(out.join("feeds.opml")).unwrap().contains("<opml"));
+    let taken = pids.filter(|pid| std::fs::read_to_string(out.join(format!(".feeds.opml.tmp-{pid}"))).ok().as_deref() != Some("planted"));
+    assert_eq!(taken.count(), 0, "a planted file was taken over");
 }

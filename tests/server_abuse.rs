@@ -152,3 +152,140 @@ fn ten_thousand_idle_connections_do_not_block_readers() {
     drop(idle);
     reader_is_served(&d.base);
 }
+
+/// A daemon whose `syndic.toml` went through `edit` before it started.
+fn daemon_with(extra: &str, edit: impl Fn(String) -> String) -> (Setup, common::Daemon, Upstream) {
+    let up = Upstream::start();
+    let url = up.put("feed.xml", demo("almaty-desk.xml"), "application/rss+xml");
+    let setup = Setup::with_settings(&[TestSource { id: "almaty", url, kind: "regional", category: "regions", priority: 0 }], extra);
+    let settings = std::fs::read_to_string(setup.config()).unwrap();
+    std::fs::write(setup.config(), edit(settings)).unwrap();
+    let d = setup.start_daemon();
+    assert!(common::wait_until(20, || setup.count("SELECT count(*) FROM items") > 0));
+    (setup, d, up)
+}
+
+const ADMIN_PAGES: [&str; 4] = ["/status", "/status.json", "/metrics", "/sources.opml"];
+
+fn status_of(base: &str, path: &str, headers: &[(&str, &str)]) -> u16 {
+    get(&format!("{base}{path}"), headers).unwrap().0
+}
+
+/// Issue #24: an IPv4 client of a `[::]` listener arrives as
+/// `::ffff:127.0.0.1`; it is a loopback client like any other.
+#[test]
+fn admin_pages_answer_ipv4_loopback_on_a_dual_stack_listener() {
+    let (_setup, d, _up) = daemon_with("", |s| s.replace("listen = \"127.0.0.1:", "listen = \"[::]:"));
+    for path in ADMIN_PAGES {
+        assert_eq!(status_of(&d.base, path, &[]), 200, "{path} via 127.0.0.1 to [::]");
+    }
+}
+
+/// Issue #24: a request syndic itself made (an item link at its own
+/// `/status`, reached under any name) never reads the admin pages.
+#[test]
+fn syndics_own_requests_are_never_admin() {
+    let (_setup, d, _up) = daemon();
+    for path in ADMIN_PAGES {
+        assert_eq!(status_of(&d.base, path, &[("x-syndic-fetch", "1")]), 403, "{path}");
+    }
+    assert_eq!(status_of(&d.base, "/feeds/all.rss", &[("x-syndic-fetch", "1")]), 200, "feeds stay public");
+}
+
+/// Issue #24: behind a reverse proxy on the same host every peer is
+/// loopback; with the proxy in `trusted_proxies`, the visitor it names in
+/// `X-Forwarded-For` decides. `/sources.opml` is an admin page (upstream
+/// URLs can carry keys).
+#[test]
+fn behind_a_trusted_proxy_forwarded_visitors_are_not_admins() {
+    let (_setup, d, _up) = daemon_with("trusted_proxies = [\"127.0.0.1\"]\n", |s| s);
+    for path in ADMIN_PAGES {
+        assert_eq!(status_of(&d.base, path, &[("X-Forwarded-For", "203.0.113.9")]), 403, "{path}: a visitor through the proxy");
+        assert_eq!(status_of(&d.base, path, &[("X-Forwarded-For", "127.0.0.1, 203.0.113.9")]), 403, "{path}: spoofed loopback");
+        assert_eq!(status_of(&d.base, path, &[]), 200, "{path}: the host itself, no proxy");
+        assert_eq!(status_of(&d.base, path, &[("X-Forwarded-For", "127.0.0.1")]), 200, "{path}: a loopback client via the proxy");
+        assert_eq!(status_of(&d.base, path, &[("X-Forwarded-For", "::1")]), 200, "{path}: a loopback client via the proxy");
+    }
+    assert_eq!(status_of(&d.base, "/feeds/all.rss", &[("X-Forwarded-For", "203.0.113.9")]), 200, "feeds stay public");
+}
+
+/// Issue #24: a peer that is not a trusted proxy cannot make itself
+/// anyone else with `X-Forwarded-For`.
+#[test]
+fn an_untrusted_peers_forwarded_for_is_ignored() {
+    let (_setup, d, _up) = daemon_with("trusted_proxies = [\"10.0.0.0/8\"]\n", |s| s);
+    for path in ADMIN_PAGES {
+        assert_eq!(status_of(&d.base, path, &[("X-Forwarded-For", "203.0.113.9")]), 200, "{path}");
+    }
+}
+
+/// Issue #24: every distinct `?limit=N` used to be rendered, compressed and
+/// kept (1,200 of them held 1.27 GB). Only full-length feeds are cached
+/// now, and `?limit=0` is a valid feed with no items, not one item.
+#[test]
+fn distinct_limits_do_not_grow_the_render_cache() {
+    let (_setup, d, _up) = daemon();
+    let total = common::read_feed(&get(&format!("{}/feeds/all.rss", d.base), &[]).unwrap().2).entries.len();
+    assert_eq!(total, 3, "the demo feed's items");
+    for ext in ["rss", "atom", "json"] {
+        let (status, _, body) = get(&format!("{}/feeds/all.{ext}?limit=0", d.base), &[]).unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(common::read_feed(&body).entries.len(), 0, "{ext}?limit=0 gave items");
+    }
+    for limit in 1..=200 {
+        let path = format!("{}/feeds/all.rss?limit={limit}", d.base);
+        let (status, _, body) = get(&path, &[("Accept-Encoding", "gzip, br")]).unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.is_empty());
+    }
+    let (_, _, two) = get(&format!("{}/feeds/all.json?limit=2", d.base), &[]).unwrap();
+    assert_eq!(common::read_feed(&two).entries.len(), 2);
+    let metrics = String::from_utf8(get(&format!("{}/metrics", d.base), &[]).unwrap().2).unwrap();
+    let cached: usize = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("syndic_feed_cache_entries "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no cache gauge in\n{metrics}"));
+    // 7 slices (all, partners, five categories) in three formats at most.
+    assert!(cached <= 21, "{cached} renders cached after 200 distinct limits");
+
+    let (_, _, huge) = get(&format!("{}/feeds/all.rss?limit=99999999", d.base), &[]).unwrap();
+    assert_eq!(common::read_feed(&huge).entries.len(), total, "a limit over items_per_feed is the full feed");
+}
+
+/// Issue #24: q-values are case-insensitive (`gzip;Q=0` refuses gzip), and
+/// each content coding has its own `ETag` (RFC 9110 §8.8.3), so a cache
+/// holding the identity body is never told its tag is the gzip one's.
+#[test]
+fn encodings_are_negotiated_and_tagged_apart() {
+    let (_setup, d, _up) = daemon();
+    let url = format!("{}/feeds/all.rss", d.base);
+    let fetch = |headers: &[(&str, &str)]| get(&url, headers).unwrap();
+    let encoding = |h: &reqwest::header::HeaderMap| h.get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+    let etag = |h: &reqwest::header::HeaderMap| h["etag"].to_str().unwrap().to_string();
+
+    for refused in ["gzip;Q=0", "gzip; Q=0.000", "br;Q=0, gzip;q=0"] {
+        let (status, headers, body) = fetch(&[("Accept-Encoding", refused)]);
+        assert_eq!(status, 200);
+        assert_eq!(encoding(&headers), None, "{refused}");
+        assert!(body.starts_with(b"<?xml"), "{refused}: body is not identity");
+    }
+    let (_, plain, _) = fetch(&[]);
+    let (_, gzip, _) = fetch(&[("Accept-Encoding", "gzip")]);
+    let (_, br, _) = fetch(&[("Accept-Encoding", "br, gzip")]);
+    assert_eq!(encoding(&gzip).as_deref(), Some("gzip"));
+    assert_eq!(encoding(&br).as_deref(), Some("br"));
+    let tags = [etag(&plain), etag(&gzip), etag(&br)];
+    assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2], "{tags:?}");
+
+    // If-None-Match matches the tag of the coding being served, only it.
+    let (status, headers, _) = fetch(&[("Accept-Encoding", "gzip"), ("If-None-Match", tags[1].as_str())]);
+    assert_eq!((status, etag(&headers)), (304, tags[1].clone()));
+    let (status, headers, body) = fetch(&[("Accept-Encoding", "gzip"), ("If-None-Match", tags[0].as_str())]);
+    assert_eq!((status, encoding(&headers).as_deref()), (200, Some("gzip")), "the identity tag validated a gzip body");
+    assert!(!body.is_empty());
+    let (status, _, _) = fetch(&[("If-None-Match", tags[1].as_str())]);
+    assert_eq!(status, 200, "the gzip tag validated an identity body");
+    let (status, _, _) = fetch(&[("If-None-Match", tags[0].as_str())]);
+    assert_eq!(status, 304);
+}

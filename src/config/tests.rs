@@ -128,6 +128,8 @@ fn bad_settings_name_file_line_column() {
         ("[daemon]\nlog_format = \"xml\"\n", "syndic.toml:2:14: unknown variant `xml`"),
         ("[daemon]\nadmin_token = \"short\"\n", "syndic.toml:2:15: admin_token: use at least 16 characters"),
         ("[daemon]\nper_host_spacing = \"soon\"\n", "syndic.toml:2:20: per_host_spacing: \"soon\" is not a duration"),
+        ("[daemon]\ntrusted_proxies = [\"10.0.0.0/8\", \"nginx\"]\n", "syndic.toml:2:34: trusted_proxies: \"nginx\" is not an IP address"),
+        ("[daemon]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", "syndic.toml:2:20: trusted_proxies: \"33\" is not a prefix length"),
     ];
     for (settings, want) in cases {
         let got = only_error(settings, GOOD_SOURCES);
@@ -154,4 +156,25 @@ fn line_column_counts_characters() {
     assert_eq!(line_column(text, 0), (1, 1));
     assert_eq!(line_column(text, 2), (2, 1));
     assert_eq!(line_column(text, text.find('=').unwrap()), (2, 4));
+}
+
+#[test]
+fn trusted_proxy_ranges() {
+    use super::IpRange;
+    let table = [
+        ("127.0.0.1", "127.0.0.1", true),
+        ("127.0.0.1", "::ffff:127.0.0.1", true),
+        ("127.0.0.1", "127.0.0.2", false),
+        ("10.0.0.0/8", "10.200.3.4", true),
+        ("10.0.0.0/8", "11.0.0.1", false),
+        ("0.0.0.0/0", "203.0.113.9", true),
+        ("0.0.0.0/0", "::1", false),
+        ("::1", "::1", true),
+        ("fd00::/8", "fd12::1", true),
+        ("fd00::/8", "fe80::1", false),
+    ];
+    for (range, ip, inside) in table {
+        let parsed = IpRange::parse(range).unwrap();
+        assert_eq!(parsed.contains(ip.parse().unwrap()), inside, "{range} ∋ {ip}");
+    }
 }

@@ -77,3 +77,53 @@ pub(super) fn count(
         default
     }
 }
+
+/// An IP address or a CIDR block (`10.0.0.0/8`, `::1`), for
+/// `daemon.trusted_proxies`. IPv4-mapped IPv6 forms are read as IPv4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Parses `ADDR` or `ADDR/PREFIX`.
+    pub fn parse(text: &str) -> Result<IpRange, String> {
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text.trim(), None),
+        };
+        let network = addr.parse::<std::net::IpAddr>().map_err(|_| format!("{addr:?} is not an IP address"))?.to_canonical();
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("{p:?} is not a prefix length (0..={max})"))?,
+        };
+        Ok(IpRange { network, prefix })
+    }
+
+    /// Whether `ip` is in the range.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |ip: std::net::IpAddr| match ip {
+            std::net::IpAddr::V4(v4) => (u32::from(v4) as u128) << 96,
+            std::net::IpAddr::V6(v6) => u128::from(v6),
+        };
+        let ip = ip.to_canonical();
+        if ip.is_ipv4() != self.network.is_ipv4() {
+            return false;
+        }
+        let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix as u32) };
+        bits(ip) & mask == bits(self.network) & mask
+    }
+}
+
+pub(super) fn ip_ranges(values: &[Spanned<String>], key: &str, report: &mut Report<'_>) -> Vec<IpRange> {
+    let mut out = Vec::new();
+    for value in values {
+        match IpRange::parse(value.get_ref()) {
+            Ok(range) => out.push(range),
+            Err(e) => report.at(value.span(), format!("{key}: {e}; use an address or a block such as \"10.0.0.0/8\"")),
+        }
+    }
+    out
+}

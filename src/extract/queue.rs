@@ -2,8 +2,10 @@
 //!
 //! Jobs are created by the store for new items of sources with `full_text`
 //! (see `store::extract`). Pages go through the same [`Fetcher`](crate::fetch::Fetcher)
-//! as feeds (timeouts, body cap, redirects, SSRF guard) and the same
-//! per-host [`Limits`]; they are decoded with [`charset::decode_page`] so a
+//! as feeds (timeouts, body cap, redirects) and the same
+//! per-host [`Limits`]; a page and its redirects may reach only public
+//! addresses and those of the class of the feed that linked it, never
+//! syndic's own listener (`fetch::guard`). They are decoded with [`charset::decode_page`] so a
 //! late `<meta charset>` or a windows-1251 page reads right. A network
 //! failure or a 5xx is retried with backoff ([`MAX_ATTEMPTS`] in all); a
 //! page that is there but yields no story is not. Either way the item keeps
@@ -19,7 +21,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::extract::{self, health::Health};
-use crate::fetch::{FetchError, Fetched, Validators, charset};
+use crate::fetch::{FetchError, Fetched, charset};
 use crate::politeness::Limits;
 use crate::poll::Context;
 use crate::store::Touched;
@@ -66,7 +68,8 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
     let mut set = JoinSet::new();
     let mut dropped = HashSet::new();
     for job in jobs {
-        let Some(rule) = config.source(&job.source_id).and_then(|s| s.full_text.clone()) else {
+        let source = config.source(&job.source_id);
+        let Some((rule, feed_url)) = source.and_then(|s| Some((s.full_text.clone()?, s.url.clone()))) else {
             // The admin turned full text off (or removed the source).
             if dropped.insert(job.source_id.clone()) {
                 let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
@@ -83,7 +86,7 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
         let ctx = ctx.clone();
         let limits = limits.clone();
         let tz = config.daemon.timezone;
-        set.spawn(async move { run_one(&ctx, &limits, job, url, rule, tz).await });
+        set.spawn(async move { run_one(&ctx, &limits, job, (url, feed_url), rule, tz).await });
     }
     let mut outcomes = Vec::new();
     while let Some(joined) = set.join_next().await {
@@ -94,10 +97,13 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
     outcomes
 }
 
-async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extract::Rule, tz: chrono_tz::Tz) -> Outcome {
+/// `urls`: the page, and the feed it was linked from (whose class bounds
+/// what the page and its redirects may reach).
+async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rule: extract::Rule, tz: chrono_tz::Tz) -> Outcome {
+    let (url, feed_url) = urls;
     let fetched = {
         let _permit = limits.acquire_url(&url).await;
-        ctx.fetcher.get(&url, &Validators::default()).await
+        ctx.fetcher.get_page(&url, &feed_url).await
     };
     let now = Utc::now().timestamp();
     let store = Arc::clone(&ctx.store);
@@ -177,7 +183,7 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, url: Url, rule: extra
 fn retryable(e: &FetchError) -> bool {
     match e {
         FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-        FetchError::TooLarge { .. } => false,
+        FetchError::TooLarge { .. } | FetchError::Refused(_) => false,
         FetchError::Timeout(_) | FetchError::Transport(_) => true,
     }
 }

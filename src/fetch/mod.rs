@@ -9,11 +9,16 @@
 //! bytes and decoded by [`charset`], never by reqwest's text guess.
 
 pub mod charset;
+pub mod guard;
 
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap};
 use url::Url;
+
+pub use guard::{AddressClass, Reach, address_class, host_class, is_internal_ip};
 
 /// Validators from the previous successful fetch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,6 +103,10 @@ pub enum FetchError {
     /// Connecting, TLS, redirects or reading the body failed.
     #[error("{0}")]
     Transport(String),
+    /// The SSRF guard refused the target (see [`guard`]): asking again
+    /// will not change the answer.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl FetchError {
@@ -113,29 +122,65 @@ impl FetchError {
 /// Redirects followed per fetch.
 const MAX_REDIRECTS: usize = 5;
 
+/// A header on every request syndic makes. The admin check refuses any
+/// request that carries it, so an item link pointing at syndic's own
+/// `/status` (under whatever name or address) never reads admin pages:
+/// syndic's own requests are never an admin client.
+pub const OWN_REQUEST: &str = "x-syndic-fetch";
+
 /// A reusable HTTP client for feeds and pages.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
+    /// For a feed's configured URL (its class is the admin's choice).
     client: reqwest::Client,
+    /// One client per home class, each resolving through a
+    /// [`guard::GuardedResolver`] for that class; built when first needed.
+    guarded: Arc<[OnceLock<reqwest::Client>; 5]>,
+    /// Where syndic itself listens: never a target of its own fetches.
+    own: Arc<OnceLock<SocketAddr>>,
     settings: FetchSettings,
 }
 
 impl Fetcher {
     /// Builds the client. Fails only if the TLS backend cannot start.
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .read_timeout(settings.total_timeout)
-            .timeout(settings.total_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| FetchError::Transport(describe(&e)))?;
-        Ok(Fetcher { client, settings })
+        let client = build_client(&settings, None)?;
+        Ok(Fetcher { client, guarded: Arc::default(), own: Arc::default(), settings })
     }
 
-    /// GETs `url`, conditionally when `validators` has something.
+    /// Records the address syndic's server listens on: guarded fetches
+    /// refuse it (the first call wins).
+    pub fn set_own_listener(&self, addr: SocketAddr) {
+        let _ = self.own.set(addr);
+    }
+
+    /// The client whose resolver keeps to `reach`.
+    fn guarded(&self, reach: Reach) -> Result<&reqwest::Client, FetchError> {
+        let slot = &self.guarded[reach.home.index()];
+        if let Some(client) = slot.get() {
+            return Ok(client);
+        }
+        let client = build_client(&self.settings, Some(reach))?;
+        Ok(slot.get_or_init(|| client))
+    }
+
+    /// GETs a feed at its configured `url`, conditionally when `validators`
+    /// has something. Redirects stay within the reach of `url`'s class.
     pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch(url, validators, None).await
+    }
+
+    /// GETs an article page linked from the feed at `feed_url`: the page and
+    /// every redirect hop must be public or of the feed URL's class, judged
+    /// on the address connected to, and never syndic's own listener.
+    pub async fn get_page(&self, url: &Url, feed_url: &Url) -> Result<Fetched, FetchError> {
+        let reach = Reach { home: host_class(feed_url).await };
+        self.fetch(url, &Validators::default(), Some(reach)).await
+    }
+
+    /// `reach`: `None` while at a feed's configured URL (trusted as the
+    /// admin wrote it); set from the first redirect on.
+    async fn fetch(&self, url: &Url, validators: &Validators, mut reach: Option<Reach>) -> Result<Fetched, FetchError> {
         let started = Instant::now();
         let timeout = self.settings.total_timeout;
         // Redirects are followed here, not by reqwest, so that a permanent
@@ -144,7 +189,16 @@ impl Fetcher {
         let mut moved_to = None;
         let mut hops = 0;
         let mut response = loop {
-            let mut request = self.client.get(target.clone()).header(
+            let client = match reach {
+                None => &self.client,
+                Some(reach) => {
+                    if let Some(why) = reach.refuse(&target, self.own.get().copied()) {
+                        return Err(FetchError::Refused(why));
+                    }
+                    self.guarded(reach)?
+                }
+            };
+            let mut request = client.get(target.clone()).header(
                 header::ACCEPT,
                 "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
             );
@@ -172,15 +226,22 @@ impl Fetcher {
             // SSRF guard: a redirect may not take us into a class of internal
             // addresses the source was not configured in: a public feed may
             // not bounce us into the local network, a loopback test feed not
-            // to the cloud metadata service (link-local).
-            let (from, to) = (host_class(url).await, host_class(&next).await);
-            if to != AddressClass::Public && to != from {
-                return Err(FetchError::Transport(format!(
+            // to the cloud metadata service (link-local). Judged here on the
+            // name's addresses now for a clear message, and again by the
+            // guarded client's resolver on the address connected to.
+            let here = match reach {
+                Some(reach) => reach,
+                None => Reach { home: host_class(url).await },
+            };
+            let to = host_class(&next).await;
+            if !here.allows(to) {
+                return Err(FetchError::Refused(format!(
                     "redirect from a {} address to a {} one refused: {next}",
-                    from.name(),
+                    here.home.name(),
                     to.name()
                 )));
             }
+            reach = Some(here);
             // Only an unbroken chain of permanent redirects from the
             // configured URL is a move the admin should make.
             let permanent = matches!(response.status().as_u16(), 301 | 308);
@@ -251,6 +312,24 @@ impl Fetcher {
     }
 }
 
+/// A client with syndic's settings; with `reach`, it resolves names
+/// through a [`guard::GuardedResolver`].
+fn build_client(settings: &FetchSettings, reach: Option<Reach>) -> Result<reqwest::Client, FetchError> {
+    let mut own = HeaderMap::new();
+    own.insert(OWN_REQUEST, header::HeaderValue::from_static("1"));
+    let mut builder = reqwest::Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .default_headers(own)
+        .connect_timeout(settings.connect_timeout)
+        .read_timeout(settings.total_timeout)
+        .timeout(settings.total_timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(reach) = reach {
+        builder = builder.dns_resolver(guard::GuardedResolver { reach });
+    }
+    builder.build().map_err(|e| FetchError::Transport(describe(&e)))
+}
+
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
@@ -265,92 +344,6 @@ fn content_type(headers: &HeaderMap) -> (Option<String>, Option<String>) {
         k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"').to_string())
     });
     (media, charset)
-}
-
-/// Whether an IP address is loopback, private, link-local, unique-local or
-/// otherwise not a public internet address.
-pub fn is_internal_ip(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.octets()[0] == 0
-                // 100.64.0.0/10, carrier-grade NAT
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        std::net::IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link local fe80::/10
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal_ip(std::net::IpAddr::V4(v4)))
-        }
-    }
-}
-
-/// Where an address points, for the redirect guard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AddressClass {
-    /// The public internet.
-    Public,
-    /// This machine.
-    Loopback,
-    /// Link-local (cloud metadata services live here).
-    LinkLocal,
-    /// Private, unique-local, carrier-grade NAT, unspecified.
-    Private,
-}
-
-impl AddressClass {
-    fn name(self) -> &'static str {
-        match self {
-            AddressClass::Public => "public",
-            AddressClass::Loopback => "loopback",
-            AddressClass::LinkLocal => "link-local",
-            AddressClass::Private => "private",
-        }
-    }
-}
-
-/// The class of one IP address.
-pub fn address_class(ip: std::net::IpAddr) -> AddressClass {
-    let ip = match ip {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
-        v4 => v4,
-    };
-    let link_local = match ip {
-        std::net::IpAddr::V4(v4) => v4.is_link_local(),
-        std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
-    };
-    if ip.is_loopback() {
-        AddressClass::Loopback
-    } else if link_local {
-        AddressClass::LinkLocal
-    } else if is_internal_ip(ip) {
-        AddressClass::Private
-    } else {
-        AddressClass::Public
-    }
-}
-
-/// The class of a URL's host: its literal address, or the most internal of
-/// the addresses its name resolves to.
-async fn host_class(url: &Url) -> AddressClass {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => address_class(ip.into()),
-        Some(url::Host::Ipv6(ip)) => address_class(ip.into()),
-        Some(url::Host::Domain(name)) => {
-            if name.eq_ignore_ascii_case("localhost") || name.ends_with(".localhost") {
-                return AddressClass::Loopback;
-            }
-            let port = url.port_or_known_default().unwrap_or(80);
-            match tokio::net::lookup_host((name, port)).await {
-                Ok(addrs) => addrs.map(|a| address_class(a.ip())).find(|c| *c != AddressClass::Public).unwrap_or(AddressClass::Public),
-                // Unresolvable: the request itself will fail with a clear error.
-                Err(_) => AddressClass::Public,
-            }
-        }
-        None => AddressClass::Public,
-    }
 }
 
 /// Freshness the server grants: `Cache-Control: max-age` (`no-cache` and
@@ -400,50 +393,4 @@ fn describe(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn internal_addresses() {
-        let internal = [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fc00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ];
-        let public = ["8.8.8.8", "1.1.1.1", "2a00:1450::1", "100.128.0.1", "172.32.0.1"];
-        for ip in internal {
-            assert!(is_internal_ip(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in public {
-            assert!(!is_internal_ip(ip.parse().unwrap()), "{ip}");
-        }
-    }
-
-    #[tokio::test]
-    async fn host_classes() {
-        for (u, class) in [
-            ("http://127.0.0.1:8080/", AddressClass::Loopback),
-            ("http://localhost/feed", AddressClass::Loopback),
-            ("http://api.localhost/", AddressClass::Loopback),
-            ("http://[::1]/", AddressClass::Loopback),
-            ("http://169.254.169.254/latest/meta-data", AddressClass::LinkLocal),
-            ("http://[fe80::1]/", AddressClass::LinkLocal),
-            ("http://10.0.0.5/", AddressClass::Private),
-            ("http://[::ffff:192.168.0.1]/", AddressClass::Private),
-            ("http://8.8.8.8/feed", AddressClass::Public),
-        ] {
-            assert_eq!(host_class(&Url::parse(u).unwrap()).await, class, "{u}");
-        }
-    }
 }

@@ -6,6 +6,13 @@
 //! the bytes and a `Last-Modified` from the newest change. Ingest reports
 //! the slices it touched and [`Publisher::invalidate`] drops just those, so a
 //! fetch that changes nothing re-renders nothing.
+//!
+//! Only the full feed (`items_per_feed` items) is cached: at most one
+//! render per configured slice and format. A `?limit=N` below that is
+//! rendered for the request and dropped: cached too, every distinct `N` a
+//! client made up stayed in memory with its compressed forms (1,200 such
+//! requests held 1.27 GB). Readers poll the plain URL; a shorter feed
+//! costs its requester a render, not the daemon its memory.
 
 pub mod atom;
 pub mod export;
@@ -24,6 +31,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::model::Slice;
+use crate::serve::encoding::Coding;
 use crate::store::{Store, StoreError, StoredItem, Touched};
 
 /// Namespace of our own extension elements (credits).
@@ -132,11 +140,17 @@ pub struct Rendered {
     pub items: usize,
     /// The response headers a `200` and a `304` share (`ETag`,
     /// `Last-Modified`, `Cache-Control`, `Vary`), built once per render
-    /// rather than per request.
-    pub headers: axum::http::HeaderMap,
+    /// rather than per request: for the identity, gzip and brotli bodies,
+    /// each with its own `ETag` (RFC 9110 §8.8.3).
+    pub headers: [axum::http::HeaderMap; 3],
 }
 
 impl Rendered {
+    /// The shared headers for a response in `coding`.
+    pub fn headers_for(&self, coding: Coding) -> &axum::http::HeaderMap {
+        &self.headers[coding as usize]
+    }
+
     /// The body gzip-compressed. Compressed when first asked for, not at
     /// render: a feed re-rendered after every commit would otherwise pay
     /// both compressions (brotli's is the slowest part of a render) before
@@ -155,7 +169,8 @@ impl Rendered {
 pub struct Publisher {
     config: RwLock<Arc<Config>>,
     reader: Mutex<Store>,
-    cache: RwLock<HashMap<(Slice, Format, usize), Arc<Rendered>>>,
+    /// Full-length renders: one per configured slice and format at most.
+    cache: RwLock<HashMap<(Slice, Format), Arc<Rendered>>>,
     /// Bumped (under the cache's write lock) by every invalidation: a
     /// render that began before one may have read the database before the
     /// change and must not be cached after it, or the change would stay
@@ -205,6 +220,7 @@ impl Publisher {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         cache.clear();
+        self.metrics.set_render_cache(0);
     }
 
     /// Drops the cached renders of the touched slices.
@@ -214,16 +230,18 @@ impl Publisher {
         }
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        cache.retain(|(slice, _, _), _| !touched.slices.contains(slice));
+        cache.retain(|(slice, _), _| !touched.slices.contains(slice));
+        self.metrics.set_render_cache(cache.len());
     }
 
     /// Caches a render made from a database read that began at `generation`,
     /// unless an invalidation came since (then it is served, not kept).
-    fn keep(&self, key: (Slice, Format, usize), rendered: &Arc<Rendered>, generation: u64) -> bool {
+    fn keep(&self, key: (Slice, Format), rendered: &Arc<Rendered>, generation: u64) -> bool {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         let current = self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation;
         if current {
             cache.insert(key, Arc::clone(rendered));
+            self.metrics.set_render_cache(cache.len());
         }
         current
     }
@@ -258,19 +276,29 @@ impl Publisher {
 
     /// The cached render, if there is one: never touches the database, so
     /// the server can answer from it without leaving the async runtime.
+    /// Only full-length feeds are cached (see the module notes).
     pub fn cached(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Option<Arc<Rendered>> {
         let per_feed = self.config.read().unwrap_or_else(|p| p.into_inner()).daemon.items_per_feed;
-        let limit = limit.unwrap_or(per_feed).clamp(1, per_feed);
-        self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&(slice.clone(), format, limit)).cloned()
+        if limit.is_some_and(|l| l < per_feed) {
+            return None;
+        }
+        self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&(slice.clone(), format)).cloned()
+    }
+
+    /// Renders held in the cache (at most one per slice and format).
+    pub fn cached_renders(&self) -> usize {
+        self.cache.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Like [`Publisher::feed`] with at most `limit` items (never more than
-    /// `items_per_feed`).
+    /// `items_per_feed`; `0` gives a valid feed with no items). Only a
+    /// full-length render is cached.
     pub fn feed_limited(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Result<Option<Arc<Rendered>>, StoreError> {
         let config = self.config();
-        let limit = limit.unwrap_or(config.daemon.items_per_feed).clamp(1, config.daemon.items_per_feed);
-        let key = (slice.clone(), format, limit);
-        if let Some(hit) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        let limit = limit.unwrap_or(config.daemon.items_per_feed).min(config.daemon.items_per_feed);
+        let full = limit == config.daemon.items_per_feed;
+        let key = (slice.clone(), format);
+        if full && let Some(hit) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(Some(Arc::clone(hit)));
         }
         let Some(title) = slice_title(&config, slice) else { return Ok(None) };
@@ -305,14 +333,17 @@ impl Publisher {
         let rendered = Arc::new(Rendered {
             gzip: std::sync::OnceLock::new(),
             brotli: std::sync::OnceLock::new(),
-            headers: shared_headers(&etag, updated.into(), max_age(&config, slice)),
+            headers: [Coding::Identity, Coding::Gzip, Coding::Brotli]
+                .map(|coding| shared_headers(&coding.etag(&etag), updated.into(), max_age(&config, slice))),
             etag,
             last_modified: updated.into(),
             content_type: format.content_type(),
             items: items.len(),
             body: body.into(),
         });
-        self.keep(key, &rendered, generation);
+        if full {
+            self.keep(key, &rendered, generation);
+        }
         Ok(Some(rendered))
     }
 }
@@ -438,7 +469,7 @@ mod tests {
         drop(Store::open(&config.daemon.database).unwrap());
         let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
         let render = publisher.feed(&Slice::All, Format::Rss).unwrap().unwrap();
-        let key = (Slice::All, Format::Rss, config.daemon.items_per_feed);
+        let key = (Slice::All, Format::Rss);
         assert!(publisher.cached(&Slice::All, Format::Rss, None).is_some(), "a quiet render is kept");
 
         // A render reads the database, a commit lands and invalidates,
@@ -450,5 +481,29 @@ mod tests {
         assert!(publisher.cached(&Slice::All, Format::Rss, None).is_none());
         let now = publisher.generation.load(std::sync::atomic::Ordering::SeqCst);
         assert!(publisher.keep(key, &render, now), "a render after the change is kept");
+    }
+
+    #[test]
+    fn only_full_length_feeds_are_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("syndic.toml"),
+            format!("[daemon]\ndatabase = \"{}\"\nsources = \"sources.toml\"\nitems_per_feed = 20\n", dir.path().join("s.db").display()),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("sources.toml"), "").unwrap();
+        let config = Arc::new(crate::config::load(&dir.path().join("syndic.toml")).unwrap());
+        drop(Store::open(&config.daemon.database).unwrap());
+        let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
+        for limit in 0..500 {
+            for format in Format::ALL {
+                publisher.feed_limited(&Slice::All, format, Some(limit)).unwrap().unwrap();
+            }
+        }
+        // 20 and above are the full feed: one render per format.
+        assert_eq!(publisher.cached_renders(), 3);
+        assert!(publisher.cached(&Slice::All, Format::Rss, Some(5)).is_none());
+        assert!(publisher.cached(&Slice::All, Format::Rss, Some(20)).is_some());
+        assert_eq!(publisher.feed_limited(&Slice::All, Format::Json, Some(0)).unwrap().unwrap().items, 0);
     }
 }

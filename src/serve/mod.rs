@@ -1,8 +1,9 @@
 //! The HTTP side: feeds, the index page and health, with axum.
 //!
 //! Feeds come from the [`Publisher`]'s cache. Every feed response carries a
-//! strong `ETag`, `Last-Modified` and `Cache-Control`, answers
-//! `If-None-Match`/`If-Modified-Since` with `304`, and sends the pre-built
+//! strong `ETag` (one per content coding, see [`encoding`]),
+//! `Last-Modified` and `Cache-Control`, answers
+//! `If-None-Match`/`If-Modified-Since` with `304`, and sends the brotli or
 //! gzip body when the client accepts it. `HEAD` is answered like `GET`
 //! without a body. Unknown paths and slices are `404`; a database failure
 //! while rendering is a `503` with a short reason, logged in full.
@@ -19,7 +20,9 @@ use std::time::SystemTime;
 
 use axum::Router;
 
+pub mod admin;
 pub mod conn;
+pub mod encoding;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -110,10 +113,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .route("/feeds/{*path}", get(feed))
         .route("/feeds.opml", get(feeds_opml))
-        .route("/sources.opml", get(sources_opml))
         .route("/healthz", get(healthz))
         .merge(
             Router::new()
+                .route("/sources.opml", get(sources_opml))
                 .route("/status", get(status_html))
                 .route("/status.json", get(status_json))
                 .route("/metrics", get(metrics))
@@ -173,27 +176,31 @@ async fn feed(State(state): State<Arc<AppState>>, Path(path): Path<String>, Quer
 }
 
 fn respond(r: &Rendered, req: &HeaderMap) -> Response {
-    let mut headers = r.headers.clone();
-    if not_modified(r, req) {
+    let coding = encoding::choose(req);
+    let shared = r.headers_for(coding);
+    let etag = shared.get(header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let unchanged = not_modified(r, etag, req);
+    let mut headers = shared.clone();
+    if unchanged {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    if accepts(req, "br") {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
-        (StatusCode::OK, headers, r.brotli()).into_response()
-    } else if accepts(req, "gzip") {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        (StatusCode::OK, headers, r.gzip()).into_response()
-    } else {
-        (StatusCode::OK, headers, r.body.clone()).into_response()
+    let body = match coding {
+        encoding::Coding::Brotli => r.brotli(),
+        encoding::Coding::Gzip => r.gzip(),
+        encoding::Coding::Identity => r.body.clone(),
+    };
+    if let Some(token) = coding.token() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
     }
+    (StatusCode::OK, headers, body).into_response()
 }
 
 /// RFC 9110 §13.2.2: `If-None-Match` wins; `If-Modified-Since` only
-/// without it.
-fn not_modified(r: &Rendered, req: &HeaderMap) -> bool {
+/// without it. `etag`: the tag of the coding being served.
+fn not_modified(r: &Rendered, etag: &str, req: &HeaderMap) -> bool {
     if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == "*" || t == r.etag);
+        return inm.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == "*" || t == etag);
     }
     if let Some(since) = req.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(|v| httpdate::parse_http_date(v).ok()) {
         let modified = truncate_to_seconds(r.last_modified);
@@ -205,16 +212,6 @@ fn not_modified(r: &Rendered, req: &HeaderMap) -> bool {
 fn truncate_to_seconds(t: SystemTime) -> SystemTime {
     let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
-}
-
-/// Whether `Accept-Encoding` allows `coding` (named, or `*`; not `q=0`).
-fn accepts(req: &HeaderMap, coding_name: &str) -> bool {
-    req.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|coding| {
-        let mut parts = coding.split(';');
-        let name = parts.next().unwrap_or("").trim();
-        let q_zero = parts.any(|p| matches!(p.trim().strip_prefix("q="), Some(q) if q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)));
-        (name.eq_ignore_ascii_case(coding_name) || name == "*") && !q_zero
-    })
 }
 
 async fn index(State(state): State<Arc<AppState>>) -> Response {
@@ -229,21 +226,11 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// `/metrics` and `/status*` are for admins: loopback clients (unless
-/// `admin_loopback = false`) or holders of `admin_token`.
+/// `/metrics`, `/status*` and `/sources.opml` are for admins (see [`admin`]).
 async fn admin_only(State(state): State<Arc<AppState>>, request: Request, next: axum::middleware::Next) -> Response {
     let config = state.publisher.config();
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let loopback = config.daemon.admin_loopback && peer.is_some_and(|ip| ip.is_loopback());
-    let token_ok = config.daemon.admin_token.as_deref().is_some_and(|token| {
-        let bearer = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        let query = request
-            .uri()
-            .query()
-            .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()));
-        bearer == Some(token) || query.as_deref() == Some(token)
-    });
-    if loopback || token_ok {
+    if admin::allowed(&config.daemon, peer, request.headers(), request.uri().query()) {
         next.run(request).await
     } else {
         (StatusCode::FORBIDDEN, "forbidden: admin pages need a loopback client or the admin token\n").into_response()
@@ -344,20 +331,5 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(parse_feed_path(path), want, "{path}");
         }
-    }
-
-    #[test]
-    fn accept_encoding() {
-        let h = |v: &str| {
-            let mut m = HeaderMap::new();
-            m.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
-            m
-        };
-        assert!(accepts(&h("gzip, deflate, br"), "gzip"));
-        assert!(accepts(&h("br;q=1.0, gzip;q=0.8"), "gzip"));
-        assert!(!accepts(&h("gzip;q=0"), "gzip"));
-        assert!(!accepts(&h("br"), "gzip"));
-        assert!(accepts(&h("br"), "br"));
-        assert!(!accepts(&HeaderMap::new(), "gzip"));
     }
 }
