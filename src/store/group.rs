@@ -186,6 +186,7 @@ fn checkpoint(conn: &rusqlite::Connection, written: &Receiver<()>) {
 /// The writer thread: a group of every feed queued, one transaction; the
 /// checkpoint thread hears of every commit.
 fn write(jobs: &Receiver<Job>, store: &Mutex<Store>, matcher: &Matcher, written: &std::sync::mpsc::SyncSender<()>) {
+    let health = lock(store).health();
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         group.extend(jobs.try_iter());
@@ -204,6 +205,15 @@ fn write(jobs: &Receiver<Job>, store: &Mutex<Store>, matcher: &Matcher, written:
             .collect();
         let stored = lock(store).ingest_many(&feeds, matcher);
         drop(feeds);
+        // A feed can fail alone on a full disk (its rows spilled to the
+        // WAL before the commit): that is the storage's health too.
+        match &stored {
+            Ok(results) => match results.iter().filter_map(|r| r.as_ref().err()).find(|e| super::health::is_storage_trouble(e)) {
+                Some(e) => health.failed(e),
+                None => health.committed(),
+            },
+            Err(e) => health.failed(e),
+        }
         // One pending notice is enough.
         let _ = written.try_send(());
         match stored {
