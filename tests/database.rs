@@ -73,13 +73,25 @@ fn a_second_daemon_on_the_same_database_refuses_and_the_first_keeps_serving() {
     let up = Upstream::start();
     let s = one_source(&up);
     let daemon = s.start_daemon();
-    let second = Command::new(env!("CARGO_BIN_EXE_syndic"))
+    // The same database, another port: only the database can stop it.
+    let other = s.dir.path().join("second.toml");
+    let port = common::free_port();
+    let settings = std::fs::read_to_string(s.config()).unwrap().replace(&format!(":{}\"", s.port), &format!(":{port}\""));
+    std::fs::write(&other, settings).unwrap();
+    let mut second = Command::new(env!("CARGO_BIN_EXE_syndic"))
         .args(["run", "--config"])
-        .arg(s.config())
+        .arg(&other)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .unwrap();
+    // Before the lock, it ran beside the first one, polling the same sources.
+    let exited = wait_until(20, || second.try_wait().unwrap().is_some());
+    if !exited {
+        let _ = second.kill();
+    }
+    let second = second.wait_with_output().unwrap();
+    assert!(exited, "a second daemon runs on the same database");
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     let pid = daemon.child.id();
