@@ -130,14 +130,19 @@ impl Daemon {
     }
 
     /// [`Daemon::prune`] with the clock reading `now`. Nothing is deleted
-    /// when `now` is far past the newest recorded fetch (see
-    /// `store::clock`): the round is skipped with a warning.
+    /// when `now` is more than `store::clock::CLOCK_MARGIN` past the
+    /// upstreams' clocks (`clock`), or, before any upstream told its time,
+    /// past the newest recorded fetch: the round is skipped with a warning.
     pub fn prune_at(&self, now: i64) -> anyhow::Result<usize> {
         self.repair_clock(now)?;
-        if let Some(ahead) = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).clock_jump(now)? {
+        let ahead = match self.ctx.upstream_clock.now() {
+            Some(upstreams) => Some(now - upstreams).filter(|&ahead| ahead > crate::store::clock::CLOCK_MARGIN),
+            None => self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).clock_jump(now)?,
+        };
+        if let Some(ahead) = ahead {
             tracing::warn!(
                 ahead_secs = ahead,
-                "retention skipped: the clock is {} h past the newest recorded fetch (it jumped ahead, or the daemon was stopped that long); nothing is deleted until fetches are recorded on this clock",
+                "retention skipped: the clock is {} h ahead of the upstreams' clocks or of the newest recorded fetch (it jumped ahead, or the daemon was stopped that long); nothing is deleted until it agrees",
                 ahead / 3600
             );
             return Ok(0);
@@ -254,7 +259,10 @@ impl Daemon {
         let mut running: HashSet<String> = HashSet::new();
         let mut limits = Limits::new(&self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut prune_tick = tokio::time::interval(Duration::from_secs(3600));
+        // The first round waits for the first polls: their answers' `Date`
+        // tells whether the clock is to be trusted (a store alone cannot
+        // tell once fetches were recorded on a clock that jumped).
+        let mut prune_tick = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_PRUNE, Duration::from_secs(3600));
         // Config files are watched by their modification times: no inotify
         // dependency, works on every filesystem, two seconds of latency.
         let mut watch_tick = tokio::time::interval(Duration::from_secs(2));
@@ -436,6 +444,9 @@ impl Daemon {
         }
     }
 }
+
+/// When the first retention round runs after start.
+const FIRST_PRUNE: Duration = Duration::from_secs(600);
 
 /// How a reload ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Clock jumps: a wall clock a year ahead deletes nothing, and what a fast
 //! clock stored (future dates, late next-due times) is brought back when
-//! the clock moves back. The daemon's clock is a parameter of
+//! the clock moves back, even once fetches were recorded on the jumped
+//! clock (the upstreams' `Date` headers tell). The daemon's clock is a parameter of
 //! `Daemon::prune_at` / `Daemon::repair_clock` and of a poll's CPU half
 //! (`poll::prepare`): the binary itself has no way to fake the time.
 
@@ -59,6 +60,22 @@ fn a_clock_a_year_ahead_deletes_no_story() {
     // Half a year later by a clock that fetched all along, it deletes what is old.
     d.ctx.store.lock().unwrap().record_fetch("c", &fetched_at(now + 180 * DAY)).unwrap();
     assert!(d.prune_at(now + 180 * DAY).unwrap() > 0, "retention still works on a clock that fetches");
+}
+
+#[test]
+fn a_clock_that_jumped_a_year_ahead_while_running_deletes_no_story() {
+    let (_up, s) = setup(feed("c", 300, 4 * 3600, true));
+    let d = daemon(&s);
+    // Polled by the daemon: the upstream's answer carries its clock (`Date`).
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let reports = runtime.block_on(d.poll_all(&d.config.sources));
+    assert_eq!(reports[0].stats.new, 300, "{reports:?}");
+    // Then the clock jumps a year ahead, and fetches are recorded on it:
+    // by the store alone, the clock looks right.
+    let jumped = Utc::now().timestamp() + 365 * DAY;
+    d.ctx.store.lock().unwrap().record_fetch("c", &fetched_at(jumped)).unwrap();
+    assert_eq!(d.prune_at(jumped).unwrap(), 0);
+    assert_eq!(s.count("SELECT count(*) FROM items"), 300, "a jumped clock deleted stories");
 }
 
 fn fetched_at(at: i64) -> syndic::store::FetchRecord {
