@@ -56,7 +56,10 @@ impl Daemon {
         let config = Arc::new(config);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database, metrics)?);
-        Ok(Daemon { config, ctx, publisher })
+        let daemon = Daemon { config, ctx, publisher };
+        // A clock that ran ahead while the daemon was down left its marks.
+        daemon.repair_clock(chrono::Utc::now().timestamp())?;
+        Ok(daemon)
     }
 
     /// Polls the given sources once, concurrently within the limits, and
@@ -123,7 +126,27 @@ impl Daemon {
     /// shows), a batch at a time with the writer released in between, and
     /// lets the near-duplicate index drop expired keys. Returns rows deleted.
     pub fn prune(&self) -> anyhow::Result<usize> {
-        let now = chrono::Utc::now().timestamp();
+        self.prune_at(chrono::Utc::now().timestamp())
+    }
+
+    /// [`Daemon::prune`] with the clock reading `now`. Nothing is deleted
+    /// when `now` is more than `store::clock::CLOCK_MARGIN` past the
+    /// upstreams' clocks (`clock`), or, before any upstream told its time,
+    /// past the newest recorded fetch: the round is skipped with a warning.
+    pub fn prune_at(&self, now: i64) -> anyhow::Result<usize> {
+        self.repair_clock(now)?;
+        let ahead = match self.ctx.upstream_clock.now() {
+            Some(upstreams) => Some(now - upstreams).filter(|&ahead| ahead > crate::store::clock::CLOCK_MARGIN),
+            None => self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).clock_jump(now)?,
+        };
+        if let Some(ahead) = ahead {
+            tracing::warn!(
+                ahead_secs = ahead,
+                "retention skipped: the clock is {} h ahead of the upstreams' clocks or of the newest recorded fetch (it jumped ahead, or the daemon was stopped that long); nothing is deleted until it agrees",
+                ahead / 3600
+            );
+            return Ok(0);
+        }
         let cutoff = now - self.config.daemon.retention.as_secs() as i64;
         let mut protected = std::collections::HashSet::new();
         {
@@ -144,6 +167,34 @@ impl Daemon {
         let band_cutoff = now - 2 * self.config.daemon.dedup_window.as_secs() as i64;
         self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).refresh_bands(band_cutoff)?;
         Ok(total)
+    }
+
+    /// Undoes what a clock that ran ahead of `now` left: future item dates
+    /// and next-due times (see `store::clock`); logs and refreshes the
+    /// feeds when anything changed.
+    pub fn repair_clock(&self, now: i64) -> anyhow::Result<crate::store::clock::Repaired> {
+        let due: Vec<crate::store::clock::Due> = self
+            .config
+            .sources
+            .iter()
+            .map(|s| crate::store::clock::Due {
+                id: s.id.clone(),
+                interval: s.interval.as_secs() as i64,
+                longest: crate::schedule::longest_delay(&s.id, s.interval).as_secs() as i64,
+            })
+            .collect();
+        let repaired = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).repair_clock(now, &due)?;
+        if repaired != crate::store::clock::Repaired::default() {
+            tracing::warn!(
+                items = repaired.items,
+                sources = repaired.sources,
+                "the clock was behind times already stored (it ran ahead, then moved back): future item dates set to now, next fetches rescheduled from now"
+            );
+        }
+        if repaired.items > 0 {
+            self.publisher.invalidate(&crate::store::Touched { slices: self.publisher.slices().into_iter().collect() });
+        }
+        Ok(repaired)
     }
 
     /// Enabled sources that are due now (never fetched, or past their time).
@@ -177,10 +228,12 @@ impl Daemon {
         // An item link at our own address must not make us fetch ourselves.
         self.ctx.fetcher.set_own_listener(addr);
         let last_tick = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let health = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).health();
         let front = serve::Front::new(Arc::new(AppState {
             publisher: Arc::clone(&self.publisher),
             store: Arc::clone(&self.ctx.store),
             last_tick: Arc::clone(&last_tick),
+            health: Arc::clone(&health),
         }));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server_stop = stop_rx.clone();
@@ -191,14 +244,14 @@ impl Daemon {
         let (items, duplicates) = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).counts()?;
         let status = format!("{} sources, {items} items ({duplicates} merged), listening on {addr}", self.config.sources.len());
         notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]);
-        let result = self.schedule_loop(&last_tick).await;
+        let result = self.schedule_loop(&last_tick, &health).await;
         notify(&[sd_notify::NotifyState::Stopping]);
         let _ = stop_tx.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
         result
     }
 
-    async fn schedule_loop(&mut self, last_tick: &std::sync::atomic::AtomicI64) -> anyhow::Result<()> {
+    async fn schedule_loop(&mut self, last_tick: &std::sync::atomic::AtomicI64, health: &crate::store::health::Health) -> anyhow::Result<()> {
         let watchdog = sd_notify::watchdog_enabled();
         let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -208,7 +261,10 @@ impl Daemon {
         let mut running: HashSet<String> = HashSet::new();
         let mut limits = Limits::new(&self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut prune_tick = tokio::time::interval(Duration::from_secs(3600));
+        // The first round waits for the first polls: their answers' `Date`
+        // tells whether the clock is to be trusted (a store alone cannot
+        // tell once fetches were recorded on a clock that jumped).
+        let mut prune_tick = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_PRUNE, Duration::from_secs(3600));
         // Config files are watched by their modification times: no inotify
         // dependency, works on every filesystem, two seconds of latency.
         let mut watch_tick = tokio::time::interval(Duration::from_secs(2));
@@ -224,7 +280,21 @@ impl Daemon {
                     });
                 }
                 _ = tick.tick() => {
-                    last_tick.store(chrono::Utc::now().timestamp(), std::sync::atomic::Ordering::Relaxed);
+                    let now = chrono::Utc::now().timestamp();
+                    let previous = last_tick.swap(now, std::sync::atomic::Ordering::Relaxed);
+                    // A stat a second: a deleted or replaced database file is
+                    // logged (once) and reported by /healthz within a tick.
+                    health.check_file();
+                    // The wall clock moved back (an NTP step, an admin's fix):
+                    // what the fast clock stored is brought back to now.
+                    if previous > 0 && now < previous - 60 {
+                        let daemon = self.prune_handle();
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = daemon.repair_clock(now) {
+                                tracing::error!(error = %e, "could not repair times after the clock moved back; will retry at the next retention round");
+                            }
+                        });
+                    }
                     // Pinged from the loop itself: a hung loop stops the pings
                     // and systemd restarts the service.
                     if watchdog.is_some() {
@@ -376,6 +446,9 @@ impl Daemon {
         }
     }
 }
+
+/// When the first retention round runs after start.
+const FIRST_PRUNE: Duration = Duration::from_secs(600);
 
 /// How a reload ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,10 @@
 //! [`dedup`] → [`extract`] (full text, optional) → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
 //! orchestrator that runs one source through the stages, on the threads of
 //! [`cpu`] and the store's writer; [`daemon`] wires
-//! polls, the HTTP server and signals together; [`demo`] runs it all on
+//! polls ([`clock`] checks the wall clock against the upstreams'), the HTTP server and signals together; [`demo`] runs it all on
 //! bundled sample feeds; [`status`] reports per-source health.
 
+pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod daemon;

@@ -111,6 +111,8 @@ fn main() -> ExitCode {
         }),
         Command::Run => load(&cli.config).and_then(|c| {
             init_logs(c.daemon.log_format);
+            // One daemon per database, held until the process ends.
+            let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
             runtime()?.block_on(Daemon::start(c)?.run())
         }),
         Command::Fetch { source, all } => load(&cli.config).and_then(|c| {

@@ -46,6 +46,9 @@ pub struct Context {
     /// taking its items ([`backlog`]): bounds the bodies and parsed feeds
     /// held in memory.
     pub backlog: Arc<tokio::sync::Semaphore>,
+    /// The upstreams' clocks, from their answers' `Date`: retention's check
+    /// on ours.
+    pub upstream_clock: Arc<crate::clock::Upstreams>,
 }
 
 impl Context {
@@ -56,7 +59,17 @@ impl Context {
         let (store, matcher) = (Arc::new(Mutex::new(store)), Arc::new(matcher));
         let states = states.map_or_else(|| Arc::clone(&store), |reader| Arc::new(Mutex::new(reader)));
         let commits = GroupCommit::start(Arc::clone(&store), Arc::clone(&matcher));
-        Context { fetcher, store, states, dates, matcher, commits, cpu: crate::cpu::Pool::per_core(), backlog: backlog(fetches) }
+        Context {
+            fetcher,
+            store,
+            states,
+            dates,
+            matcher,
+            commits,
+            cpu: crate::cpu::Pool::per_core(),
+            backlog: backlog(fetches),
+            upstream_clock: Arc::default(),
+        }
     }
 }
 
@@ -146,6 +159,14 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
     let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
     let mut record = FetchRecord { at: now.timestamp(), ..FetchRecord::default() };
     let mut recorded = false;
+    let date = match &fetched {
+        Ok(Fetched::NotModified { date, .. }) => *date,
+        Ok(Fetched::Body(body)) => body.date,
+        Err(_) => None,
+    };
+    if let Some(date) = date {
+        ctx.upstream_clock.observe(date);
+    }
     match fetched {
         Ok(Fetched::NotModified { fresh_for, .. }) => {
             report.status = Some(304);

@@ -35,6 +35,13 @@ pub fn delay(source_id: &str, interval: Duration, failures: u32, retry_after: Op
     (base + jitter(source_id, interval)).max(retry_floor)
 }
 
+/// The longest delay [`delay`] can give a source: full backoff or a day of
+/// Retry-After, plus its spread. A next-due time further ahead than this
+/// was computed on a clock that has since moved back.
+pub fn longest_delay(source_id: &str, interval: Duration) -> Duration {
+    MAX_BACKOFF.max(interval).max(Duration::from_secs(24 * 3600)) + jitter(source_id, interval)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +60,9 @@ mod tests {
         let interval = Duration::from_secs(600);
         assert!(delay("x", interval, 1, Some(Duration::from_secs(7200))) >= Duration::from_secs(7200));
         assert!(delay("x", interval, 1, Some(Duration::from_secs(10 * 86400))) <= Duration::from_secs(86400 + 60));
+        for failures in 0..30 {
+            assert!(delay("x", interval, failures, Some(Duration::from_secs(10 * 86400))) <= longest_delay("x", interval));
+        }
     }
 
     #[test]

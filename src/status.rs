@@ -166,8 +166,9 @@ pub fn table(rows: &[SourceStatus]) -> String {
 }
 
 /// The HTML status page (Russian labels); `config_error` is the rejected
-/// reload, shown above the table until a good one.
-pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
+/// reload, shown above the table until a good one; `database_error` what
+/// is wrong with the database file or its last commit.
+pub fn html(rows: &[SourceStatus], config_error: Option<&str>, database_error: Option<&str>) -> String {
     let esc = |s: &str| html_escape::encode_text(s).into_owned();
     let mut body = String::new();
     for r in rows {
@@ -189,12 +190,18 @@ pub fn html(rows: &[SourceStatus], config_error: Option<&str>) -> String {
             ft = esc(&full_text_note(r)),
         ));
     }
-    let warning = config_error.map_or_else(String::new, |e| {
+    let mut warning = database_error.map_or_else(String::new, |e| {
+        format!(
+            "<div class=\"database-error\" style=\"background:#fde8e8;padding:.5rem 1rem;margin-bottom:1rem\"><b>База данных неисправна:</b><pre>{}</pre></div>\n",
+            esc(e)
+        )
+    });
+    warning.push_str(&config_error.map_or_else(String::new, |e| {
         format!(
             "<div class=\"config-error\" style=\"background:#fde8e8;padding:.5rem 1rem;margin-bottom:1rem\"><b>Новая конфигурация отклонена, работает прежняя:</b><pre>{}</pre></div>\n",
             esc(e)
         )
-    });
+    }));
     format!(
         "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Состояние источников — syndic</title>\
          <style>body{{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\

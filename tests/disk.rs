@@ -1,6 +1,8 @@
 //! Disk trouble: a database another process holds locked, a full disk and a
 //! read-only filesystem. Each gives a clear error, the service keeps
 //! serving what it has, work is retried, and the database stays sound.
+//! `/healthz` follows the last commit: 503 with the reason on a full disk,
+//! 200 again once a commit goes through.
 //! The disk-full and read-only cases mount a small tmpfs: they need root
 //! (CI runs as root); elsewhere they say they were skipped.
 
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Setup, TestSource, Upstream, demo, get, wait_until};
+use common::{Daemon, Setup, TestSource, Upstream, demo, get, wait_until};
 
 /// A feed of `n` items, big enough to need real space.
 fn feed(tag: &str, n: usize) -> Vec<u8> {
@@ -155,4 +157,49 @@ fn read_only_filesystem_is_a_clear_error() {
     drop(db);
     let out = setup.syndic(&["fetch", "--all"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("new=20"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// `syndic run` on `setup`, once it answers at all (healthy or not).
+fn run_daemon(setup: &Setup) -> Daemon {
+    let child = Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["run", "--config"])
+        .arg(setup.config())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon { child, base: format!("http://127.0.0.1:{}", setup.port) };
+    assert!(wait_until(20, || get(&format!("{}/healthz", daemon.base), &[]).is_ok()), "daemon did not come up");
+    daemon
+}
+
+#[test]
+fn healthz_reports_a_full_disk_until_a_commit_goes_through() {
+    // Its own size: the mount point is named by it, and tests run at once.
+    let Some(fs) = Tmpfs::mount("17m") else { return };
+    let up = Upstream::start();
+    let url = up.put("big.xml", feed("hz", 800), "application/rss+xml");
+    let setup = setup_on(&fs.dir, url);
+    // A failed poll is retried an interval later.
+    setup.source_keys("big", "interval = \"1m\"");
+    let filler = fs.dir.join("filler");
+    std::fs::write(&filler, vec![0u8; 16 << 20]).unwrap();
+    let daemon = run_daemon(&setup);
+    let health = || {
+        let (status, _, body) = get(&format!("{}/healthz", daemon.base), &[]).unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    assert!(wait_until(30, || health().0 == 503), "a failed commit left /healthz at {:?}", health());
+    let (_, reason) = health();
+    assert!(reason.contains("the last commit failed") && reason.contains("full"), "{reason}");
+    // Feeds are still served from what is stored.
+    assert_eq!(get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap().0, 200);
+    // Space comes back: the retry (a minute later) stores the feed, and
+    // that commit makes the daemon healthy again.
+    std::fs::remove_file(&filler).unwrap();
+    assert!(wait_until(150, || health().0 == 200), "still {:?}", health());
+    let db = rusqlite::Connection::open(fs.dir.join("syndic.db")).unwrap();
+    assert_eq!(db.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).unwrap(), 800);
+    drop(db);
+    assert!(daemon.terminate().success());
 }

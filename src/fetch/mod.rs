@@ -51,6 +51,8 @@ pub enum Fetched {
         elapsed: Duration,
         /// How long the server says the answer stays fresh.
         fresh_for: Option<Duration>,
+        /// The server's `Date` (unix seconds): its clock, to check ours by.
+        date: Option<i64>,
     },
     /// A `2xx` response with its body.
     Body(Box<Body>),
@@ -78,6 +80,8 @@ pub struct Body {
     pub fresh_for: Option<Duration>,
     /// Where the feed moved, when every redirect was permanent (301/308).
     pub moved_to: Option<Url>,
+    /// The server's `Date` (unix seconds): its clock, to check ours by.
+    pub date: Option<i64>,
 }
 
 /// Why a fetch failed.
@@ -254,7 +258,8 @@ impl Fetcher {
         };
         let status = response.status().as_u16();
         if status == 304 {
-            return Ok(Fetched::NotModified { elapsed: started.elapsed(), fresh_for: fresh_for(response.headers()) });
+            let headers = response.headers();
+            return Ok(Fetched::NotModified { elapsed: started.elapsed(), fresh_for: fresh_for(headers), date: server_date(headers) });
         }
         if !response.status().is_success() {
             return Err(FetchError::Status { status, retry_after: retry_after(response.headers()) });
@@ -287,6 +292,7 @@ impl Fetcher {
             elapsed: started.elapsed(),
             fresh_for: fresh,
             moved_to,
+            date: server_date(&headers),
         })))
     }
 }
@@ -363,6 +369,12 @@ pub fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
     let expires = headers.get(header::EXPIRES)?.to_str().ok()?;
     let when = httpdate::parse_http_date(expires.trim()).ok()?;
     when.duration_since(std::time::SystemTime::now()).ok()
+}
+
+/// The response's `Date`, as unix seconds.
+pub fn server_date(headers: &HeaderMap) -> Option<i64> {
+    let date = httpdate::parse_http_date(headers.get(header::DATE)?.to_str().ok()?.trim()).ok()?;
+    date.duration_since(std::time::UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 /// `Retry-After` as seconds or an HTTP date.

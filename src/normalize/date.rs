@@ -30,11 +30,15 @@ pub fn parse(raw: &str, tz: Tz) -> Option<DateTime<Utc>> {
     with_month_name(s, tz)
 }
 
+/// How far ahead of the fetch time an item's date may be (seconds): a
+/// publisher's clock a little fast, not a story dated tomorrow.
+pub const MAX_AHEAD_SECS: i64 = 600;
+
 /// A parsed date, or the first-seen time when it is missing, before 1990
-/// or more than ten minutes ahead of `now`.
+/// or more than [`MAX_AHEAD_SECS`] ahead of `now`.
 pub fn settle(parsed: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
     match parsed {
-        Some(d) if d <= now + Duration::minutes(10) && d.year() >= 1990 => d,
+        Some(d) if d <= now + Duration::seconds(MAX_AHEAD_SECS) && d.year() >= 1990 => d,
         _ => now,
     }
 }

@@ -41,6 +41,8 @@ pub struct AppState {
     pub store: Arc<std::sync::Mutex<crate::store::Store>>,
     /// Unix time of the scheduler's last tick (0 before the first).
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
+    /// The database file and the last commit.
+    pub health: Arc<crate::store::health::Health>,
 }
 
 /// What answers every request: a feed already rendered straight from the
@@ -249,13 +251,18 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-/// 200 when the database is writable and the scheduler ticked in the last
-/// 30 s; 503 with the reason otherwise.
+/// 200 when the database file is the one opened, its last commit went
+/// through, it is writable and the scheduler ticked in the last 30 s; 503
+/// with the reason otherwise.
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let tick = state.last_tick.load(std::sync::atomic::Ordering::Relaxed);
     let age = chrono::Utc::now().timestamp() - tick;
     if tick > 0 && age > 30 {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("scheduler stalled: last tick {age} s ago\n")).into_response();
+    }
+    state.health.check_file();
+    if let Some(problem) = state.health.problem() {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response();
     }
     let writable = match state.store.try_lock() {
         Ok(store) => store.writable(),
@@ -284,7 +291,9 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
 
 async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
-        Ok(rows) => Html(crate::status::html(&rows, state.publisher.config_error().as_deref())).into_response(),
+        Ok(rows) => {
+            Html(crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref())).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -292,7 +301,11 @@ async fn status_html(State(state): State<Arc<AppState>>) -> Response {
 async fn status_json(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
-            let body = serde_json::json!({ "config_error": state.publisher.config_error(), "sources": rows });
+            let body = serde_json::json!({
+                "config_error": state.publisher.config_error(),
+                "database_error": state.health.problem(),
+                "sources": rows
+            });
             ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&body).unwrap_or_default()).into_response()
         }
         Err(r) => r,

@@ -95,10 +95,13 @@ impl GroupCommit {
     pub fn start(store: Arc<Mutex<Store>>, matcher: Arc<Matcher>) -> GroupCommit {
         let (queue, jobs) = channel();
         let mut threads = Vec::new();
-        let checkpointer = checkpointer(&lock(&store));
+        let (checkpointer, health) = {
+            let store = lock(&store);
+            (checkpointer(&store), store.health())
+        };
         let (written, checkpoints) = std::sync::mpsc::sync_channel::<()>(1);
         let spawned = std::thread::Builder::new().name("syndic-writer".into()).spawn(move || {
-            write(&jobs, &store, &matcher, &written);
+            write(&jobs, &store, &matcher, &written, &health);
         });
         match spawned {
             Ok(thread) => threads.push(thread),
@@ -185,7 +188,14 @@ fn checkpoint(conn: &rusqlite::Connection, written: &Receiver<()>) {
 
 /// The writer thread: a group of every feed queued, one transaction; the
 /// checkpoint thread hears of every commit.
-fn write(jobs: &Receiver<Job>, store: &Mutex<Store>, matcher: &Matcher, written: &std::sync::mpsc::SyncSender<()>) {
+/// Every commit's outcome goes to `health`.
+fn write(
+    jobs: &Receiver<Job>,
+    store: &Mutex<Store>,
+    matcher: &Matcher,
+    written: &std::sync::mpsc::SyncSender<()>,
+    health: &super::health::Health,
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         group.extend(jobs.try_iter());
@@ -204,6 +214,15 @@ fn write(jobs: &Receiver<Job>, store: &Mutex<Store>, matcher: &Matcher, written:
             .collect();
         let stored = lock(store).ingest_many(&feeds, matcher);
         drop(feeds);
+        // A feed can fail alone on a full disk (its rows spilled to the
+        // WAL before the commit): that is the storage's health too.
+        match &stored {
+            Ok(results) => match results.iter().filter_map(|r| r.as_ref().err()).find(|e| super::health::is_storage_trouble(e)) {
+                Some(e) => health.failed(e),
+                None => health.committed(),
+            },
+            Err(e) => health.failed(e),
+        }
         // One pending notice is enough.
         let _ = written.try_send(());
         match stored {

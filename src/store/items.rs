@@ -153,7 +153,7 @@ impl Store {
     /// back and the group stored again with a savepoint per feed.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
         self.bands_before_ingest();
-        let Store { conn, bands } = self;
+        let Store { conn, bands, .. } = self;
         let start = bands.mark();
         let optimistic = (|| {
             let tx = conn.transaction()?;
@@ -198,7 +198,7 @@ impl Store {
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
         self.bands_before_ingest();
-        let Store { conn, bands } = self;
+        let Store { conn, bands, .. } = self;
         let mark = bands.mark();
         let tx = conn.transaction()?;
         let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now, record: None }, matcher);

@@ -8,10 +8,13 @@
 //! consistency). Uniqueness is enforced by constraints, not by checks.
 
 pub mod bands;
+pub mod clock;
 pub mod compact;
 pub mod extract;
 pub mod group;
+pub mod health;
 pub mod items;
+pub mod lock;
 pub mod read;
 pub mod retention;
 pub mod schema;
@@ -56,6 +59,22 @@ pub enum StoreError {
     /// Another process has the database open (`syndic compact`).
     #[error("the database is in use by another process; stop the daemon first (systemctl stop syndic)")]
     InUse,
+    /// Another `syndic run` uses this database (see [`lock`]).
+    #[error("{path} is in use by another syndic run{}: stop it first (systemctl stop syndic), or give this one another database", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Running {
+        /// The database.
+        path: String,
+        /// The other process, when its lock file says.
+        pid: Option<u32>,
+    },
+    /// The lock file beside the database cannot be used.
+    #[error("cannot lock {path}: {reason}")]
+    Lock {
+        /// The lock file.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -69,6 +88,8 @@ pub struct Store {
     conn: Connection,
     /// Band keys of recent items, for near-duplicate candidates (writer only).
     bands: bands::BandIndex,
+    /// The file's identity and the last commit's outcome (writer only).
+    health: std::sync::Arc<health::Health>,
 }
 
 impl Store {
@@ -101,7 +122,8 @@ impl Store {
             return Err(StoreError::TooNew { found, latest: schema::latest() });
         }
         schema::migrate(&mut conn)?;
-        let mut store = Store { conn, bands: bands::BandIndex::default() };
+        let health = std::sync::Arc::new(health::Health::of(Some(path)));
+        let mut store = Store { conn, bands: bands::BandIndex::default(), health };
         store.rebuild_bands(bands::default_cutoff(chrono::Utc::now().timestamp()))?;
         Ok(store)
     }
@@ -111,13 +133,18 @@ impl Store {
         self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
     }
 
+    /// The database's health (see [`health`]), shared with whoever reports it.
+    pub fn health(&self) -> std::sync::Arc<health::Health> {
+        std::sync::Arc::clone(&self.health)
+    }
+
     /// Opens a second connection for reading only (rendering feeds).
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
         configure(&conn, 16 << 10).map_err(open_err)?;
-        Ok(Store { conn, bands: bands::BandIndex::default() })
+        Ok(Store { conn, bands: bands::BandIndex::default(), health: Default::default() })
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.

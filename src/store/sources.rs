@@ -4,6 +4,8 @@
 //! upserts the configured fields and never touches state, so a reload or a
 //! rename of a source's URL keeps its history. Sources removed from the
 //! config keep their rows (their items stay published until retention).
+//! A source moved to another category or region takes its stored items
+//! along, in the same transaction (see [`follow_source`]).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -113,7 +115,29 @@ const FETCH_LOG_ROWS: i64 = 20_000;
 impl Store {
     /// Upserts the configured fields of every source.
     pub fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
+        let done = self.sync_sources_tx(sources);
+        if let Err(e) = &done {
+            self.health.failed(e);
+        }
+        done
+    }
+
+    fn sync_sources_tx(&mut self, sources: &[Source]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        let mut moved = Vec::new();
+        {
+            let mut before = tx.prepare("SELECT category, region FROM sources WHERE id = ?1")?;
+            for s in sources {
+                let was: Option<(String, Option<String>)> = before.query_row([&s.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                if was.is_some_and(|(category, region)| category != s.category || region != s.region) {
+                    moved.push(s);
+                }
+            }
+        }
+        for s in moved {
+            let (categories, regions) = follow_source(&tx, s)?;
+            tracing::info!(source = %s.id, category = %s.category, region = s.region.as_deref().unwrap_or("-"), categories, regions, "source moved: its stored items follow");
+        }
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO sources (id, url, name, kind, category, region, priority, enabled)
@@ -177,10 +201,16 @@ impl Store {
     /// Records an attempt: source health, validators, next due time, and a
     /// row in the bounded fetch log.
     pub fn record_fetch(&mut self, id: &str, rec: &FetchRecord) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        write_fetch(&tx, id, rec)?;
-        tx.commit()?;
-        Ok(())
+        let done = (|| {
+            let tx = self.conn.transaction()?;
+            write_fetch(&tx, id, rec)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = &done {
+            self.health.failed(e);
+        }
+        done
     }
 
     /// Unix time each source is next due, for the scheduler.
@@ -190,6 +220,25 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Moves the stored items of a source whose category or region changed
+/// in the config, so that they do not vanish from the feeds (the old
+/// category may be gone): an item in a category the source can no longer
+/// give (neither its default nor a value of its `categories` map) takes
+/// the default; every item takes the source's region. Each copy of a
+/// merged story follows its own source (a story is in a feed when any of
+/// its copies is). Returns the rows moved (category, region).
+fn follow_source(tx: &Connection, s: &Source) -> Result<(usize, usize), StoreError> {
+    let mut valid: Vec<&str> = s.categories.values().map(String::as_str).collect();
+    valid.push(&s.category);
+    let valid = serde_json::to_string(&valid).unwrap_or_else(|_| "[]".into());
+    let categories = tx.execute(
+        "UPDATE items SET category = ?2 WHERE source_id = ?1 AND category NOT IN (SELECT value FROM json_each(?3))",
+        params![s.id, s.category, valid],
+    )?;
+    let regions = tx.execute("UPDATE items SET region = ?2 WHERE source_id = ?1 AND region IS NOT ?2", params![s.id, s.region])?;
+    Ok((categories, regions))
 }
 
 /// [`Store::record_fetch`] inside the caller's transaction (a fetched feed
