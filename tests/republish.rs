@@ -393,6 +393,7 @@ fn a_better_copy_keeps_the_published_id_so_readers_see_one_story() {
     let rss_after = std::fs::read_to_string(after.join("all.rss")).unwrap();
     assert!(rss_after.contains("<guid>https://lo.kz/fire</guid>"), "{rss_after}");
     assert!(rss_after.contains("alsoReportedBy"), "the other copy is credited: {rss_after}");
+}
 
 /// Issue #24: the export's temporary files had a predictable name
 /// (`.NAME.tmp-PID`), so anyone able to write to the output directory could
