@@ -474,7 +474,19 @@ fn daemon_survives_all_of_them_at_once() {
         }
         setup.count("SELECT count(*) FROM sources WHERE last_fetch_at IS NOT NULL") == sources.len() as i64
     });
-    assert!(done, "not every source was polled");
+    if !done {
+        let db = setup.db();
+        let mut stmt = db.prepare("SELECT id, coalesce(last_error, '') FROM sources WHERE last_fetch_at IS NULL").unwrap();
+        let left: Vec<String> = stmt
+            .query_map([], |r| Ok(format!("{}: {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        panic!(
+            "not every source was polled in 60 s: {left:?} ({})",
+            paths.iter().zip(&ids).map(|(p, i)| format!("{i}={p}")).collect::<Vec<_>>().join(" ")
+        );
+    }
     assert!(answered > 0);
     // The good source's story is published (the feed is rendered again
     // once its poll has reported back, moments after the commit).

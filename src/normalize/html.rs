@@ -23,6 +23,7 @@ use std::collections::HashSet;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
+mod amp;
 pub mod bound;
 
 /// Sanitizing passes over one input, at most (see [`Sanitizer::clean`]).
@@ -86,12 +87,12 @@ impl Sanitizer {
             // until the output is what every reader's parser will see, so
             // that sanitizing it again changes nothing (property-tested).
             // Nearly all feed HTML is done after one.
-            let mut html = self.builder.clean(&input).to_string();
+            let mut html = self.sanitize(&input);
             for _ in 1..MAX_PASSES {
                 if reparses_the_same(&html) {
                     break;
                 }
-                let again = self.builder.clean(&html).to_string();
+                let again = self.sanitize(&html);
                 if again == html {
                     break;
                 }
@@ -114,10 +115,16 @@ impl Sanitizer {
         (!html.is_empty()).then(|| html.to_string())
     }
 
+    /// One pass of ammonia, with the text's ampersands and no-break spaces
+    /// kept away from html5ever (see [`amp`]).
+    fn sanitize(&self, html: &str) -> String {
+        amp::restore(self.builder.clean(&amp::protect(html)).to_string())
+    }
+
     /// Sanitized `html`, over the cap, cut to fit it.
     fn cut_again(&self, html: &str) -> String {
         let end = bound::cut_point(html, MAX_HTML_BYTES - CLOSING_ROOM);
-        let again = self.builder.clean(&format!("{}{CUT_MARK}", &html[..end])).to_string();
+        let again = self.sanitize(&format!("{}{CUT_MARK}", &html[..end]));
         if again.len() <= MAX_HTML_BYTES {
             return again;
         }

@@ -110,7 +110,8 @@ mod tests {
     fn store_with(ids: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
-        let sources: Vec<Source> = ids.iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
+        let sources: Vec<Source> =
+            ids.iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
         store.sync_sources(&sources).unwrap();
         (dir, store)
     }
@@ -143,7 +144,10 @@ mod tests {
         store.record_fetch("a", &FetchRecord { at: now + DAY, next_fetch_at: now + DAY + 900, ..FetchRecord::default() }).unwrap();
         // Failing on that clock, backed off to its 6 h cap.
         store
-            .record_fetch("b", &FetchRecord { at: now + DAY, next_fetch_at: now + DAY + 6 * 3600, error: Some("x".into()), ..FetchRecord::default() })
+            .record_fetch(
+                "b",
+                &FetchRecord { at: now + DAY, next_fetch_at: now + DAY + 6 * 3600, error: Some("x".into()), ..FetchRecord::default() },
+            )
             .unwrap();
         // Fetched on a good clock, due in ten minutes: left alone.
         store.record_fetch("c", &FetchRecord { at: now - 300, next_fetch_at: now + 600, ..FetchRecord::default() }).unwrap();
