@@ -7,6 +7,9 @@
 //! `Content-Length` over the cap fails before any body is read). A `304` is
 //! an answer, not an error: [`Fetched::NotModified`]. Bodies are read as
 //! bytes and decoded by [`charset`], never by reqwest's text guess.
+//! Where a fetch may go is [`guard`]'s: a feed's redirects and an article
+//! page (with its redirects) stay public or in the class of the configured
+//! feed URL, judged again on the address connected to.
 
 pub mod charset;
 pub mod guard;
