@@ -249,7 +249,11 @@ impl Daemon {
         result
     }
 
-    async fn schedule_loop(&mut self, last_tick: &std::sync::atomic::AtomicI64, health: &crate::store::health::Health) -> anyhow::Result<()> {
+    async fn schedule_loop(
+        &mut self,
+        last_tick: &std::sync::atomic::AtomicI64,
+        health: &crate::store::health::Health,
+    ) -> anyhow::Result<()> {
         let watchdog = sd_notify::watchdog_enabled();
         let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;

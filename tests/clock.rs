@@ -17,7 +17,8 @@ const DAY: i64 = 86400;
 /// An RSS feed of `n` stories, one every `spacing` seconds back from now;
 /// `dated = false` leaves out every `<pubDate>` (stamped at first sight).
 fn feed(tag: &str, n: usize, spacing: i64, dated: bool) -> Vec<u8> {
-    let mut xml = String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><link>https://c.kz/</link>"#);
+    let mut xml =
+        String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><link>https://c.kz/</link>"#);
     let now = Utc::now();
     for i in 0..n {
         let date = (now - Duration::seconds(spacing * i as i64)).to_rfc2822();

@@ -8,11 +8,14 @@
 //! the time the fast clock gave it. So:
 //!
 //! - retention runs only while `now` is at most [`CLOCK_MARGIN`] past the
-//!   newest fetch the store recorded ([`Store::clock_jump`]). A running
-//!   daemon records a fetch every few minutes and no source waits more
-//!   than a day, so only a clock that jumped (or a daemon stopped for
-//!   longer than the margin) is caught: that round is skipped, and the
-//!   next runs on the fetch times recorded since;
+//!   upstreams' clocks (their answers' `Date`, `crate::clock`), or, before
+//!   any answer, past the newest fetch the store recorded
+//!   ([`Store::clock_jump`]). A running daemon records a fetch every few
+//!   minutes and no source waits more than a day, so only a clock that
+//!   jumped (or a daemon stopped for longer than the margin) is caught:
+//!   that round is skipped. The store's check alone would trust a clock
+//!   that jumped once fetches were recorded on it; the upstreams' would
+//!   not;
 //! - [`Store::repair_clock`] brings back what a fast clock left ahead of
 //!   `now`: items dated beyond [`MAX_AHEAD_SECS`] are dated `now`, and a
 //!   source whose last fetch is in the future is due its usual delay from
@@ -110,7 +113,8 @@ mod tests {
     fn store_with(ids: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
-        let sources: Vec<Source> = ids.iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
+        let sources: Vec<Source> =
+            ids.iter().map(|id| Source::example(id, url::Url::parse(&format!("https://{id}.kz/rss")).unwrap())).collect();
         store.sync_sources(&sources).unwrap();
         (dir, store)
     }
@@ -143,7 +147,10 @@ mod tests {
         store.record_fetch("a", &FetchRecord { at: now + DAY, next_fetch_at: now + DAY + 900, ..FetchRecord::default() }).unwrap();
         // Failing on that clock, backed off to its 6 h cap.
         store
-            .record_fetch("b", &FetchRecord { at: now + DAY, next_fetch_at: now + DAY + 6 * 3600, error: Some("x".into()), ..FetchRecord::default() })
+            .record_fetch(
+                "b",
+                &FetchRecord { at: now + DAY, next_fetch_at: now + DAY + 6 * 3600, error: Some("x".into()), ..FetchRecord::default() },
+            )
             .unwrap();
         // Fetched on a good clock, due in ten minutes: left alone.
         store.record_fetch("c", &FetchRecord { at: now - 300, next_fetch_at: now + 600, ..FetchRecord::default() }).unwrap();
