@@ -161,7 +161,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
         Err(_) => None,
     };
     if let Some(date) = date {
-        ctx.upstream_clock.observe(date);
+        ctx.upstream_clock.observe(&source.id, date);
     }
     match fetched {
         Ok(Fetched::NotModified { fresh_for, .. }) => {
