@@ -11,10 +11,17 @@
 //! with a wrong (or hostile) clock, however often it is polled, does not.
 //! At worst, upstreams whose clocks are behind make ours look ahead, and
 //! retention waits: a `Date` can delay deletion, never cause it.
+//!
+//! While ours is that far ahead, fetched items are also dated (and first
+//! seen) by the upstreams' time ([`Upstreams::item_time`]): stamped by
+//! the jumped clock, undated stories would top every feed once it is set
+//! right.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 /// The upstreams' clocks, as their last answers told them.
 #[derive(Debug, Default)]
@@ -44,6 +51,18 @@ impl Upstreams {
         estimates.sort_unstable();
         estimates.get(estimates.len() / 2).copied()
     }
+
+    /// The time to date items fetched at `now` by: `now`, unless it is
+    /// more than `store::clock::CLOCK_MARGIN` ahead of the upstreams'
+    /// clocks, then theirs.
+    pub fn item_time(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.now() {
+            Some(theirs) if now.timestamp() - theirs > crate::store::clock::CLOCK_MARGIN => {
+                DateTime::from_timestamp(theirs, 0).unwrap_or(now)
+            }
+            _ => now,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -64,5 +83,19 @@ mod tests {
         let estimate = clock.now().unwrap();
         assert!((now..now + 5).contains(&estimate), "{estimate}");
         assert_eq!(clock.seen.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn items_are_dated_by_the_upstreams_while_our_clock_is_far_ahead() {
+        let clock = Upstreams::default();
+        let now = Utc::now();
+        assert_eq!(clock.item_time(now), now, "no upstream has told its time");
+        clock.observe("a", now.timestamp());
+        assert_eq!(clock.item_time(now), now);
+        let day_ahead = now + chrono::Duration::days(1);
+        assert_eq!(clock.item_time(day_ahead), day_ahead, "within the margin: ours");
+        let year_ahead = now + chrono::Duration::days(365);
+        let dated = clock.item_time(year_ahead);
+        assert!((dated - now).num_seconds().abs() < 5, "{dated} for {now}");
     }
 }
