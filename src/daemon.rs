@@ -5,7 +5,11 @@
 //! every second it starts polls for due sources (at most
 //! `max_concurrent_fetches` at once, `per_host_concurrency` per host),
 //! feeds each finished poll's touched slices to the publisher cache, and
-//! reloads the config on SIGHUP (a bad file keeps the running one). SIGINT
+//! reloads the config on SIGHUP (a bad file keeps the running one).
+//! Every hour (the first time ten minutes after start) retention runs,
+//! unless the clock is far ahead of the upstreams' (`clock`); each tick
+//! checks the database file and repairs what a clock that moved back
+//! left in the future (`store::clock`, `store::health`). SIGINT
 //! or SIGTERM stops scheduling, gives in-flight polls ten seconds to finish
 //! (their work is committed per feed), then returns.
 

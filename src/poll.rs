@@ -165,7 +165,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
         Err(_) => None,
     };
     if let Some(date) = date {
-        ctx.upstream_clock.observe(date);
+        ctx.upstream_clock.observe(&source.id, date);
     }
     match fetched {
         Ok(Fetched::NotModified { fresh_for, .. }) => {
@@ -274,11 +274,15 @@ async fn ingest(
     fetch: Fetch,
 ) -> Result<Ingested, String> {
     let (worker_ctx, source) = (ctx.clone(), source.clone());
+    // Items are dated (and seen) by the upstreams' clocks when ours is far
+    // ahead of them: stamped by a jumped clock, they would top every feed
+    // once it is set right.
+    let dated = ctx.upstream_clock.item_time(now);
     let (entries, answer) = ctx
         .cpu
         .run(move || {
             let Body { bytes, charset, final_url, validators, .. } = *body;
-            let prepared = prepare(&worker_ctx, &source, &bytes, charset.as_deref(), &final_url, now)?;
+            let prepared = prepare(&worker_ctx, &source, &bytes, charset.as_deref(), &final_url, dated)?;
             let Fetch { mut record, started, fresh_for } = fetch;
             record.validators = Some(validators);
             // Never more often than the feed's <ttl> or the response's
@@ -288,7 +292,7 @@ async fn ingest(
             record.duration_ms = started.elapsed().as_millis() as u64;
             let entries = prepared.entries;
             record.entries = Some(entries as u64);
-            let feed = prepared.pending(source.priority, now, ticket, Some((source.id, record)));
+            let feed = prepared.pending(source.priority, dated, ticket, Some((source.id, record)));
             Ok::<_, String>((entries, worker_ctx.commits.submit(feed)))
         })
         .await??;

@@ -8,11 +8,14 @@
 //! the time the fast clock gave it. So:
 //!
 //! - retention runs only while `now` is at most [`CLOCK_MARGIN`] past the
-//!   newest fetch the store recorded ([`Store::clock_jump`]). A running
-//!   daemon records a fetch every few minutes and no source waits more
-//!   than a day, so only a clock that jumped (or a daemon stopped for
-//!   longer than the margin) is caught: that round is skipped, and the
-//!   next runs on the fetch times recorded since;
+//!   upstreams' clocks (their answers' `Date`, `crate::clock`), or, before
+//!   any answer, past the newest fetch the store recorded
+//!   ([`Store::clock_jump`]). A running daemon records a fetch every few
+//!   minutes and no source waits more than a day, so only a clock that
+//!   jumped (or a daemon stopped for longer than the margin) is caught:
+//!   that round is skipped. The store's check alone would trust a clock
+//!   that jumped once fetches were recorded on it; the upstreams' would
+//!   not;
 //! - [`Store::repair_clock`] brings back what a fast clock left ahead of
 //!   `now`: items dated beyond [`MAX_AHEAD_SECS`] are dated `now`, and a
 //!   source whose last fetch is in the future is due its usual delay from

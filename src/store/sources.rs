@@ -294,3 +294,45 @@ pub(super) fn write_fetch(tx: &Connection, id: &str, rec: &FetchRecord) -> Resul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::Matcher;
+    use crate::model::Item;
+
+    #[test]
+    fn a_moved_source_takes_its_items_along_but_not_those_its_map_still_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut a = Source::example("a", url::Url::parse("https://a.kz/rss").unwrap());
+        a.categories.insert("спорт".into(), "sport".into());
+        let b = Source::example("b", url::Url::parse("https://b.kz/rss").unwrap());
+        store.sync_sources(&[a.clone(), b.clone()]).unwrap();
+        let matcher = Matcher::default();
+        for (source, n, category) in [("a", 0, "politics"), ("a", 1, "sport"), ("b", 2, "politics")] {
+            let mut item = Item::sample(source, n, &format!("Заголовок {n}"), &format!("Совсем разный текст номер {n}"));
+            item.category = category.into();
+            let print = matcher.fingerprint(&item.title, &item.text);
+            store.ingest(&[item], &[print], 0, chrono::Utc::now().timestamp(), &matcher).unwrap();
+        }
+        // "politics" renamed "vlast" for a, which also gets a region.
+        a.category = "vlast".into();
+        a.region = Some("almaty".into());
+        store.sync_sources(&[a, b]).unwrap();
+        let rows: Vec<(String, String, Option<String>)> = store
+            .conn
+            .prepare("SELECT source_id, category, region FROM items ORDER BY guid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let row = |s: &str, c: &str, r: Option<&str>| (s.to_string(), c.to_string(), r.map(String::from));
+        assert_eq!(
+            rows,
+            [row("a", "vlast", Some("almaty")), row("a", "sport", Some("almaty")), row("b", "politics", None)],
+            "a's default-category item follows it, its mapped one stays, b's are untouched"
+        );
+    }
+}
