@@ -54,11 +54,18 @@ fn is_emoji(c: char) -> bool {
     matches!(c, '\u{1f000}'..='\u{1faff}' | '\u{2600}'..='\u{27bf}' | '\u{2b00}'..='\u{2bff}')
 }
 
-/// Whether the byte can start an invisible character in UTF-8: CD (U+034F),
-/// E1 (U+115F, U+1160, U+180E), E2 (U+20xx), E3 (U+3164), EF (U+FEFF,
-/// U+FFA0), F3 (tag characters), or C2 (the soft hyphen).
-pub fn may_start_invisible(b: u8) -> bool {
-    matches!(b, 0xc2 | 0xcd | 0xe1 | 0xe2 | 0xe3 | 0xef | 0xf3)
+/// Whether an invisible character can start with the bytes `b0 b1`: C2 AD
+/// (U+00AD), E2 80/81 (U+200x, U+202x, U+206x), EF BB/BE (U+FEFF, U+FFA0);
+/// and any character starting CD (U+034F), E1 (U+115F, U+1160, U+180E),
+/// E3 (U+3164) or F3 (tag characters), all rare in our feeds.
+fn may_start_invisible(b0: u8, b1: Option<u8>) -> bool {
+    match b0 {
+        0xc2 => b1 == Some(0xad),
+        0xe2 => matches!(b1, Some(0x80 | 0x81)),
+        0xef => matches!(b1, Some(0xbb | 0xbe)),
+        0xcd | 0xe1 | 0xe3 | 0xf3 => true,
+        _ => false,
+    }
 }
 
 /// `s` without its invisible characters, ZWJ kept inside emoji sequences;
@@ -76,21 +83,25 @@ pub fn strip(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Where the first character [`strip`] would drop starts. A byte scan: only
-/// a few lead bytes need the character decoded.
+/// Where the first character [`strip`] would drop starts. Searched for by
+/// lead byte with memchr, in two sets: C2, E2 and EF start common Russian
+/// punctuation (NBSP, «», —, …), so their hits are ruled out by the second
+/// byte before any character is decoded; CD, E1, E3 and F3 hardly occur.
+/// (A loop over every byte cost 8 % of normalizing an item.)
 fn first_invisible(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
-    let mut at = 0;
-    while let Some(i) = bytes.get(at..).and_then(|rest| rest.iter().position(|&b| may_start_invisible(b))) {
-        let start = at + i;
-        let mut rest = s.get(start..)?.chars();
-        let c = rest.next()?;
-        if is_invisible(c) && !(c == ZWJ && joins_emoji(s[..start].chars().next_back(), rest.next())) {
-            return Some(start);
-        }
-        at = start + c.len_utf8();
+    let drops = |&at: &usize| {
+        let Some(rest) = s.get(at..) else { return false };
+        let mut chars = rest.chars();
+        chars.next().is_some_and(|c| is_invisible(c) && !(c == ZWJ && joins_emoji(s[..at].chars().next_back(), chars.next())))
+    };
+    let common =
+        memchr::memchr3_iter(0xc2, 0xe2, 0xef, bytes).filter(|&at| may_start_invisible(bytes[at], bytes.get(at + 1).copied())).find(drops);
+    let rare = memchr::memchr3_iter(0xcd, 0xe1, 0xe3, bytes).chain(memchr::memchr_iter(0xf3, bytes)).filter(drops).min();
+    match (common, rare) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
-    None
 }
 
 #[cfg(test)]
@@ -130,7 +141,10 @@ mod tests {
     fn every_invisible_character_starts_with_a_byte_the_scan_looks_at() {
         for c in (0..=char::MAX as u32).filter_map(char::from_u32).filter(|&c| is_invisible(c)) {
             let mut buf = [0u8; 4];
-            assert!(may_start_invisible(c.encode_utf8(&mut buf).as_bytes()[0]), "{c:?}");
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            assert!(may_start_invisible(bytes[0], bytes.get(1).copied()), "{c:?}");
+            // Every lead byte accepted is one of the two memchr sets.
+            assert!([0xc2, 0xe2, 0xef, 0xcd, 0xe1, 0xe3, 0xf3].contains(&bytes[0]), "{c:?}");
         }
     }
 
