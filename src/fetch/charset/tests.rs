@@ -144,11 +144,14 @@ fn two_cyrillic_letters_in_a_row_are_never_valid_utf8_in_cp1251_or_koi8() {
 }
 
 proptest::proptest! {
-    /// Any text with one such pair in it, whatever surrounds it.
+    /// Any text with one such pair in it, whatever surrounds it. Neither
+    /// letter of the pair is Ё/ё: a letter before an `ё` can take its byte
+    /// as a UTF-8 continuation (`Вё` is C2 B8, U+00B8), and the pair after
+    /// it is then no longer two letters in a row (found by this test).
     #[test]
     fn cp1251_or_koi8_text_with_a_russian_word_is_never_utf8(
         before in "[ -~А-яЁё«»—…№]{0,40}",
-        a in "[А-яЁё]",
+        a in "[А-я]",
         b in "[А-я]",
         after in "[ -~А-яЁё«»—…№]{0,40}",
     ) {
