@@ -6,7 +6,9 @@
 //! - `sanitize`: the sanitizer on `<div>`s nested 10,000 and 20,000 deep
 //!   (both under the size cap, so twice the input should cost twice the
 //!   time, not four times as html5ever's stack scans did) and 50,000 deep
-//!   (cut to the cap first), next to an ordinary description.
+//!   (cut to the cap first), next to an ordinary description; and text
+//!   made of `&a;` at 32, 64 and 128 KB, which html5ever's serializer
+//!   escapes in quadratic time (the size cap is its bound).
 
 use std::time::Duration;
 
@@ -54,6 +56,12 @@ fn bench(c: &mut Criterion) {
     let mut cases = vec![("ordinary description".to_string(), ordinary)];
     for n in [10_000, 20_000, 50_000] {
         cases.push((format!("{n} nested divs"), format!("{}Суть новости", "<div>".repeat(n))));
+    }
+    // html5ever's serializer searches the rest of a text node for `<` and
+    // `>` before each `&` it escapes: quadratic in a text node's length,
+    // bounded only by the 128 KB cap.
+    for kb in [32, 64, 128] {
+        cases.push((format!("{kb} KB of ampersands"), "&a;".repeat(kb * 1024 / 3)));
     }
     for (name, html) in &cases {
         group.throughput(Throughput::Bytes(html.len() as u64));

@@ -447,9 +447,7 @@ fn daemon_survives_all_of_them_at_once() {
         "js-links.xml",
         "reset.xml",
         "nested-media-group.xml",
-        "nested-atom-media.xml",
         "nested-divs.xml",
-        "huge-description.xml",
     ];
     hostile::bomb("gzip");
     hostile::bomb("br");
@@ -476,16 +474,13 @@ fn daemon_survives_all_of_them_at_once() {
     });
     if !done {
         let db = setup.db();
-        let mut stmt = db.prepare("SELECT id, coalesce(last_error, '') FROM sources WHERE last_fetch_at IS NULL").unwrap();
-        let left: Vec<String> = stmt
-            .query_map([], |r| Ok(format!("{}: {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        let mut stmt = db.prepare("SELECT id, url FROM sources WHERE last_fetch_at IS NULL").unwrap();
+        let missing: Vec<String> = stmt
+            .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .unwrap()
-            .map(Result::unwrap)
+            .map(|r| r.unwrap())
             .collect();
-        panic!(
-            "not every source was polled in 60 s: {left:?} ({})",
-            paths.iter().zip(&ids).map(|(p, i)| format!("{i}={p}")).collect::<Vec<_>>().join(" ")
-        );
+        panic!("not every source was polled: {missing:?}");
     }
     assert!(answered > 0);
     // The good source's story is published (the feed is rendered again

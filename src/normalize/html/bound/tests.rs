@@ -63,7 +63,8 @@ fn nesting_past_the_limit_is_flattened_and_its_text_kept() {
 /// scanner): after flattening, the parsed tree stays near the limit.
 #[test]
 fn tricks_that_hide_nesting_are_counted() {
-    let shapes: [(&str, fn(usize) -> String); 13] = [
+    type Shape = (&'static str, fn(usize) -> String);
+    let shapes: [Shape; 13] = [
         ("plain divs", |_| "<div>".into()),
         ("stray end tags", |_| "<div></x>".into()),
         ("end tag past a block", |_| "<span><div></span>".into()),
