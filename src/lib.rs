@@ -6,8 +6,10 @@
 //! orchestrator that runs one source through the stages, on the threads of
 //! [`cpu`] and the store's writer; [`daemon`] wires
 //! polls ([`clock`] checks the wall clock against the upstreams'), the HTTP server and signals together; [`demo`] runs it all on
-//! bundled sample feeds; [`status`] reports per-source health.
+//! bundled sample feeds; [`status`] reports per-source health; [`atomic`]
+//! replaces files whole (exports, imported source lists).
 
+pub mod atomic;
 pub mod clock;
 pub mod config;
 pub mod cpu;

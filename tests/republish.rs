@@ -436,3 +436,40 @@ fn publish_does_not_follow_symlinks_planted_at_temporary_names() {
     let taken = pids.filter(|pid| std::fs::read_to_string(out.join(format!(".feeds.opml.tmp-{pid}"))).ok().as_deref() != Some("planted"));
     assert_eq!(taken.count(), 0, "a planted file was taken over");
 }
+
+/// `syndic opml import` wrote the new source list to
+/// `sources.toml.import-PID` with a plain write: a symlink planted at that
+/// name had the file it points to overwritten. Links are planted at those
+/// names for the pids the command can get; the victim stays intact and
+/// the import lands in `sources.toml`.
+#[test]
+fn opml_import_does_not_follow_symlinks_planted_at_temporary_names() {
+    let to = Setup::new(&[TestSource {
+        id: "p",
+        url: "http://127.0.0.1:9/p.xml".to_string(),
+        kind: "partner",
+        category: "politics",
+        priority: 0,
+    }]);
+    let dir = to.dir.path();
+    let opml = dir.join("new.opml");
+    std::fs::write(&opml, "<opml version=\"2.0\"><body><outline text=\"Новый\" xmlUrl=\"https://new.example.kz/rss\"/></body></opml>")
+        .unwrap();
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
+    let pid_max = read("/proc/sys/kernel/pid_max");
+    let pids = if pid_max <= 65_536 {
+        1..=pid_max
+    } else {
+        let last = read("/proc/sys/kernel/ns_last_pid");
+        last + 1..=last + 30_000
+    };
+    for pid in pids {
+        std::os::unix::fs::symlink(&victim, dir.join(format!("sources.toml.import-{pid}"))).unwrap();
+    }
+    let out = to.syndic(&["opml", "import", opml.to_str().unwrap(), "--category", "politics"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "the symlink's target was written");
+    assert!(std::fs::read_to_string(dir.join("sources.toml")).unwrap().contains("https://new.example.kz/rss"));
+}

@@ -97,8 +97,15 @@ pub fn import(opml: &Path, sources: &Path, category: Option<&str>) -> Result<Vec
         added.push(id);
     }
     let new_text = doc.to_string();
-    let tmp = sources.with_extension(format!("toml.import-{}", std::process::id()));
-    std::fs::write(&tmp, &new_text).map_err(|e| ImportError::Io(tmp.display().to_string(), e))?;
+    // A random, freshly created name: a symlink planted at a predictable
+    // one would have been written through.
+    let (tmp, mut file) = crate::atomic::temporary_beside(sources).map_err(|e| ImportError::Io(sources.display().to_string(), e))?;
+    let written = std::io::Write::write_all(&mut file, new_text.as_bytes()).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(ImportError::Io(tmp.display().to_string(), e));
+    }
     if let Err(errors) = load_sources(&tmp, None) {
         let _ = std::fs::remove_file(&tmp);
         return Err(ImportError::Invalid(errors));

@@ -6,13 +6,10 @@
 //! file or the new one, never half of one (nginx's `gzip_static` serves the
 //! `.gz` siblings directly).
 //!
-//! The temporary name is random and the file is created with `O_EXCL` and
-//! `O_NOFOLLOW`: with a predictable name (it used to end in the process
-//! id), anyone who can write to the directory could plant a symlink there
-//! and have syndic truncate and overwrite the file it points to. A rename
-//! over a planted symlink replaces the link, never its target.
+//! The temporary file is [`crate::atomic`]'s: a random name, created with
+//! `O_EXCL` and `O_NOFOLLOW`, so that a symlink planted in the directory is
+//! never written through.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::{Format, Publisher, index, opml};
@@ -54,41 +51,8 @@ pub fn export(publisher: &Publisher, dir: &Path) -> Result<usize, ExportError> {
 
 /// Writes `bytes` to `path` through a fresh temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io { path: path.display().to_string(), source };
     let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (tmp, mut file) = create_temporary(parent, &name).map_err(io)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    match written.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(io(e))
-        }
-    }
-}
-
-/// Creates a new file under a random name beside `name` in `dir`, never
-/// opening anything that already exists there (a file or a symlink).
-fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
-    use std::hash::{BuildHasher, Hasher};
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut last = None;
-    for attempt in 0..16u64 {
-        // RandomState is seeded from the OS's randomness once per process
-        // and then stepped; mixing in the time and the attempt gives a new
-        // name every call.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(attempt);
-        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-        let tmp = dir.join(format!(".{name}.tmp-{:016x}", hasher.finish()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+    std::fs::create_dir_all(parent)
+        .and_then(|()| crate::atomic::write(path, bytes))
+        .map_err(|source| ExportError::Io { path: path.display().to_string(), source })
 }
