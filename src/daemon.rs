@@ -55,7 +55,7 @@ impl Daemon {
             max_body_bytes: config.daemon.max_body_bytes,
         })?;
         let tz = config.daemon.timezone;
-        let matcher = Matcher { window_secs: config.daemon.dedup_window.as_secs() as i64, rules: config.daemon.dedup_boilerplate.clone() };
+        let matcher = Matcher::of(&config);
         let ctx = Context::new(fetcher, store, Arc::new(move |s| date::parse(s, tz)), matcher, config.daemon.max_concurrent_fetches);
         let config = Arc::new(config);
         let metrics = Arc::new(crate::metrics::Metrics::new());

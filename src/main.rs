@@ -119,7 +119,7 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
-        Command::DedupCheck { pairs } => dedup_check(&pairs),
+        Command::DedupCheck { pairs } => dedup_check(&pairs, &cli.config),
         Command::Compact => load(&cli.config).and_then(|c| {
             let done = syndic::store::compact(&c.daemon.database)?;
             let mb = |b: u64| b as f64 / 1e6;
@@ -243,16 +243,25 @@ async fn extract(
     Ok(())
 }
 
-fn dedup_check(path: &std::path::Path) -> anyhow::Result<()> {
+fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Result<()> {
     use std::io::Write;
-    use syndic::dedup::pairs;
+    use syndic::dedup::{Matcher, pairs};
+    // The daemon's window and boilerplate rules when its settings load;
+    // the defaults (what a fresh install runs with) otherwise.
+    let matcher = match config::load(config) {
+        Ok(c) => Matcher::of(&c),
+        Err(_) => {
+            eprintln!("note: {} did not load; using the default dedup window and rules", config.display());
+            Matcher::default()
+        }
+    };
     let pairs = pairs::read(path)?;
     let mut score = pairs::Score::default();
     // Per deciding rule: pairs, labelled same, labelled different.
     let mut rules: std::collections::BTreeMap<&str, [usize; 3]> = std::collections::BTreeMap::new();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for pair in &pairs {
-        let d = pairs::decide(pair, &[]);
+        let d = pairs::decide(pair, &matcher);
         let (shared, a, b) = d.shared;
         let label = match pair.label {
             Some(true) => "same",

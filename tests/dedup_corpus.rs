@@ -13,7 +13,7 @@ fn score(files: &[&Path]) -> Score {
     let mut score = Score::default();
     for f in files {
         for pair in pairs::read(f).unwrap() {
-            let d = pairs::decide(&pair, &[]);
+            let d = pairs::decide(&pair, &syndic::dedup::Matcher::default());
             score.add(pair.label.unwrap(), d.same);
         }
     }
@@ -196,4 +196,55 @@ fn sketches_rule_out_most_chance_candidates_of_the_corpus_feeds_and_never_a_merg
     let share = ruled_out as f64 / chance as f64;
     assert!(share >= 0.9, "only {ruled_out} of {chance} chance candidates ruled out");
     eprintln!("{merges} merges kept; {ruled_out} of {chance} chance candidates ruled out");
+}
+
+/// `dedup-check` applies the store's rules, not only the words: the same
+/// link, the window and the same-site veto, from optional columns.
+#[test]
+fn dedup_check_applies_the_link_window_and_same_site_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pairs.tsv");
+    let (ta, xa) = (
+        "Генсек НАТО призвал Грузию готовиться к членству",
+        "Столтенберг призвал Грузию готовиться к членству в Альянсе, сообщает Liter.kz",
+    );
+    let (tb, xb) = (
+        "Генсек НАТО призвал Грузию ускорить подготовку к членству",
+        "Столтенберг призвал Грузию ускорить подготовку к членству в Альянсе, передает Kazinform",
+    );
+    let rows = [
+        // Retold, two sites, a day apart: merged on the words.
+        ("https://liter.kz/a", "https://www.inform.kz/b", "2026-12-01T10:00:00Z", "2026-12-02T10:00:00Z", "liter", "inform"),
+        // Five days apart: outside the 72 h window.
+        ("https://liter.kz/a", "https://www.inform.kz/b", "2026-12-01T10:00:00Z", "2026-12-06T10:00:00Z", "liter", "inform"),
+        // One site (www. aside), two feeds of it.
+        ("https://liter.kz/a", "https://www.liter.kz/b", "1764583200", "1764586800", "liter-news", "liter-politics"),
+        // One source.
+        ("https://liter.kz/a", "https://inform.kz/b", "", "", "liter", "liter"),
+    ];
+    let mut tsv = "title_a\ttext_a\ttitle_b\ttext_b\tlink_a\tlink_b\ttime_a\ttime_b\tsource_a\tsource_b\n".to_string();
+    for (la, lb, tia, tib, sa, sb) in rows {
+        tsv.push_str(&format!("{ta}\t{xa}\t{tb}\t{xb}\t{la}\t{lb}\t{tia}\t{tib}\t{sa}\t{sb}\n"));
+    }
+    // Unrelated texts at one canonical link (tracking parameters aside).
+    tsv.push_str("Курс тенге\tНацбанк установил курс\tМатч перенесли\tИгра состоится позже\thttps://x.kz/n?utm_source=tg\thttps://www.x.kz/n\t\t\t\t\n");
+    std::fs::write(&path, tsv).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syndic")).args(["dedup-check", "--pairs"]).arg(&path).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let rules: Vec<(&str, &str)> = stdout.lines().take(5).map(|l| l.split('\t').collect::<Vec<_>>()).map(|f| (f[0], f[2])).collect();
+    assert_eq!(
+        rules,
+        [
+            ("dup", "near-text"),
+            ("distinct", "veto:window"),
+            ("distinct", "veto:same-site"),
+            ("distinct", "veto:same-site"),
+            ("dup", "link")
+        ],
+        "{stdout}"
+    );
+    std::fs::write(&path, format!("title_a\ttext_a\ttitle_b\ttext_b\ttime_a\n{ta}\t{xa}\t{tb}\t{xb}\tyesterday\n")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syndic")).args(["dedup-check", "--pairs"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pairs.tsv:2: time_a \"yesterday\" is not unix seconds or an RFC 3339 time"));
 }

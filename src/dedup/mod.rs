@@ -42,6 +42,26 @@ pub struct Fingerprint {
 }
 
 impl Matcher {
+    /// The daemon's matcher for `config` (its window and boilerplate rules).
+    pub fn of(config: &crate::config::Config) -> Matcher {
+        Matcher { window_secs: config.daemon.dedup_window.as_secs() as i64, rules: config.daemon.dedup_boilerplate.clone() }
+    }
+
+    /// The near-duplicate decision between a new item and a known story,
+    /// as the store makes it for each candidate its index names, and as
+    /// `dedup-check` makes it for a pair: a story published outside the
+    /// window is not compared, two articles of one source or one site are
+    /// never merged on wording, and the rest is [`near::compare`].
+    pub fn near_decision(&self, new: &Side<'_>, known: &Side<'_>) -> near::Verdict {
+        if let (Some(a), Some(b)) = (new.published_at, known.published_at)
+            && (a - b).abs() > self.window_secs
+        {
+            let verdict = near::compare(new.profile, known.profile, true);
+            return near::Verdict { same: false, rule: "veto:window", ..verdict };
+        }
+        near::compare(new.profile, known.profile, same_site(new, known))
+    }
+
     /// The fingerprint of a title and text.
     pub fn fingerprint(&self, title: &str, text: &str) -> Fingerprint {
         let profile = near::profile(title, text, &self.rules);
@@ -56,6 +76,42 @@ const MIN_HASHED_TEXT: usize = 40;
 
 /// How much of the text the content hash covers, in characters.
 const HASHED_PREFIX_CHARS: usize = 1000;
+
+/// What a same-story decision knows of one item besides its words.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// The source that carried it (`None`: unknown, never the same).
+    pub source_id: Option<&'a str>,
+    /// Its link (normalized), for the same-site rule.
+    pub link: Option<&'a str>,
+    /// Publication time (unix seconds), for the window.
+    pub published_at: Option<i64>,
+    /// Its profile.
+    pub profile: &'a near::Profile,
+}
+
+/// Two items from one source, or whose links are on one site (`www.`
+/// aside): different articles of one publisher are never merged on
+/// wording, however alike (a daily column, a template headline).
+pub fn same_site(a: &Side<'_>, b: &Side<'_>) -> bool {
+    let same_source = a.source_id.is_some() && a.source_id == b.source_id;
+    let own = a.link.and_then(site);
+    same_source || (own.is_some() && b.link.and_then(site) == own)
+}
+
+/// The host of a normalized, absolute link without a leading `www.`:
+/// what "the same site" is judged on. Normalized links are serialized by
+/// `url`, so the host is already lower-case and needs no second parse.
+pub fn site(link: &str) -> Option<&str> {
+    let (_, rest) = link.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.find(']') {
+        Some(end) if host_port.starts_with('[') => &host_port[..=end],
+        _ => host_port.split(':').next()?,
+    };
+    Some(host.trim_start_matches("www.")).filter(|h| !h.is_empty())
+}
 
 /// What decides which copy of a story is canonical.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,15 +4,18 @@
 //! `text_b` and optionally `label` (1 same story, 0 different); the
 //! Telegram clustering pools (`INPUT:first_title`, …, `GOLDEN:quality`
 //! OK/BAD); or the ParaPhraser XML (class 1 same, −1 different, 0 skipped).
-//! Each pair is decided by [`decide`], exactly as two fresh items from two
-//! sources would be in the store.
+//! Optional TSV columns give what the store knows of each side besides
+//! its words: `link_a`/`link_b`, `time_a`/`time_b` (unix seconds or RFC
+//! 3339) and `source_a`/`source_b`. Each pair is decided by [`decide`] with
+//! the store's rules in the store's order: the same canonical link (any
+//! time), the same content hash (within two windows), then
+//! [`super::Matcher::near_decision`] (the window, the same-site veto, the
+//! words). Side B plays the stored story, side A the new item.
 
-use regex::Regex;
-
-use super::{content_hash, near};
+use super::{Matcher, Side, content_hash, near};
 
 /// One pair of texts, maybe labelled.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pair {
     /// First title.
     pub title_a: String,
@@ -24,6 +27,18 @@ pub struct Pair {
     pub text_b: String,
     /// `Some(true)` same story, `Some(false)` different, `None` unlabelled.
     pub label: Option<bool>,
+    /// Links, when known.
+    pub link_a: Option<String>,
+    /// See `link_a`.
+    pub link_b: Option<String>,
+    /// Publication times (unix seconds), when known.
+    pub time_a: Option<i64>,
+    /// See `time_a`.
+    pub time_b: Option<i64>,
+    /// Source ids, when known.
+    pub source_a: Option<String>,
+    /// See `source_a`.
+    pub source_b: Option<String>,
 }
 
 /// The decision on one pair.
@@ -55,6 +70,18 @@ pub enum PairsError {
         /// The column.
         column: String,
     },
+    /// A time that is neither unix seconds nor RFC 3339.
+    #[error("{file}:{line}: {side} {value:?} is not unix seconds or an RFC 3339 time")]
+    BadTime {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The column.
+        side: String,
+        /// What was there.
+        value: String,
+    },
     /// A label that is not 0/1 (or OK/BAD).
     #[error("{file}:{line}: label {value:?} is not 1/0 (or OK/BAD)")]
     BadLabel {
@@ -67,14 +94,31 @@ pub enum PairsError {
     },
 }
 
-/// The daemon's decision for two fresh items from different sources.
-pub fn decide(a: &Pair, extra: &[Regex]) -> Decision {
+/// The daemon's decision on a pair (see the module docs).
+pub fn decide(a: &Pair, matcher: &Matcher) -> Decision {
+    let exact = |rule| Decision { same: true, score: 1.0, rule, shared: (0, 0, 0), title_overlap: 0.0 };
+    let clean = |link: &Option<String>| link.as_deref().and_then(|l| crate::normalize::url::clean(l, None));
+    let (link_a, link_b) = (clean(&a.link_a), clean(&a.link_b));
+    if let (Some(x), Some(y)) = (&link_a, &link_b)
+        && crate::normalize::url::canonical(x) == crate::normalize::url::canonical(y)
+    {
+        return exact("link");
+    }
+    let within = |windows: i64| match (a.time_a, a.time_b) {
+        (Some(x), Some(y)) => (x - y).abs() <= windows * matcher.window_secs,
+        _ => true,
+    };
     if let (Some(x), Some(y)) = (content_hash(&a.title_a, &a.text_a), content_hash(&a.title_b, &a.text_b))
         && x == y
+        && within(2)
     {
-        return Decision { same: true, score: 1.0, rule: "content", shared: (0, 0, 0), title_overlap: 0.0 };
+        return exact("content");
     }
-    let v = near::compare(&near::profile(&a.title_a, &a.text_a, extra), &near::profile(&a.title_b, &a.text_b, extra), false);
+    let (pa, pb) = (near::profile(&a.title_a, &a.text_a, &matcher.rules), near::profile(&a.title_b, &a.text_b, &matcher.rules));
+    let new = Side { source_id: a.source_a.as_deref(), link: link_a.as_ref().map(url::Url::as_str), published_at: a.time_a, profile: &pa };
+    let known =
+        Side { source_id: a.source_b.as_deref(), link: link_b.as_ref().map(url::Url::as_str), published_at: a.time_b, profile: &pb };
+    let v = matcher.near_decision(&new, &known);
     Decision { same: v.same, score: v.score, rule: v.rule, shared: v.shared, title_overlap: v.title_overlap }
 }
 
@@ -112,7 +156,25 @@ fn read_tsv(text: &str, file: &str) -> Result<Vec<Pair>, PairsError> {
             Some("0" | "BAD") => Some(false),
             Some(other) => return Err(PairsError::BadLabel { file: file.to_string(), line: i + 2, value: other.to_string() }),
         };
-        out.push(Pair { title_a: get(ta), text_a: get(xa), title_b: get(tb), text_b: get(xb), label });
+        let given = |column: Option<usize>| column.map(get).filter(|v| !v.is_empty());
+        let time = |column: Option<usize>, side: &str| -> Result<Option<i64>, PairsError> {
+            let Some(value) = given(column) else { return Ok(None) };
+            let parsed = value.parse::<i64>().ok().or_else(|| chrono::DateTime::parse_from_rfc3339(&value).ok().map(|d| d.timestamp()));
+            parsed.map(Some).ok_or_else(|| PairsError::BadTime { file: file.to_string(), line: i + 2, side: side.to_string(), value })
+        };
+        out.push(Pair {
+            title_a: get(ta),
+            text_a: get(xa),
+            title_b: get(tb),
+            text_b: get(xb),
+            label,
+            link_a: given(find(&["link_a"])),
+            link_b: given(find(&["link_b"])),
+            time_a: time(find(&["time_a"]), "time_a")?,
+            time_b: time(find(&["time_b"]), "time_b")?,
+            source_a: given(find(&["source_a"])),
+            source_b: given(find(&["source_b"])),
+        });
     }
     Ok(out)
 }
@@ -143,6 +205,7 @@ fn read_paraphraser(xml: &str) -> Vec<Pair> {
                 title_b: value(block, "text_2"),
                 text_b: String::new(),
                 label: Some(label),
+                ..Pair::default()
             })
         })
         .collect()

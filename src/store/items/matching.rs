@@ -6,7 +6,7 @@
 use rusqlite::{CachedStatement, OptionalExtension, params};
 
 use super::Batch;
-use crate::dedup::{Fingerprint, Rank, near};
+use crate::dedup::{Fingerprint, Rank, Side, near};
 use crate::model::Item;
 use crate::store::StoreError;
 
@@ -98,7 +98,6 @@ impl Batch<'_> {
         let mut hits: Vec<(i64, usize)> = ids.chunk_by(|a, b| a == b).filter_map(|run| Some((*run.first()?, run.len()))).collect();
         // Most shared bands first: the likeliest matches get verified.
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let own_site = item.link.as_deref().and_then(site);
         let load = &mut self.stmts.candidate;
         type Row = (Option<i64>, String, Option<String>, Option<Vec<u8>>, i64);
         let get = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> { Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)) };
@@ -128,7 +127,6 @@ impl Batch<'_> {
                 row = load.query_row([story], get)?;
             }
             let (_, source_id, link, stored, _) = row;
-            let same_site = source_id == item.source_id || (own_site.is_some() && link.as_deref().and_then(site) == own_site);
             let theirs = match stored.as_deref().and_then(near::Profile::from_bytes) {
                 Some(p) => p,
                 // Rows from before profiles were stored are folded again.
@@ -138,7 +136,11 @@ impl Batch<'_> {
                     self.matcher.fingerprint(&title, &text).profile
                 }
             };
-            let verdict = near::compare(&print.profile, &theirs, same_site);
+            // The window was judged on the candidate row above (a story's
+            // copies span more than one window); site and words on the story.
+            let new = Side { source_id: Some(&item.source_id), link: item.link.as_deref(), published_at: None, profile: &print.profile };
+            let known = Side { source_id: Some(&source_id), link: link.as_deref(), published_at: None, profile: &theirs };
+            let verdict = self.matcher.near_decision(&new, &known);
             if verdict.same && best.as_ref().is_none_or(|(_, b)| verdict.score > b.score) {
                 best = Some((story, verdict));
             }
@@ -160,19 +162,4 @@ fn first_match(stmt: &mut CachedStatement<'_>, value: &str, id: i64) -> Result<O
         }
     }
     Ok(story)
-}
-
-/// The host of a stored (already normalized, absolute) link without a
-/// leading `www.`: what "the same site" is judged on. Stored links are
-/// serialized by `url`, so the host is already lower-case and needs no
-/// second parse.
-pub(super) fn site(link: &str) -> Option<&str> {
-    let (_, rest) = link.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.find(']') {
-        Some(end) if host_port.starts_with('[') => &host_port[..=end],
-        _ => host_port.split(':').next()?,
-    };
-    Some(host.trim_start_matches("www.")).filter(|h| !h.is_empty())
 }

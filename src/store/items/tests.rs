@@ -1,9 +1,9 @@
 //! Group ingest with a failing feed, the slices a feed touches, and the
 //! site shortcut.
 
-use super::matching::site;
 use super::*;
 use crate::config::Source;
+use crate::dedup::site;
 
 const NATO: (&str, &str) = (
     "Генсек НАТО призвал Грузию готовиться к членству",
