@@ -248,7 +248,9 @@ fn opml_export_then_import_round_trips_and_keeps_comments() {
         .unwrap();
     let out = to.syndic(&["opml", "import", other.to_str().unwrap(), "--category", "nonexistent"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown category \"nonexistent\""));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown category \"nonexistent\""), "{stderr}");
+    assert!(stderr.contains("sources.toml (as the import would write it):") && !stderr.contains(".tmp-"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&sources).unwrap(), before);
 }
 
@@ -472,4 +474,38 @@ fn opml_import_does_not_follow_symlinks_planted_at_temporary_names() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "the symlink's target was written");
     assert!(std::fs::read_to_string(dir.join("sources.toml")).unwrap().contains("https://new.example.kz/rss"));
+}
+
+/// A partner publishes a story dated before the newest one already in the
+/// feed: the feed changed, so `Last-Modified` moves and a reader asking
+/// with `If-Modified-Since` gets the new feed, not 304. (With each story's
+/// `updated` its own date, the feed's newest date alone no longer moved.)
+#[test]
+fn an_older_story_arriving_later_moves_last_modified() {
+    let up = Upstream::start();
+    let item = |n: u32, hours_ago: i64| {
+        format!(
+            "<item><title>Новость номер {n} о бюджете региона</title><link>https://kz.example/{n}</link><description>Текст новости номер {n} о бюджете и планах акимата на год.</description><pubDate>{}</pubDate></item>",
+            (chrono::Utc::now() - chrono::Duration::hours(hours_ago)).to_rfc2822()
+        )
+    };
+    let feed = |items: &[String]| {
+        format!("<rss version=\"2.0\"><channel><title>t</title><link>https://kz.example/</link>{}</channel></rss>", items.concat())
+    };
+    let url = up.put("kz.xml", feed(&[item(1, 1)]).into_bytes(), "application/rss+xml");
+    let s = Setup::new(&[TestSource { id: "kz", url, kind: "partner", category: "politics", priority: 0 }]);
+    assert!(s.syndic(&["fetch", "--all"]).status.success());
+    let daemon = s.start_daemon();
+    let (_, headers, _) = get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap();
+    let before = headers["last-modified"].to_str().unwrap().to_string();
+    assert!(daemon.terminate().success());
+    // Last-Modified has a resolution of one second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    up.put("kz.xml", feed(&[item(1, 1), item(2, 48)]).into_bytes(), "application/rss+xml");
+    assert!(s.syndic(&["fetch", "--all"]).status.success());
+    let daemon = s.start_daemon();
+    let (status, _, body) = get(&format!("{}/feeds/all.rss", daemon.base), &[("If-Modified-Since", before.as_str())]).unwrap();
+    assert_eq!(status, 200, "a story arrived since {before}");
+    assert!(String::from_utf8(body).unwrap().contains("Новость номер 2"));
+    assert!(daemon.terminate().success());
 }

@@ -106,8 +106,14 @@ pub fn import(opml: &Path, sources: &Path, category: Option<&str>) -> Result<Vec
         let _ = std::fs::remove_file(&tmp);
         return Err(ImportError::Io(tmp.display().to_string(), e));
     }
-    if let Err(errors) = load_sources(&tmp, None) {
+    if let Err(mut errors) = load_sources(&tmp, None) {
         let _ = std::fs::remove_file(&tmp);
+        // The positions are in the list as the import would have written
+        // it, not in the temporary file's (random, already removed) name.
+        let would_be = std::path::PathBuf::from(format!("{} (as the import would write it)", sources.display()));
+        for e in errors.0.iter_mut().filter(|e| e.file == tmp) {
+            e.file = would_be.clone();
+        }
         return Err(ImportError::Invalid(errors));
     }
     std::fs::rename(&tmp, sources).map_err(|e| ImportError::Io(sources.display().to_string(), e))?;

@@ -307,7 +307,11 @@ impl Publisher {
         policy::apply(&config, &mut items);
         let updated = items
             .iter()
-            .map(|i| i.updated_at.max(i.published_at))
+            // The feed changed when a story came in or changed, whatever
+            // date the story itself carries: a story dated before the newest
+            // one must still move `Last-Modified`, or readers that ask with
+            // `If-Modified-Since` get 304 and never see it.
+            .map(|i| i.updated_at.max(i.published_at).max(i.first_seen_at))
             .max()
             .and_then(|t| DateTime::from_timestamp(t, 0))
             .unwrap_or_else(Utc::now);

@@ -29,6 +29,8 @@ pub struct StoredItem {
     pub published_at: i64,
     /// Unix seconds of the last change.
     pub updated_at: i64,
+    /// Unix seconds syndic first stored it.
+    pub first_seen_at: i64,
     /// Language code.
     pub language: Option<String>,
     /// Category slug.
@@ -85,7 +87,7 @@ pub struct Credit {
 
 const ITEM_COLUMNS: &str = "i.id, i.guid, i.link, i.title, i.summary_html, i.content_html, i.author, i.image, i.published_at,
     i.updated_at, i.language, i.category, i.region, i.source_id, s.name, s.url, i.full_html, i.text,
-    i.public_id, i.public_link";
+    i.public_id, i.public_link, i.first_seen_at";
 
 impl Store {
     /// The newest `limit` canonical stories of a slice, newest first, each
@@ -128,6 +130,7 @@ impl Store {
                 credits: Vec::new(),
                 first_id: r.get(18)?,
                 first_link: r.get(19)?,
+                first_seen_at: r.get(20)?,
             })
         };
         let limit = limit as i64;

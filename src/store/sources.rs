@@ -55,9 +55,10 @@ impl SourceState {
         if self.last_entries != Some(0) || self.consecutive_failures > 0 {
             return None;
         }
-        let kb = (self.last_bytes.unwrap_or(0).max(0) as u64).div_ceil(1024);
+        let bytes = self.last_bytes.unwrap_or(0).max(0) as u64;
+        let size = if bytes < 1024 { format!("{bytes} B") } else { format!("{} KB", bytes.div_ceil(1024)) };
         Some(format!(
-            "HTTP {}, {kb} KB body, 0 entries: the feed reads as empty; check that the url still points at the feed",
+            "HTTP {}, {size} body, 0 entries: the feed reads as empty; check that the url still points at the feed",
             self.last_status.unwrap_or(200)
         ))
     }
