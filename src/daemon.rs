@@ -46,6 +46,12 @@ impl Daemon {
     pub fn start(config: Config) -> anyhow::Result<Daemon> {
         let mut store = Store::open(&config.daemon.database)?;
         store.sync_sources(&config.sources)?;
+        // Per-source gauges start from what the store knows, not empty until
+        // each source's next poll (hours away for one in backoff).
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        for source in &config.sources {
+            metrics.seed_source(&store.source_state(&source.id)?);
+        }
         // A window other than the default changes what the index spans.
         store.refresh_bands(chrono::Utc::now().timestamp() - 2 * config.daemon.dedup_window.as_secs() as i64)?;
         let fetcher = Fetcher::new(FetchSettings {
@@ -58,7 +64,6 @@ impl Daemon {
         let matcher = Matcher::of(&config);
         let ctx = Context::new(fetcher, store, Arc::new(move |s| date::parse(s, tz)), matcher, config.daemon.max_concurrent_fetches);
         let config = Arc::new(config);
-        let metrics = Arc::new(crate::metrics::Metrics::new());
         let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database, metrics)?);
         let daemon = Daemon { config, ctx, publisher };
         // A clock that ran ahead while the daemon was down left its marks.

@@ -151,6 +151,18 @@ impl Metrics {
         }
     }
 
+    /// A source's gauges as the store last recorded them (at start).
+    pub fn seed_source(&self, state: &crate::store::SourceState) {
+        let source = SourceLabel { source: state.id.clone() };
+        self.failures.get_or_create(&source).set(state.consecutive_failures);
+        if let Some(at) = state.last_success_at {
+            self.last_success.get_or_create(&source).set(at as f64);
+        }
+        if let Some(n) = state.last_entries {
+            self.entries.get_or_create(&source).set(n);
+        }
+    }
+
     /// Records one extraction attempt: `outcome` is `ok` or a failure kind.
     pub fn record_extraction(&self, source: &str, outcome: &str) {
         self.extractions.get_or_create(&ExtractLabel { source: source.to_string(), outcome: outcome.to_string() }).inc();

@@ -158,6 +158,16 @@ fn a_feed_that_reads_as_empty_is_a_warning_not_ok() {
     assert!(hollow.contains("empty") && hollow.contains("HTTP 200, 4 KB body, 0 entries"), "{table}");
     assert!(table.lines().any(|l| l.starts_with("good") && l.contains(" ok ")), "{table}");
 
+    // A daemon started before either is due again shows the stored state
+    // in its metrics at once.
+    let daemon = s.start_daemon();
+    let (_, _, m) = get(&format!("{}/metrics", daemon.base), &[]).unwrap();
+    let m = String::from_utf8(m).unwrap();
+    assert!(
+        m.contains("syndic_source_entries{source=\"hollow\"} 0") && m.contains("syndic_source_consecutive_failures{source=\"good\"} 0"),
+        "{m}"
+    );
+    assert!(daemon.terminate().success());
     // Due again, so that the daemon polls both on start.
     s.db().execute("UPDATE sources SET next_fetch_at = 0", []).unwrap();
     let daemon = s.start_daemon();
