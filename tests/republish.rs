@@ -397,6 +397,19 @@ fn a_better_copy_keeps_the_published_id_so_readers_see_one_story() {
     assert!(rss_after.contains("alsoReportedBy"), "the other copy is credited: {rss_after}");
 }
 
+/// The process ids a command started now can get: every one when there
+/// are few, else the next 30,000 to be handed out.
+fn pids_a_command_can_get() -> std::ops::RangeInclusive<u32> {
+    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
+    let pid_max = read("/proc/sys/kernel/pid_max");
+    if pid_max <= 65_536 {
+        1..=pid_max
+    } else {
+        let last = read("/proc/sys/kernel/ns_last_pid");
+        last + 1..=last + 30_000
+    }
+}
+
 /// Issue #24: the export's temporary files had a predictable name
 /// (`.NAME.tmp-PID`), so anyone able to write to the output directory could
 /// plant a symlink there and have `syndic publish` overwrite the file it
@@ -411,15 +424,7 @@ fn publish_does_not_follow_symlinks_planted_at_temporary_names() {
     std::fs::create_dir_all(out.join("feeds")).unwrap();
     let victim = s.dir.path().join("victim.txt");
     std::fs::write(&victim, "precious").unwrap();
-    // Every pid when there are few; else the next 30,000 to be handed out.
-    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
-    let pid_max = read("/proc/sys/kernel/pid_max");
-    let pids = if pid_max <= 65_536 {
-        1..=pid_max
-    } else {
-        let last = read("/proc/sys/kernel/ns_last_pid");
-        last + 1..=last + 30_000
-    };
+    let pids = pids_a_command_can_get();
     for pid in pids.clone() {
         std::os::unix::fs::symlink(&victim, out.join(format!(".index.html.tmp-{pid}"))).unwrap();
         std::os::unix::fs::symlink(&victim, out.join(format!("feeds/.all.rss.tmp-{pid}"))).unwrap();
@@ -459,14 +464,7 @@ fn opml_import_does_not_follow_symlinks_planted_at_temporary_names() {
         .unwrap();
     let victim = dir.join("victim.txt");
     std::fs::write(&victim, "precious").unwrap();
-    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
-    let pid_max = read("/proc/sys/kernel/pid_max");
-    let pids = if pid_max <= 65_536 {
-        1..=pid_max
-    } else {
-        let last = read("/proc/sys/kernel/ns_last_pid");
-        last + 1..=last + 30_000
-    };
+    let pids = pids_a_command_can_get();
     for pid in pids {
         std::os::unix::fs::symlink(&victim, dir.join(format!("sources.toml.import-{pid}"))).unwrap();
     }
