@@ -9,15 +9,14 @@ use std::time::{Duration, Instant};
 
 use common::{Setup, TestSource, Upstream, demo, get};
 
+/// A partner source in politics, served by `up` at `path`.
+fn partner<'a>(up: &Upstream, id: &'a str, path: &str, body: Vec<u8>, content_type: &str) -> TestSource<'a> {
+    TestSource { id, url: up.put(path, body, content_type), kind: "partner", category: "politics", priority: 0 }
+}
+
 /// One partner source with the demo's politics feed.
 fn one_partner(up: &Upstream) -> Setup {
-    Setup::new(&[TestSource {
-        id: "p",
-        url: up.put("p.xml", demo("partner-politics.xml"), "application/rss+xml"),
-        kind: "partner",
-        category: "politics",
-        priority: 0,
-    }])
+    Setup::new(&[partner(up, "p", "p.xml", demo("partner-politics.xml"), "application/rss+xml")])
 }
 
 #[test]
@@ -63,27 +62,9 @@ fn type_notify_readiness_and_watchdog() {
 fn status_lists_broken_sources_first_and_gone_feeds_stop() {
     let up = Upstream::start();
     let sources = vec![
-        TestSource {
-            id: "good",
-            url: up.put("good.xml", demo("partner-politics.xml"), "application/rss+xml"),
-            kind: "partner",
-            category: "politics",
-            priority: 0,
-        },
-        TestSource {
-            id: "broken",
-            url: up.put("broken.xml", b"oops".to_vec(), "status:500"),
-            kind: "partner",
-            category: "politics",
-            priority: 0,
-        },
-        TestSource {
-            id: "retired",
-            url: up.put("retired.xml", b"gone".to_vec(), "status:410"),
-            kind: "partner",
-            category: "politics",
-            priority: 0,
-        },
+        partner(&up, "good", "good.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        partner(&up, "broken", "broken.xml", b"oops".to_vec(), "status:500"),
+        partner(&up, "retired", "retired.xml", b"gone".to_vec(), "status:410"),
     ];
     let s = Setup::new(&sources);
     s.syndic(&["fetch", "--all"]);
@@ -135,20 +116,8 @@ fn a_feed_that_reads_as_empty_is_a_warning_not_ok() {
         "<?xml version=\"1.0\"?>{padding}<rss version=\"2.0\"><channel><title>Пусто</title><link>https://example.kz/</link></channel></rss>"
     );
     let sources = vec![
-        TestSource {
-            id: "good",
-            url: up.put("good.xml", demo("partner-politics.xml"), "application/rss+xml"),
-            kind: "partner",
-            category: "politics",
-            priority: 0,
-        },
-        TestSource {
-            id: "hollow",
-            url: up.put("hollow.xml", empty.into_bytes(), "application/rss+xml"),
-            kind: "partner",
-            category: "politics",
-            priority: 0,
-        },
+        partner(&up, "good", "good.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        partner(&up, "hollow", "hollow.xml", empty.into_bytes(), "application/rss+xml"),
     ];
     let s = Setup::new(&sources);
     let out = String::from_utf8(s.syndic(&["fetch", "--all"]).stdout).unwrap();
@@ -192,13 +161,7 @@ fn a_feed_that_reads_as_empty_is_a_warning_not_ok() {
 #[test]
 fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     let up = Upstream::start();
-    let s = Setup::new(&[TestSource {
-        id: "first",
-        url: up.put("first.xml", demo("partner-politics.xml"), "application/rss+xml"),
-        kind: "partner",
-        category: "politics",
-        priority: 0,
-    }]);
+    let s = Setup::new(&[partner(&up, "first", "first.xml", demo("partner-politics.xml"), "application/rss+xml")]);
     let daemon = s.start_daemon();
     let ids = || -> Vec<String> {
         let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
@@ -251,13 +214,7 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
 fn metrics_count_fetches_requests_and_renders() {
     let up = Upstream::start();
     let s = Setup::new(&[
-        TestSource {
-            id: "good",
-            url: up.put("good.xml", demo("partner-politics.xml"), "application/rss+xml"),
-            kind: "partner",
-            category: "politics",
-            priority: 0,
-        },
+        partner(&up, "good", "good.xml", demo("partner-politics.xml"), "application/rss+xml"),
         TestSource { id: "bad", url: up.put("bad.xml", b"x".to_vec(), "status:503"), kind: "partner", category: "politics", priority: 0 },
     ]);
     let daemon = s.start_daemon();

@@ -32,7 +32,23 @@ pub fn protect(html: &str) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len());
     let mut at = 0;
-    while at < html.len() {
+    // Runs without `<`, `&` or the first byte of U+00A0 (C2) or of a
+    // placeholder (EF) are copied whole: this runs on most fields of
+    // every feed. The next EF is looked up again only once passed.
+    let mut next_ef = memchr::memchr(0xef, bytes);
+    loop {
+        if next_ef.is_some_and(|e| e < at) {
+            next_ef = memchr::memchr(0xef, &bytes[at..]).map(|i| at + i);
+        }
+        let next = memchr::memchr3(b'<', b'&', 0xc2, &bytes[at..]).map(|i| at + i);
+        let Some(i) = (match (next, next_ef) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }) else {
+            break;
+        };
+        out.push_str(&html[at..i]);
+        at = i;
         let c = html[at..].chars().next().unwrap_or('\0');
         match c {
             '<' => {
@@ -59,6 +75,7 @@ pub fn protect(html: &str) -> Cow<'_, str> {
         }
         at += c.len_utf8();
     }
+    out.push_str(&html[at..]);
     Cow::Owned(out)
 }
 
@@ -68,13 +85,13 @@ pub fn restore(html: String) -> String {
         return html;
     }
     let mut out = String::with_capacity(html.len() + html.len() / 4);
-    for c in html.chars() {
-        match c {
-            AMP => out.push_str("&amp;"),
-            NBSP => out.push_str("&nbsp;"),
-            c => out.push(c),
-        }
+    let mut from = 0;
+    for (i, placeholder) in html.match_indices([AMP, NBSP]) {
+        out.push_str(&html[from..i]);
+        out.push_str(if placeholder.starts_with(AMP) { "&amp;" } else { "&nbsp;" });
+        from = i + placeholder.len();
     }
+    out.push_str(&html[from..]);
     out
 }
 
