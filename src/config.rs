@@ -574,7 +574,6 @@ fn validate_source(
 }
 
 mod fulltext;
-pub mod opml_import;
 mod values;
 
 pub use fulltext::Policy;

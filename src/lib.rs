@@ -10,6 +10,7 @@
 //! replaces files whole (exports, imported source lists).
 
 pub mod atomic;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod cpu;

@@ -141,7 +141,7 @@ fn main() -> ExitCode {
         }),
         Command::Opml { action: OpmlAction::Export } => load(&cli.config).map(|c| print!("{}", syndic::publish::opml::sources(&c))),
         Command::Opml { action: OpmlAction::Import { file, category } } => load(&cli.config).and_then(|c| {
-            let added = config::opml_import::import(&file, &c.sources_path, category.as_deref())?;
+            let added = syndic::cli::opml_import::import(&file, &c.sources_path, category.as_deref())?;
             println!("added {} sources to {}: {}", added.len(), c.sources_path.display(), added.join(", "));
             println!("reload the service (systemctl reload syndic) to start polling them");
             Ok(())

@@ -13,7 +13,7 @@ use std::path::Path;
 use regex::Regex;
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use super::{ConfigErrors, load_sources};
+use crate::config::{ConfigErrors, load_sources};
 
 /// One feed found in the OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]
