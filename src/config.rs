@@ -106,8 +106,12 @@ pub struct Daemon {
     pub public_url: Url,
     /// User-Agent sent to publishers.
     pub user_agent: String,
-    /// Zone for dates that carry no offset.
+    /// Zone for dates that carry no offset, and for times on the pages.
     pub timezone: chrono_tz::Tz,
+    /// The portal's name: page headings and channel titles
+    /// ("Политика — {title}"). Default `syndic`, so that feeds readers
+    /// already follow keep their titles until the admin names the portal.
+    pub title: String,
     /// Poll interval for sources that set none.
     pub default_interval: Duration,
     /// Fetches in flight at once, all hosts together.
@@ -237,6 +241,7 @@ struct RawDaemon {
     sources: Option<Spanned<String>>,
     user_agent: Option<String>,
     timezone: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
     default_interval: Option<Spanned<String>>,
     max_concurrent_fetches: Option<Spanned<i64>>,
     per_host_concurrency: Option<Spanned<i64>>,
@@ -404,6 +409,14 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
             })
             .ok(),
     };
+    let title = match raw.title {
+        None => "syndic".to_string(),
+        Some(t) if t.get_ref().trim().is_empty() => {
+            report.at(t.span(), "title: the portal's name may not be empty (leave the key out for \"syndic\")");
+            String::new()
+        }
+        Some(t) => t.into_inner().trim().to_string(),
+    };
     let default_interval = duration(raw.default_interval.as_ref(), "default_interval", Duration::from_secs(900), report);
     let retention = duration(raw.retention.as_ref(), "retention", Duration::from_secs(90 * 86400), report);
     let connect_timeout = duration(raw.connect_timeout.as_ref(), "connect_timeout", Duration::from_secs(10), report);
@@ -432,6 +445,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         public_url: public_url?,
         user_agent: raw.user_agent.unwrap_or_else(|| format!("syndic/{}", env!("CARGO_PKG_VERSION"))),
         timezone: timezone?,
+        title,
         default_interval,
         max_concurrent_fetches: max_concurrent_fetches as usize,
         per_host_concurrency: per_host_concurrency as usize,

@@ -89,7 +89,7 @@ fn write_config(dir: &std::path::Path, upstream: SocketAddr, public: SocketAddr)
     let sources = SOURCES.replace("@BASE@", &format!("http://{upstream}"));
     std::fs::write(dir.join("sources.toml"), sources)?;
     let settings = format!(
-        "[daemon]\ndatabase = {:?}\nlisten = \"{public}\"\npublic_url = \"http://{public}\"\nsources = \"sources.toml\"\n\
+        "[daemon]\ndatabase = {:?}\nlisten = \"{public}\"\npublic_url = \"http://{public}\"\nsources = \"sources.toml\"\ntitle = \"Новости Казахстана — демо\"\n\
          # All demo publishers share one loopback host: no spacing needed.\nper_host_spacing = \"0\"\n",
         dir.join("syndic.db").display().to_string()
     );

@@ -1,5 +1,10 @@
-//! Per-source health for admins: the status page, `/status.json` and the
-//! `syndic sources` table all come from [`collect`], broken sources first.
+//! Per-source health for admins: the status page ([`page`]), `/status.json`
+//! and the `syndic sources` table all come from [`collect`], broken sources
+//! first; [`counts`] is the summary line of the status and index pages.
+
+pub mod page;
+
+pub use page::html;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -62,23 +67,7 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
             let extract_broken = full_text.as_ref().and_then(|f| f.health.as_ref()).is_some_and(|h| h.alert.is_some());
             let state =
                 states.iter().find(|st| st.id == s.id).cloned().unwrap_or_else(|| SourceState { id: s.id.clone(), ..Default::default() });
-            let health = if state.disabled_reason.is_some() {
-                "gone"
-            } else if !s.enabled {
-                "disabled"
-            } else if state.consecutive_failures > 0 {
-                "failing"
-            } else if state.moved_to.is_some() {
-                "moved"
-            } else if state.empty_note().is_some() {
-                "empty"
-            } else if extract_broken {
-                "degraded"
-            } else if state.last_fetch_at.is_none() {
-                "new"
-            } else {
-                "ok"
-            };
+            let health = health(s, &state, extract_broken);
             Ok(SourceStatus {
                 id: s.id.clone(),
                 name: s.name.clone(),
@@ -92,7 +81,37 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
             })
         })
         .collect::<Result<_, StoreError>>()?;
-    let rank = |h: &str| match h {
+    out.sort_by(|a, b| {
+        rank(a.health).cmp(&rank(b.health)).then(b.state.consecutive_failures.cmp(&a.state.consecutive_failures)).then(a.id.cmp(&b.id))
+    });
+    Ok(out)
+}
+
+/// A source's health from its configuration and stored state;
+/// `extract_broken`: its full-text extraction raised an alert.
+pub fn health(source: &crate::config::Source, state: &SourceState, extract_broken: bool) -> &'static str {
+    if state.disabled_reason.is_some() {
+        "gone"
+    } else if !source.enabled {
+        "disabled"
+    } else if state.consecutive_failures > 0 {
+        "failing"
+    } else if state.moved_to.is_some() {
+        "moved"
+    } else if state.empty_note().is_some() {
+        "empty"
+    } else if extract_broken {
+        "degraded"
+    } else if state.last_fetch_at.is_none() {
+        "new"
+    } else {
+        "ok"
+    }
+}
+
+/// Where a health sorts: what needs the admin first.
+fn rank(health: &str) -> u8 {
+    match health {
         "gone" => 0,
         "failing" => 1,
         "moved" => 2,
@@ -101,16 +120,25 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
         "new" => 4,
         "ok" => 5,
         _ => 6,
-    };
-    out.sort_by(|a, b| {
-        rank(a.health).cmp(&rank(b.health)).then(b.state.consecutive_failures.cmp(&a.state.consecutive_failures)).then(a.id.cmp(&b.id))
-    });
-    Ok(out)
+    }
+}
+
+/// How many sources have each health: `ok`, `failing` and `empty` always
+/// (zero included), the others when some source has them.
+pub fn counts<'a>(healths: impl IntoIterator<Item = &'a str>) -> Vec<(&'static str, usize)> {
+    const ALL: [&str; 8] = ["ok", "failing", "empty", "moved", "degraded", "gone", "new", "disabled"];
+    let mut n = [0usize; 8];
+    for h in healths {
+        if let Some(i) = ALL.iter().position(|a| *a == h) {
+            n[i] += 1;
+        }
+    }
+    ALL.iter().zip(n).filter(|(h, c)| *c > 0 || ["ok", "failing", "empty"].contains(h)).map(|(h, c)| (*h, c)).collect()
 }
 
 /// What the admin should read about a source: why it stopped, its last
 /// error, or where it moved.
-fn note(r: &SourceStatus) -> String {
+pub(crate) fn note(r: &SourceStatus) -> String {
     if let Some(reason) = &r.state.disabled_reason {
         return reason.clone();
     }
@@ -124,7 +152,7 @@ fn note(r: &SourceStatus) -> String {
 }
 
 /// The full-text column: the alert when there is one, else rate and length.
-fn full_text_note(r: &SourceStatus) -> String {
+pub(crate) fn full_text_note(r: &SourceStatus) -> String {
     let Some(f) = &r.full_text else { return String::new() };
     match &f.health {
         None => format!("{}: no pages yet", f.rule),
@@ -163,52 +191,4 @@ pub fn table(rows: &[SourceStatus]) -> String {
         ));
     }
     out
-}
-
-/// The HTML status page (Russian labels); `config_error` is the rejected
-/// reload, shown above the table until a good one; `database_error` what
-/// is wrong with the database file or its last commit.
-pub fn html(rows: &[SourceStatus], config_error: Option<&str>, database_error: Option<&str>) -> String {
-    let esc = |s: &str| html_escape::encode_text(s).into_owned();
-    let mut body = String::new();
-    for r in rows {
-        let error = note(r);
-        body.push_str(&format!(
-            "<tr class=\"{h}\"><td><a href=\"{u}\">{n}</a><br><code>{id}</code></td><td>{h}</td><td>{c}</td><td>{lf}</td><td>{ls}</td><td>{st}</td><td>{e}</td><td class=\"n\">{it}</td><td>{nd}</td><td class=\"n\">{f}</td><td>{ft}</td></tr>\n",
-            h = r.health,
-            u = html_escape::encode_double_quoted_attribute(&r.url),
-            n = esc(&r.name),
-            id = esc(&r.id),
-            c = esc(&r.category),
-            lf = when(r.state.last_fetch_at),
-            ls = when(r.state.last_success_at),
-            st = r.state.last_status.map_or("—".into(), |s| s.to_string()),
-            e = esc(&error),
-            it = r.state.items,
-            nd = when(r.state.next_fetch_at),
-            f = r.state.consecutive_failures,
-            ft = esc(&full_text_note(r)),
-        ));
-    }
-    let mut warning = database_error.map_or_else(String::new, |e| {
-        format!(
-            "<div class=\"database-error\" style=\"background:#fde8e8;padding:.5rem 1rem;margin-bottom:1rem\"><b>База данных неисправна:</b><pre>{}</pre></div>\n",
-            esc(e)
-        )
-    });
-    warning.push_str(&config_error.map_or_else(String::new, |e| {
-        format!(
-            "<div class=\"config-error\" style=\"background:#fde8e8;padding:.5rem 1rem;margin-bottom:1rem\"><b>Новая конфигурация отклонена, работает прежняя:</b><pre>{}</pre></div>\n",
-            esc(e)
-        )
-    }));
-    format!(
-        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Состояние источников — syndic</title>\
-         <style>body{{font:14px/1.4 system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;width:100%}}\
-         th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}td.n{{text-align:right}}\
-         tr.failing{{background:#fff4e5}}tr.degraded,tr.empty{{background:#fffbe0}}tr.gone{{background:#fde8e8}}</style></head>\n\
-         <body><h1>Состояние источников</h1>\n{warning}<table><thead><tr><th>Источник</th><th>Состояние</th><th>Рубрика</th>\
-         <th>Последний запрос (UTC)</th><th>Последний успех (UTC)</th><th>HTTP</th><th>Ошибка</th><th>Материалов</th>\
-         <th>Следующий запрос</th><th>Сбоев подряд</th><th>Полный текст</th></tr></thead><tbody>\n{body}</tbody></table></body></html>\n"
-    )
 }

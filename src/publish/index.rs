@@ -1,8 +1,11 @@
-//! The index page: every feed, with item counts, last update, a subscribe
-//! link per format and autodiscovery `<link rel="alternate">` tags.
+//! The index page: every feed by its title, with item counts, last update
+//! in the portal's zone, a link per format and autodiscovery
+//! `<link rel="alternate">` tags, under a summary line saying how the
+//! sources are doing. On a phone each feed becomes a labelled card.
 
 use std::fmt::Write;
 
+use super::layout::{self, Frame, attr, text};
 use super::{Format, Publisher, slice_title};
 use crate::model::Slice;
 use crate::store::StoreError;
@@ -10,8 +13,8 @@ use crate::store::StoreError;
 /// Renders `index.html`.
 pub fn render(publisher: &Publisher) -> Result<String, StoreError> {
     let config = publisher.config();
+    let tz = config.daemon.timezone;
     let base = config.daemon.public_url.as_str().trim_end_matches('/').to_string();
-    let esc = |s: &str| html_escape::encode_double_quoted_attribute(s).into_owned();
     let mut head = String::new();
     let mut rows = String::new();
     let mut section = "";
@@ -30,7 +33,7 @@ pub fn render(publisher: &Publisher) -> Result<String, StoreError> {
             }
             let _ = write!(
                 rows,
-                "<h2>{heading}</h2>\n<table><thead><tr><th>Лента</th><th>Материалов</th><th>Обновлено (UTC)</th><th>Подписаться</th></tr></thead><tbody>\n"
+                "<h2>{heading}</h2>\n<table class=\"cards\"><thead><tr><th>Лента</th><th>Материалов</th><th>Обновлено</th><th>Подписаться</th></tr></thead><tbody>\n"
             );
             section = heading;
         }
@@ -41,17 +44,17 @@ pub fn render(publisher: &Publisher) -> Result<String, StoreError> {
                 head,
                 "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}\">",
                 format.content_type().split(';').next().unwrap_or_default(),
-                esc(&title),
+                attr(&title),
                 format.label(),
-                esc(&href)
+                attr(&href)
             );
-            links.push(format!("<a href=\"{}\">{}</a>", esc(&href), format.label()));
+            links.push(format!("<a href=\"{}\">{}</a>", attr(&href), format.label()));
         }
-        let updated = chrono::DateTime::<chrono::Utc>::from(feed.last_modified).format("%d.%m.%Y %H:%M");
+        let updated = layout::time(chrono::DateTime::<chrono::Utc>::from(feed.last_modified), tz);
         let _ = writeln!(
             rows,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td>{updated}</td><td>{}</td></tr>",
-            html_escape::encode_text(&title),
+            "<tr><td class=\"feed\">{}</td><td class=\"n\" data-label=\"Материалов\">{}</td><td data-label=\"Обновлено\">{updated}</td><td>{}</td></tr>",
+            text(&title),
             feed.items,
             links.join(" · ")
         );
@@ -59,13 +62,35 @@ pub fn render(publisher: &Publisher) -> Result<String, StoreError> {
     if !section.is_empty() {
         rows.push_str("</tbody></table>\n");
     }
-    Ok(format!(
-        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Ленты новостей — syndic</title>\n{head}\
-         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}\
-         table{{border-collapse:collapse;width:100%;margin-bottom:1.5rem}}th,td{{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}}\
-         td.n{{text-align:right}}a{{color:#0b57d0}}</style></head>\n\
-         <body><h1>Ленты новостей</h1>\n<p>Подпишитесь на нужную ленту в любом RSS-ридере. Одна новость из нескольких источников показывается один раз. \
-         Все ленты одним файлом: <a href=\"{base}/feeds.opml\">feeds.opml</a>.</p>\n{rows}</body></html>\n"
-    ))
+    let body = format!(
+        "<p>Подпишитесь на нужную ленту в любом RSS-ридере: откройте ленту и скопируйте её адрес. Одна новость из нескольких источников \
+         показывается один раз. Все ленты одним файлом для импорта в ридер: <a href=\"{opml}\">feeds.opml</a>.</p>\n\
+         <p class=\"summary\">{summary}.</p>\n<p class=\"muted\">Время — {zone}.</p>\n{rows}",
+        opml = attr(&format!("{base}/feeds.opml")),
+        summary = text(&sources_line(publisher)?),
+        zone = text(&layout::zone(tz)),
+    );
+    let frame = Frame {
+        portal: &config.daemon.title,
+        home: &format!("{base}/"),
+        heading: "Ленты новостей",
+        head: &head,
+        wide: false,
+        style: STYLE,
+    };
+    Ok(frame.render(&body))
 }
+
+/// The summary line from the stored source states (one query; the
+/// full-text alerts that make a source `degraded` on the status page are
+/// not read here).
+fn sources_line(publisher: &Publisher) -> Result<String, StoreError> {
+    let config = publisher.config();
+    let states = publisher.reader.lock().unwrap_or_else(|p| p.into_inner()).source_states()?;
+    let states: std::collections::HashMap<&str, &crate::store::SourceState> = states.iter().map(|s| (s.id.as_str(), s)).collect();
+    let never = crate::store::SourceState::default();
+    let healths = config.sources.iter().map(|s| crate::status::health(s, states.get(s.id.as_str()).copied().unwrap_or(&never), false));
+    Ok(crate::status::page::summary_line(&crate::status::counts(healths)))
+}
+
+const STYLE: &str = "td.feed{font-weight:600}@media (max-width:40rem){td.feed{font-size:1.05rem}}";

@@ -18,7 +18,9 @@ pub mod atom;
 pub mod export;
 pub mod index;
 pub mod json;
+pub mod layout;
 pub mod opml;
+pub mod page;
 pub mod policy;
 pub mod rss;
 
@@ -317,7 +319,7 @@ impl Publisher {
             .unwrap_or_else(Utc::now);
         let base = config.daemon.public_url.as_str().trim_end_matches('/').to_string();
         let meta = FeedMeta {
-            title: format!("{title} — syndic"),
+            title: format!("{title} — {}", config.daemon.title),
             description: format!("{title}: новости из всех источников, без повторов"),
             self_url: format!("{base}/feeds/{}.{}", slice.path(), format.extension()),
             site_url: format!("{base}/"),
@@ -368,7 +370,9 @@ fn shared_headers(etag: &str, modified: std::time::SystemTime, max_age: u64) -> 
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         headers.insert(header::CACHE_CONTROL, v);
     }
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    // The same URL is a page for browsers (see `serve::negotiate`): caches
+    // must key on what decides that as well as on the coding.
+    headers.insert(header::VARY, HeaderValue::from_static(crate::serve::negotiate::VARY));
     headers
 }
 

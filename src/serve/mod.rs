@@ -23,9 +23,11 @@ use axum::Router;
 pub mod admin;
 pub mod conn;
 pub mod encoding;
+pub mod negotiate;
+pub mod pages;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use tower::ServiceExt as _;
@@ -102,6 +104,9 @@ impl Front {
             return None;
         }
         let (slice, format) = parse_feed_path(path)?;
+        if format != Format::Json && negotiate::wants_page(request.headers()) {
+            return None;
+        }
         let hit = self.state.publisher.cached(&slice, format, None)?;
         let response = respond(&hit, request.headers());
         self.state.publisher.metrics().record_request("feed", response.status().as_u16());
@@ -115,6 +120,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .route("/feeds/{*path}", get(feed))
         .route("/feeds.opml", get(feeds_opml))
+        .route("/feed-page.js", get(pages::script))
         .route("/healthz", get(healthz))
         .merge(
             Router::new()
@@ -158,6 +164,26 @@ async fn feed(State(state): State<Arc<AppState>>, Path(path): Path<String>, Quer
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
     let limit = query.limit;
+    if format != Format::Json && negotiate::wants_page(headers) {
+        let publisher = Arc::clone(&state.publisher);
+        let request_headers = headers.clone();
+        let page = tokio::task::spawn_blocking(move || {
+            let rendered = publisher.feed_limited(&slice, format, limit)?;
+            Ok::<_, crate::store::StoreError>(rendered.map(|r| {
+                pages::respond(&publisher.config(), &slice, format, &r, &request_headers).unwrap_or_else(|| respond(&r, &request_headers))
+            }))
+        })
+        .await;
+        return match page {
+            Ok(Ok(Some(response))) => response,
+            Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such feed\n").into_response(),
+            Ok(Err(e)) => {
+                tracing::error!(path = %path, error = %e, "rendering a feed page failed");
+                (StatusCode::SERVICE_UNAVAILABLE, "feed temporarily unavailable\n").into_response()
+            }
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+        };
+    }
     if let Some(hit) = state.publisher.cached(&slice, format, limit) {
         return respond(&hit, headers);
     }
@@ -219,7 +245,7 @@ fn truncate_to_seconds(t: SystemTime) -> SystemTime {
 async fn index(State(state): State<Arc<AppState>>) -> Response {
     let publisher = Arc::clone(&state.publisher);
     match tokio::task::spawn_blocking(move || crate::publish::index::render(&publisher)).await {
-        Ok(Ok(html)) => Html(html).into_response(),
+        Ok(Ok(html)) => pages::html(html),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "rendering the index failed");
             (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable\n").into_response()
@@ -292,7 +318,8 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
 async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
-            Html(crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref())).into_response()
+            let config = state.publisher.config();
+            pages::html(crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref(), &config))
         }
         Err(r) => r,
     }
@@ -312,14 +339,18 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// Our feeds as OPML, served as a file to save and import (a browser
+/// would otherwise show it as text).
 async fn feeds_opml(State(state): State<Arc<AppState>>) -> Response {
-    let body = crate::publish::opml::feeds(&state.publisher.config(), &state.publisher.slices());
-    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+    let config = state.publisher.config();
+    let body = crate::publish::opml::feeds(&config, &state.publisher.slices());
+    (pages::opml_download(&config, "feeds"), body).into_response()
 }
 
 async fn sources_opml(State(state): State<Arc<AppState>>) -> Response {
-    let body = crate::publish::opml::sources(&state.publisher.config());
-    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+    let config = state.publisher.config();
+    let body = crate::publish::opml::sources(&config);
+    (pages::opml_download(&config, "sources"), body).into_response()
 }
 
 #[cfg(test)]
