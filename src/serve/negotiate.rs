@@ -51,10 +51,8 @@ const PAGE_TYPES: &[&str] = &["text/html", "application/xhtml+xml"];
 
 /// Whether this request should get the human page rather than the feed.
 pub fn wants_page(headers: &HeaderMap) -> bool {
-    if let Some(dest) = headers.get("sec-fetch-dest") {
-        if !dest.as_bytes().eq_ignore_ascii_case(b"document") {
-            return false;
-        }
+    if headers.get("sec-fetch-dest").is_some_and(|dest| !dest.as_bytes().eq_ignore_ascii_case(b"document")) {
+        return false;
     }
     let mut page = 0.0_f32;
     let mut feed = 0.0_f32;
