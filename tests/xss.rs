@@ -223,3 +223,52 @@ fn srcset_carries_no_script_or_data_url() {
         assert!(body.contains(&format!("{origin}/a.jpg")) && body.contains(&format!("{origin}/b.jpg")), "{ext}");
     }
 }
+
+/// The pages people open in a browser (a feed's page, the index, the
+/// status page) show hostile text from feeds and source lists as text:
+/// titles and summaries escaped twice upstream, a source name and a
+/// category title that are markup, and nothing runs but the page's own
+/// script file.
+#[test]
+fn pages_show_hostile_text_as_text() {
+    let up = Upstream::start();
+    let twice = "&amp;lt;img src=x onerror=alert(1)&amp;gt;";
+    let rss = format!(
+        "<rss version=\"2.0\"><channel><title>r</title><link>https://r.example.kz/</link>\
+         <item><title>{twice} Мост через Бадам открыли после ремонта</title><link>https://r.example.kz/1</link>\
+         <description>{twice} &lt;script&gt;alert(2)&lt;/script&gt; Акимат открыл движение по новому мосту</description></item></channel></rss>"
+    );
+    let url = up.put("r.xml", rss.into_bytes(), "application/rss+xml");
+    let s = Setup::new(&[TestSource { id: "rss", url, kind: "partner", category: "world", priority: 0 }]);
+    let sources = s.dir.path().join("sources.toml");
+    let text = std::fs::read_to_string(&sources)
+        .unwrap()
+        .replace("name = \"rss\"", "name = \"<img src=x onerror=alert(3)>\"")
+        .replace("title = \"world\"", "title = \"<script>alert(4)</script>\"");
+    std::fs::write(&sources, text).unwrap();
+    assert!(s.syndic(&["fetch", "--all"]).status.success());
+    let daemon = s.start_daemon();
+    let browser = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Sec-Fetch-Dest", "document")];
+    let ours = "<script src=\"/feed-page.js\" defer></script>";
+    let live = [
+        Regex::new(r"(?i)<\s*(script|iframe|object|embed|img|svg)\b").unwrap(),
+        Regex::new(r#"(?i)<[^>]*\son[a-z]+\s*="#).unwrap(),
+        Regex::new(r"(?i)href\s*=\s*.(javascript|data):").unwrap(),
+    ];
+    for path in ["/feeds/all.rss", "/feeds/all.atom", "/feeds/world.rss", "/", "/status"] {
+        let (status, headers, body) = get(&format!("{}{path}", daemon.base), &browser).unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        let page = String::from_utf8(body).unwrap().replace(ours, "");
+        for re in &live {
+            assert!(!re.is_match(&page), "{path}: {re} matches:\n{page}");
+        }
+        // The text is there, as text.
+        let want = match path {
+            "/" => "&lt;script&gt;alert(4)&lt;/script&gt;",
+            "/status" => "&lt;img src=x onerror=alert(3)&gt;",
+            _ => "&lt;img src=x onerror=alert(1)&gt; Мост через Бадам",
+        };
+        assert!(page.contains(want), "{path}: no {want} in\n{page}");
+    }
+}
