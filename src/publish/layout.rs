@@ -88,7 +88,7 @@ impl Frame<'_> {
 /// nothing scrolls sideways on a phone.
 const STYLE: &str = "\
 *{box-sizing:border-box}\
-body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1f2328;background:#fff;overflow-wrap:anywhere}\
+body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1f2328;background:#fff;overflow-wrap:break-word}\
 a{color:#0b57d0}\
 header.site{font-size:.95rem;color:#57606a}header.site a{color:inherit;text-decoration:none;font-weight:600}\
 h1{font-size:1.6rem;line-height:1.25;margin:.25rem 0 .75rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}\

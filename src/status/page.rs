@@ -157,10 +157,10 @@ fn table(rows: &[&SourceStatus], config: &Config) -> String {
 
 /// Row colours by health, and a smaller type for the wide table.
 const STYLE: &str = "\
-body{font-size:14px}td.note{max-width:28rem}\
+body{font-size:14px}td.note{min-width:14rem;max-width:28rem;overflow-wrap:anywhere}\
 tr.failing{background:#fff4e5}tr.degraded,tr.empty,tr.moved{background:#fffbe0}tr.gone{background:#fde8e8}\
 details>table{margin-top:.5rem}\
-@media (max-width:40rem){body{font-size:15px}td.source{font-weight:600}td.note{max-width:none}}";
+@media (max-width:40rem){body{font-size:15px}td.source{font-weight:600}td.note{min-width:0;max-width:none}}";
 
 #[cfg(test)]
 mod tests {
