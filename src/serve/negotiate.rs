@@ -54,22 +54,24 @@ pub fn wants_page(headers: &HeaderMap) -> bool {
     if headers.get("sec-fetch-dest").is_some_and(|dest| !dest.as_bytes().eq_ignore_ascii_case(b"document")) {
         return false;
     }
+    // Every reader's poll comes through here (`serve::Front`): no allocation.
     let mut page = 0.0_f32;
     let mut feed = 0.0_f32;
     for value in headers.get_all(header::ACCEPT) {
         let Ok(value) = value.to_str() else { return false };
         for range in value.split(',') {
             let mut parts = range.split(';');
-            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let media = parts.next().unwrap_or_default().trim();
             let q = parts
                 .filter_map(|p| p.split_once('='))
                 .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
                 .map_or(Some(1.0), |(_, v)| v.trim().parse::<f32>().ok())
                 .unwrap_or(0.0)
                 .clamp(0.0, 1.0);
-            if PAGE_TYPES.contains(&media.as_str()) {
+            let is = |types: &[&str]| types.iter().any(|t| t.eq_ignore_ascii_case(media));
+            if is(PAGE_TYPES) {
                 page = page.max(q);
-            } else if FEED_TYPES.contains(&media.as_str()) {
+            } else if is(FEED_TYPES) {
                 feed = feed.max(q);
             }
         }
