@@ -93,4 +93,7 @@ fn sources_line(publisher: &Publisher) -> Result<String, StoreError> {
     Ok(crate::status::page::summary_line(&crate::status::counts(healths)))
 }
 
-const STYLE: &str = "td.feed{font-weight:600}@media (max-width:40rem){td.feed{font-size:1.05rem}}";
+/// The sections' tables share column widths, so that they line up.
+const STYLE: &str = "td.feed{font-weight:600}\
+@media (min-width:40rem){table.cards{table-layout:fixed}table.cards th:nth-child(1){width:38%}table.cards th:nth-child(2){width:14%}table.cards th:nth-child(3){width:20%}}\
+@media (max-width:40rem){td.feed{font-size:1.05rem}}";
