@@ -111,7 +111,12 @@ pub fn page(rows: &[SourceStatus], alerts: &[Alert], config: &Config) -> String 
         }
     }
     let frame = Frame {
-        portal: &config.daemon.title, home: "/", heading: "Состояние источников", head: "", wide: true, style: STYLE
+        portal: &config.daemon.title,
+        home: config.daemon.public_url.as_str(),
+        heading: "Состояние источников",
+        head: "",
+        wide: true,
+        style: STYLE,
     };
     frame.render(&body)
 }
