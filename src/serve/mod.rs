@@ -252,8 +252,9 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// 200 when the database file is the one opened, its last commit went
-/// through, it is writable and the scheduler ticked in the last 30 s; 503
-/// with the reason otherwise.
+/// through, it is writable, the scheduler ticked in the last 30 s and the
+/// last static export into `publish_dir` (if set) went through; 503 with
+/// the reason otherwise.
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let tick = state.last_tick.load(std::sync::atomic::Ordering::Relaxed);
     let age = chrono::Utc::now().timestamp() - tick;
@@ -273,7 +274,28 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     if !writable {
         return (StatusCode::SERVICE_UNAVAILABLE, "database is not writable\n").into_response();
     }
+    if let Some(problem) = export_problem(&state) {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response();
+    }
     (StatusCode::OK, "ok\n").into_response()
+}
+
+/// Why the last static export into `daemon.publish_dir` failed, if it did.
+fn export_problem(state: &AppState) -> Option<String> {
+    state.publisher.config().daemon.publish_dir.as_deref().and_then(crate::publish::export::problem)
+}
+
+/// The status page with the export failure, if any, on top.
+fn with_export_problem(page: String, problem: Option<String>) -> String {
+    let Some(problem) = problem else { return page };
+    let banner = format!(
+        "<div class=\"export-error\" style=\"background:#fde8e8;padding:.5rem 1rem;margin-bottom:1rem\"><b>Статическая копия лент не обновляется:</b><pre>{}</pre></div>\n",
+        html_escape::encode_text(&problem)
+    );
+    match page.find("<body").and_then(|i| page[i..].find('>').map(|j| i + j + 1)) {
+        Some(at) => format!("{}{banner}{}", &page[..at], &page[at..]),
+        None => banner + &page,
+    }
 }
 
 async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceStatus>, Response> {
@@ -292,7 +314,8 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
 async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
-            Html(crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref())).into_response()
+            let page = crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref());
+            Html(with_export_problem(page, export_problem(&state))).into_response()
         }
         Err(r) => r,
     }
@@ -304,6 +327,7 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
             let body = serde_json::json!({
                 "config_error": state.publisher.config_error(),
                 "database_error": state.health.problem(),
+                "export_error": export_problem(&state),
                 "sources": rows
             });
             ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&body).unwrap_or_default()).into_response()
