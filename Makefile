@@ -53,6 +53,7 @@ setup:
 	getent passwd syndic >/dev/null || useradd --system --user-group --home-dir /var/lib/syndic \
 	    --no-create-home --shell /usr/sbin/nologin --comment "syndic news-feed aggregator" syndic
 	install -d -o syndic -g syndic -m 0750 /var/lib/syndic
+	chgrp syndic $(SYSCONFDIR)/syndic/syndic.toml && chmod 0640 $(SYSCONFDIR)/syndic/syndic.toml
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "next: set public_url in $(SYSCONFDIR)/syndic/syndic.toml, then: systemctl enable --now syndic"
 
