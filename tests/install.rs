@@ -53,6 +53,7 @@ fn man_pages_cover_every_command_and_what_the_unit_names() {
         assert!(page.contains(&format!("syndic-{command}")), "syndic-{command}.1 missing or empty");
     }
     assert!(!dir.path().join("syndic-man.1").exists(), "the hidden man command has no page");
+    assert!(!main.contains("syndic\\-help"), "syndic.1 names a syndic-help(1) that is not written");
 
     let unit = std::fs::read_to_string(repo("systemd/syndic.service")).unwrap();
     let docs: Vec<&str> = unit.lines().filter_map(|l| l.strip_prefix("Documentation=")).flat_map(str::split_whitespace).collect();

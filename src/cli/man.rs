@@ -37,7 +37,8 @@ Log filter, such as \fBdebug\fR or \fBsyndic=trace\fR (default \fBinfo\fR).
 /// `out` (created if missing); returns the files written.
 pub fn write_pages(command: clap::Command, out: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out)?;
-    let command = command.version(env!("CARGO_PKG_VERSION"));
+    // No `help` command in the pages: it would name a page that does not exist.
+    let command = command.version(env!("CARGO_PKG_VERSION")).disable_help_subcommand(true);
     let mut written = Vec::new();
     let mut main = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut main)?;
