@@ -12,10 +12,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` (whose directory exists) through a fresh
-/// temporary file, synced, and a rename.
-pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// temporary file, synced, and a rename. The file gets `mode` whatever the
+/// process's umask (the service runs with 0077; a web server must read
+/// what the static export writes).
+pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
     let (tmp, mut file) = temporary_beside(path)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let written =
+        file.set_permissions(std::fs::Permissions::from_mode(mode)).and_then(|()| file.write_all(bytes)).and_then(|()| file.sync_all());
     drop(file);
     match written.and_then(|()| std::fs::rename(&tmp, path)) {
         Ok(()) => Ok(()),
@@ -23,6 +27,23 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+/// Creates `dir` and its missing ancestors with `mode`, whatever the umask;
+/// directories that exist keep theirs.
+pub fn create_dirs(dir: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent, mode)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -587,6 +587,32 @@ fn validate_source(
     })
 }
 
+/// The `public_url` the packaged settings file ships with: the `.invalid`
+/// top-level domain never resolves (RFC 2606), so it cannot be mistaken for
+/// a real address.
+pub const PUBLIC_URL_PLACEHOLDER: &str = "https://CHANGE-ME.invalid/";
+
+/// A setting an install leaves for the admin to fill in and that still
+/// holds its placeholder: `daemon.public_url` on a `.invalid` host. Self
+/// links and feed ids would carry it, so the daemon refuses to start.
+pub fn unfilled(config: &Config) -> Option<ConfigError> {
+    let host = config.daemon.public_url.host_str()?;
+    if host != "invalid" && !host.ends_with(".invalid") {
+        return None;
+    }
+    let text = std::fs::read_to_string(&config.path).unwrap_or_default();
+    let line = text.lines().position(|l| l.trim_start().starts_with("public_url")).map_or(0, |i| i + 1);
+    Some(ConfigError {
+        file: config.path.clone(),
+        line,
+        column: usize::from(line > 0),
+        message: format!(
+            "public_url: {:?} is the placeholder the install ships with; set it to the address readers reach the feeds at, such as \"https://feeds.example.kz\"",
+            config.daemon.public_url.as_str()
+        ),
+    })
+}
+
 mod fulltext;
 mod values;
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use syndic::config::{self, LogFormat};
 use syndic::daemon::{self, Daemon};
 
@@ -83,6 +83,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
     },
+    /// Write the manual pages (syndic.1, syndic-COMMAND.1) into a directory.
+    #[command(hide = true)]
+    Man {
+        /// The directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,7 +116,7 @@ fn main() -> ExitCode {
             print!("{}", syndic::status::table(&rows));
             Ok(())
         }),
-        Command::Run => load(&cli.config).and_then(|c| {
+        Command::Run => load_filled(&cli.config).and_then(|c| {
             init_logs(c.daemon.log_format);
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
@@ -133,7 +140,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
-        Command::Publish { out } => load(&cli.config).and_then(|c| {
+        Command::Publish { out } => load_filled(&cli.config).and_then(|c| {
             let daemon = Daemon::start(c)?;
             let files = syndic::publish::export::export(&daemon.publisher, &out)?;
             println!("wrote {files} files to {}", out.display());
@@ -149,6 +156,9 @@ fn main() -> ExitCode {
         Command::Extract { target, source, selector, remove, base, html } => {
             runtime().and_then(|rt| rt.block_on(extract(&cli.config, &target, source, selector, remove, base, html)))
         }
+        Command::Man { out } => syndic::cli::man::write_pages(Cli::command(), &out).map_err(Into::into).map(|pages| {
+            println!("wrote {} manual pages to {}", pages.len(), out.display());
+        }),
         Command::Demo { once, listen } => {
             // The demo prints its own summary; logs only for problems.
             init_logs_default(LogFormat::Text, "warn");
@@ -165,13 +175,23 @@ fn main() -> ExitCode {
 }
 
 fn check(path: &std::path::Path) -> anyhow::Result<()> {
-    let c = load(path)?;
+    let c = load_filled(path)?;
     println!("ok: {} sources, {} categories, {} regions", c.sources.len(), c.categories.len(), c.regions.len());
     Ok(())
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
     config::load(path).map_err(|errors| anyhow::anyhow!("invalid configuration:\n{errors}"))
+}
+
+/// [`load`], refusing settings an install left as placeholders (the
+/// commands that publish self links: `run`, `publish`, and `check`).
+fn load_filled(path: &std::path::Path) -> anyhow::Result<config::Config> {
+    let c = load(path)?;
+    match config::unfilled(&c) {
+        Some(e) => Err(anyhow::anyhow!("invalid configuration:\n{e}")),
+        None => Ok(c),
+    }
 }
 
 async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {

@@ -4,7 +4,7 @@
 
 pub mod page;
 
-pub use page::html;
+pub use page::{Problems, html};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -278,8 +278,9 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// 200 when the database file is the one opened, its last commit went
-/// through, it is writable and the scheduler ticked in the last 30 s; 503
-/// with the reason otherwise.
+/// through, it is writable, the scheduler ticked in the last 30 s and the
+/// last static export into `publish_dir` (if set) went through; 503 with
+/// the reason otherwise.
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let tick = state.last_tick.load(std::sync::atomic::Ordering::Relaxed);
     let age = chrono::Utc::now().timestamp() - tick;
@@ -299,7 +300,15 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     if !writable {
         return (StatusCode::SERVICE_UNAVAILABLE, "database is not writable\n").into_response();
     }
+    if let Some(problem) = export_problem(&state) {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response();
+    }
     (StatusCode::OK, "ok\n").into_response()
+}
+
+/// Why the last static export into `daemon.publish_dir` failed, if it did.
+fn export_problem(state: &AppState) -> Option<String> {
+    state.publisher.config().daemon.publish_dir.as_deref().and_then(crate::publish::export::problem)
 }
 
 async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceStatus>, Response> {
@@ -319,7 +328,16 @@ async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
             let config = state.publisher.config();
-            pages::html(crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref(), &config))
+            let export = export_problem(&state);
+            pages::html(crate::status::html(
+                &rows,
+                crate::status::Problems {
+                    config: state.publisher.config_error().as_deref(),
+                    database: state.health.problem().as_deref(),
+                    export: export.as_deref(),
+                },
+                &config,
+            ))
         }
         Err(r) => r,
     }
@@ -331,6 +349,7 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
             let body = serde_json::json!({
                 "config_error": state.publisher.config_error(),
                 "database_error": state.health.problem(),
+                "export_error": export_problem(&state),
                 "sources": rows
             });
             ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&body).unwrap_or_default()).into_response()

@@ -65,12 +65,26 @@ pub fn summary_line(counts: &[(&str, usize)]) -> String {
 /// The HTML status page; `config_error` is the rejected reload, shown on
 /// top until a good one; `database_error` what is wrong with the database
 /// file or its last commit.
-pub fn html(rows: &[SourceStatus], config_error: Option<&str>, database_error: Option<&str>, config: &Config) -> String {
+/// What is wrong beyond single sources, shown above the table.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Problems<'a> {
+    /// The rejected new configuration's errors (the previous one runs).
+    pub config: Option<&'a str>,
+    /// The database's fault (full disk, replaced file).
+    pub database: Option<&'a str>,
+    /// The static export's last failure (publish_dir).
+    pub export: Option<&'a str>,
+}
+
+pub fn html(rows: &[SourceStatus], problems: Problems<'_>, config: &Config) -> String {
     let mut alerts = Vec::new();
-    if let Some(e) = database_error {
+    if let Some(e) = problems.database {
         alerts.push(Alert { class: "database-error", heading: "База данных неисправна:", details: e });
     }
-    if let Some(e) = config_error {
+    if let Some(e) = problems.export {
+        alerts.push(Alert { class: "export-error", heading: "Статическая копия лент не обновляется:", details: e });
+    }
+    if let Some(e) = problems.config {
         alerts.push(Alert {
             class: "config-error", heading: "Новая конфигурация отклонена, работает прежняя:", details: e
         });

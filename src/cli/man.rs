@@ -1,0 +1,62 @@
+//! Manual pages from the command-line definition: `syndic(1)` and one
+//! `syndic-COMMAND(1)` per command, written by the hidden `syndic man --out
+//! DIR` (the packaging runs it; see the Makefile). Generated, so the pages
+//! never disagree with `--help`. The settings files have a hand-written
+//! page, `man/syndic.toml.5`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Sections appended to `syndic(1)`: what clap does not know.
+const EXTRA: &str = r#".SH FILES
+.TP
+\fI/etc/syndic/syndic.toml\fR
+Daemon settings (packaged installs); see \fBsyndic.toml\fR(5). Without
+\fB\-\-config\fR, commands read \fIconfig/syndic.toml\fR.
+.TP
+\fI/etc/syndic/sources.toml\fR
+The source list: categories, regions and feeds.
+.TP
+\fI/var/lib/syndic/syndic.db\fR
+The SQLite database of the packaged service.
+.TP
+\fI/usr/share/doc/syndic/\fR
+README and the guides: configuration, operations (systemd, nginx, backups,
+upgrades), performance, testing.
+.SH ENVIRONMENT
+.TP
+\fBSYNDIC_LOG\fR
+Log filter, such as \fBdebug\fR or \fBsyndic=trace\fR (default \fBinfo\fR).
+.SH EXIT STATUS
+0 on success; 1 on any failure, an invalid configuration included.
+.SH SEE ALSO
+\fBsyndic.toml\fR(5), \fBsystemctl\fR(1), \fBjournalctl\fR(1)
+"#;
+
+/// Writes `syndic.1` and `syndic-COMMAND.1` for every visible command into
+/// `out` (created if missing); returns the files written.
+pub fn write_pages(command: clap::Command, out: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out)?;
+    // No `help` command in the pages: it would name a page that does not exist.
+    let command = command.version(env!("CARGO_PKG_VERSION")).disable_help_subcommand(true);
+    let mut written = Vec::new();
+    let mut main = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut main)?;
+    main.write_all(EXTRA.as_bytes())?;
+    written.push(write(out, "syndic.1", &main)?);
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("syndic-{}", sub.get_name());
+        let sub = sub.clone().display_name(name.clone()).bin_name(format!("syndic {}", sub.get_name())).version(env!("CARGO_PKG_VERSION"));
+        let mut page = Vec::new();
+        clap_mangen::Man::new(sub).render(&mut page)?;
+        page.write_all(b".SH SEE ALSO\n\\fBsyndic\\fR(1), \\fBsyndic.toml\\fR(5)\n")?;
+        written.push(write(out, &format!("{name}.1"), &page)?);
+    }
+    Ok(written)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes)?;
+    Ok(path)
+}
