@@ -1,4 +1,4 @@
 //! Code only the command line uses: the admin's one-shot commands that are
 //! not a stage of the daemon's pipeline.
 
-pub mod opml_import;
+pub mod opml;
