@@ -308,6 +308,13 @@ impl Outline {
         let says_feed = matches!(kind.as_deref(), Some("rss" | "atom" | "feed" | "json"));
         // Thunderbird also reads `url` on a type="rss" outline.
         let url = self.get("xmlurl").or_else(|| self.get("url").filter(|_| says_feed));
+        // FreshRSS's scraped pages (`HTML+XPath`, `XML+XPath`) carry the
+        // page's address in xmlUrl; OPML's `link` and `include` are not feeds.
+        if let (Some(kind), Some(_)) = (&kind, url)
+            && ["xpath", "html", "link", "include"].iter().any(|k| kind.contains(k))
+        {
+            return Err(format!("line {line}: «{}» is type=\"{kind}\", a web page, not a feed", self.name().unwrap_or_default()));
+        }
         match url {
             Some(url) => Ok(Some(Feed {
                 title: self.name().unwrap_or_else(|| url.to_string()),
