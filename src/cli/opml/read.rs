@@ -119,6 +119,8 @@ fn parse(text: &str) -> Result<Document, ReadError> {
     let mut head_title: Option<String> = None;
     let mut in_title = false;
     let mut outlines = 0usize;
+    // Elements open: a file that ends with some open was cut short.
+    let mut open = 0usize;
     let line_at = |pos: u64| text.get(..pos as usize).map_or(0, |t| t.matches('\n').count() + 1);
     loop {
         let event = reader.read_event().map_err(|e| ReadError::Xml { line: line_at(reader.error_position()), message: e.to_string() })?;
@@ -129,6 +131,7 @@ fn parse(text: &str) -> Result<Document, ReadError> {
             _ => (None, false),
         };
         if let Some(e) = start {
+            open += usize::from(!empty);
             let local = e.local_name().as_ref().to_ascii_lowercase();
             if !root_seen {
                 if local != "opml" {
@@ -187,6 +190,7 @@ fn parse(text: &str) -> Result<Document, ReadError> {
         }
         match event {
             Event::End(e) => {
+                open = open.saturating_sub(1);
                 let local = e.local_name();
                 if local.as_ref().eq_ignore_ascii_case("outline") {
                     stack.pop();
@@ -202,6 +206,12 @@ fn parse(text: &str) -> Result<Document, ReadError> {
                     _ => resolve_predefined_entity(&name).map_or_else(|| format!("&{name};"), str::to_string),
                 };
                 head_title.get_or_insert_default().push_str(&resolved);
+            }
+            Event::Eof if open > 0 => {
+                return Err(ReadError::Xml {
+                    line: line_at(position),
+                    message: "the file ends before its elements are closed (cut short?)".into(),
+                });
             }
             Event::Eof => break,
             _ => {}
