@@ -382,3 +382,27 @@ fn ids_are_short_readable_and_unique() {
     let ids: Vec<String> = admin.placed().into_iter().map(|(id, _)| id).skip(1).collect();
     assert_eq!(ids, ["informburo-category-obshchestvo", "kaz-inform-qogam", "tengrinews-news", "tengrinews-news-2"]);
 }
+
+/// The daemon (another user under systemd) must still read the list: the
+/// new file keeps the old one's permissions.
+#[test]
+fn import_keeps_the_source_lists_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let admin = Admin::new(SOURCES);
+    std::fs::set_permissions(admin.sources_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    // A umask that would make a fresh file private.
+    let run = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && exec \"$0\" opml import {} --config {}",
+            fixture("feedly.opml").display(),
+            admin.dir.path().join("syndic.toml").display()
+        ))
+        .arg(env!("CARGO_BIN_EXE_syndic"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(admin.sources().contains("informburo"));
+    let mode = std::fs::metadata(admin.sources_path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+}
