@@ -293,7 +293,17 @@ impl Attrs {
             return bad(format!("syndic:interval {i:?} is not a duration such as \"15m\""));
         }
         let slug_ok = |s: &&str| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        let id = get("id").filter(slug_ok).map(str::to_string);
+        let id = match get("id") {
+            Some(id) if slug_ok(&id) => Some(id.to_string()),
+            Some(id) => {
+                problems.push(format!(
+                    "line {}: «{}»: syndic:id {id:?} is not lower-case letters, digits and '-'; a new id is made",
+                    feed.line, feed.title
+                ));
+                None
+            }
+            None => None,
+        };
         let region = get("region").map(str::to_string);
         let enabled = get("enabled") != Some("false");
         Some(Attrs { id, kind, region, priority, interval, enabled })

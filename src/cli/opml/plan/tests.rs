@@ -1,3 +1,6 @@
+//! Tests of `cli::opml::plan`: which folder names which category, and the
+//! slugs new categories get.
+
 use super::*;
 
 fn index() -> Index {

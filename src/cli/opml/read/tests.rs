@@ -1,3 +1,6 @@
+//! Tests of `cli::opml::read`: the readers' dialects, Thunderbird's
+//! wrapper folders, syndic's attributes, encodings and broken files.
+
 use super::*;
 
 fn feeds(text: &str) -> Vec<Feed> {
