@@ -297,8 +297,39 @@ enabled = false
     want.sort();
     got.sort();
     assert_eq!(got, want);
-    // And the copy exports the same sources again.
-    assert_eq!(to.syndic(&["opml", "export"]).stdout.lines().filter(|l| l.contains("xmlUrl")).count(), 3);
+    // The copy exports the same file again: empty categories and regions
+    // came along too.
+    assert_eq!(to.syndic(&["opml", "export"]).stdout, export.stdout);
+}
+
+/// A node whose categories and regions have other slugs: the exported
+/// ones are found by title, not made a second time.
+#[test]
+fn an_export_lands_in_the_categories_and_regions_titled_alike() {
+    let from = Admin::new(&format!(
+        "{SOURCES}
+[[source]]
+id = \"almaty-desk\"
+name = \"Редакция Алматы\"
+url = \"https://almaty.example.kz/rss\"
+kind = \"regional\"
+category = \"regions\"
+region = \"almaty\"
+"
+    ));
+    let file = from.dir.path().join("export.opml");
+    std::fs::write(&file, from.syndic(&["opml", "export"]).stdout).unwrap();
+    let to = Admin::new(
+        "[[category]]\nslug = \"politika\"\ntitle = \"Политика\"\n\n[[category]]\nslug = \"regiony\"\ntitle = \"РЕГИОНЫ\"\n\n[[region]]\nslug = \"almaty-city\"\ntitle = \"Алматы\"\n",
+    );
+    let run = to.import(&file, &["--create-categories"]);
+    assert_eq!(to.placed(), pairs(&[("tengri-politics", "politika"), ("almaty-desk", "regiony")]), "{}", run.stdout);
+    assert_eq!(to.source("almaty-desk").region.as_deref(), Some("almaty-city"));
+    let text = to.sources();
+    for twin in ["slug = \"politics\"", "slug = \"regions\"", "slug = \"almaty\""] {
+        assert!(!text.contains(twin), "{twin} made again:\n{text}");
+    }
+    assert!(text.contains("slug = \"sport\"\ntitle = \"Спорт\""), "an empty category did not come along:\n{text}");
 }
 
 #[test]

@@ -44,7 +44,7 @@ pub fn feeds(config: &Config, slices: &[Slice]) -> String {
 }
 
 /// The upstream sources for another syndic (or any reader): a folder per
-/// category, and on each feed the `syndic:` attributes OPML has no word for
+/// category (empty ones too), and on each feed the `syndic:` attributes OPML has no word for
 /// (id, kind, category, region, priority, a poll interval other than the
 /// default, `enabled="false"`), with the regions' titles in the head, so
 /// that `syndic opml import` of this file gives back the same sources.
@@ -52,13 +52,13 @@ pub fn sources(config: &Config) -> String {
     let mut body = String::new();
     for category in &config.categories {
         let inner: String = config.sources.iter().filter(|s| s.category == category.slug).map(|s| source(config, s)).collect();
-        if !inner.is_empty() {
-            body.push_str(&format!(
-                "  <outline text=\"{t}\" title=\"{t}\" syndic:category=\"{c}\">\n{inner}  </outline>\n",
-                t = esc(&category.title),
-                c = esc(&category.slug)
-            ));
-        }
+        // An empty category is an empty folder: it still comes along.
+        let (open, close) = if inner.is_empty() { ("/>\n", String::new()) } else { (">\n", format!("{inner}  </outline>\n")) };
+        body.push_str(&format!(
+            "  <outline text=\"{t}\" title=\"{t}\" syndic:category=\"{c}\"{open}{close}",
+            t = esc(&category.title),
+            c = esc(&category.slug)
+        ));
     }
     let regions: String =
         config.regions.iter().map(|r| format!("  <syndic:region slug=\"{}\" title=\"{}\"/>\n", esc(&r.slug), esc(&r.title))).collect();

@@ -92,6 +92,20 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
     let mut ids: HashSet<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     let mut new_categories = Index::default();
     let mut new_regions = Index::default();
+    if options.create_categories {
+        // What a syndic export declares comes along, empty or not, unless
+        // it is here under another slug.
+        for (slug, title) in &doc.categories {
+            if categories.find(slug).is_none() && categories.find(title).is_none() && !new_categories.has_slug(slug) {
+                new_categories.sections.push(Section { slug: slug.clone(), title: title.clone() });
+            }
+        }
+        for (slug, title) in &doc.regions {
+            if !regions.has_slug(slug) && regions.find(title).is_none() && !new_regions.has_slug(slug) {
+                new_regions.sections.push(Section { slug: slug.clone(), title: title.clone() });
+            }
+        }
+    }
     let mut left_out: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let mut leave = |reason: String, feed: &Feed| match left_out.iter_mut().find(|(r, _)| *r == reason) {
         Some((_, list)) => list.push((feed.title.clone(), feed.url.clone())),
@@ -138,9 +152,12 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
             }
         };
         // The region.
+        // A region is known by its slug, or by the title the file's head gives it.
+        let titled = |slug: &str| doc.regions.iter().find(|(s, _)| s == slug).and_then(|(_, title)| regions.find(title));
         let region = match &attrs.region {
             None => None,
             Some(slug) if regions.has_slug(slug) || new_regions.has_slug(slug) => Some(slug.clone()),
+            Some(slug) if titled(slug).is_some() => titled(slug),
             Some(slug) if options.create_categories => {
                 let title = doc.regions.iter().find(|(s, _)| s == slug).map_or_else(|| slug.clone(), |(_, t)| t.clone());
                 new_regions.sections.push(Section { slug: slug.clone(), title });

@@ -60,6 +60,8 @@ pub struct Document {
     pub feeds: Vec<Feed>,
     /// `<syndic:region slug=… title=…>` from the head: (slug, title).
     pub regions: Vec<(String, String)>,
+    /// Folders with a `syndic:category` (slug, title), empty ones too.
+    pub categories: Vec<(String, String)>,
     /// Outlines that were skipped, each with the reason.
     pub problems: Vec<String>,
 }
@@ -165,6 +167,9 @@ fn parse(text: &str) -> Result<Document, ReadError> {
                             true
                         }
                     };
+                    if !is_feed && let (Some(slug), Some(title)) = (outline.syndic.get("category"), outline.name()) {
+                        doc.categories.push((slug.clone(), title));
+                    }
                     if !empty {
                         if stack.len() >= MAX_DEPTH {
                             return Err(ReadError::TooDeep);
