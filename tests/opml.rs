@@ -225,7 +225,7 @@ fn reimport_adds_nothing_and_lists_every_skipped_feed_with_its_id() {
     assert_eq!(admin.sources(), before, "a second import changed the list");
     let out = &run.stdout;
     assert!(out.contains("added 0 sources"), "{out}");
-    assert!(out.contains("skipped 6, already configured:"), "{out}");
+    assert!(out.contains("skipped (6), already configured:"), "{out}");
     // The file's URL still has its tracking parameter; the same feed.
     assert!(out.contains("http://zakon.kz/rss/news.xml?utm_source=inoreader (Zakon.kz) is source \"zakon-news\""), "{out}");
     assert!(out.contains("https://egemen.kz/rss (Egemen Qazaqstan) is source \"egemen\""), "{out}");
@@ -385,7 +385,7 @@ fn entities_and_outlines_without_an_address() {
     )
     .unwrap();
     let run = admin.import(&file, &[]);
-    assert!(run.stdout.contains("added 1 sources"), "{}", run.stdout);
+    assert!(run.stdout.contains("added 1 source to"), "{}", run.stdout);
     let name = admin.source("news-example").name;
     // NBSP folded to a space; the DTD's entity left as written.
     assert_eq!(name, "Новости — &c;");

@@ -14,7 +14,8 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
     let distinct = p.add.len() + p.skipped.len() + p.left_out.iter().map(|(_, f)| f.len()).sum::<usize>();
     let _ = writeln!(out, "{}: {} feed outlines, {distinct} distinct feeds", o.file.display(), o.listed);
     let verb = if dry_run { "would add" } else { "added" };
-    let _ = write!(out, "{verb} {} sources to {}", p.add.len(), o.sources.display());
+    let noun = if p.add.len() == 1 { "source" } else { "sources" };
+    let _ = write!(out, "{verb} {} {noun} to {}", p.add.len(), o.sources.display());
     let _ = writeln!(out, "{}", if p.add.is_empty() { "" } else { ":" });
     let width = p.add.iter().map(|s| s.id.len()).max().unwrap_or(0);
     for s in &p.add {
@@ -33,7 +34,7 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
         }
     }
     if !p.skipped.is_empty() {
-        let _ = writeln!(out, "skipped {}, already configured:", p.skipped.len());
+        let _ = writeln!(out, "skipped ({}), already configured:", p.skipped.len());
         for (name, url, id) in &p.skipped {
             let _ = writeln!(out, "  {url} ({name}) is source \"{id}\"");
         }
@@ -47,7 +48,7 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
     }
     let left: usize = p.left_out.iter().map(|(_, f)| f.len()).sum();
     if left > 0 {
-        let _ = writeln!(out, "not imported {left}:");
+        let _ = writeln!(out, "not imported ({left}):");
         for (reason, feeds) in &p.left_out {
             let _ = writeln!(out, "  {reason}{}:", hint(reason));
             for (name, url) in feeds {
