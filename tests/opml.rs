@@ -437,3 +437,20 @@ fn import_keeps_the_source_lists_permissions() {
     let mode = std::fs::metadata(admin.sources_path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644);
 }
+
+/// A feed that cannot be placed makes nothing: no region for it alone.
+#[test]
+fn a_feed_left_out_leaves_no_empty_region_behind() {
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("loose.opml");
+    std::fs::write(
+        &file,
+        "<opml version=\"2.0\" xmlns:syndic=\"https://github.com/syndic/syndic/ns/1.0\"><body>
+<outline text=\"Ак Жайык\" type=\"rss\" xmlUrl=\"https://azh.kz/ru/rss\" syndic:region=\"atyrau\"/>
+</body></opml>",
+    )
+    .unwrap();
+    let run = admin.import(&file, &["--create-categories"]);
+    assert!(run.stdout.contains("in no folder (--category SLUG puts them in one):"), "{}", run.stdout);
+    assert_eq!(admin.sources(), SOURCES, "something was written for a feed left out");
+}

@@ -85,122 +85,61 @@ struct Unique<'a> {
 /// Builds the plan; changes nothing.
 pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
     let mut p = Plan { problems: doc.problems.clone(), ..Plan::default() };
-    let categories = Index::of(&config.categories);
-    let regions = Index::of(&config.regions);
+    let mut sections = Sections::new(doc, config, options);
     let configured: HashMap<String, &str> =
         config.sources.iter().map(|s| (crate::normalize::url::canonical(&s.url), s.id.as_str())).collect();
     let mut ids: HashSet<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-    let mut new_categories = Index::default();
-    let mut new_regions = Index::default();
-    if options.create_categories {
-        // What a syndic export declares comes along, empty or not, unless
-        // it is here under another slug.
-        for (slug, title) in &doc.categories {
-            if categories.find(slug).is_none() && categories.find(title).is_none() && !new_categories.has_slug(slug) {
-                new_categories.sections.push(Section { slug: slug.clone(), title: title.clone() });
-            }
-        }
-        for (slug, title) in &doc.regions {
-            if !regions.has_slug(slug) && regions.find(title).is_none() && !new_regions.has_slug(slug) {
-                new_regions.sections.push(Section { slug: slug.clone(), title: title.clone() });
-            }
-        }
-    }
-    let mut left_out: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    let mut leave = |reason: String, feed: &Feed| match left_out.iter_mut().find(|(r, _)| *r == reason) {
-        Some((_, list)) => list.push((feed.title.clone(), feed.url.clone())),
-        None => left_out.push((reason, vec![(feed.title.clone(), feed.url.clone())])),
-    };
-
     for u in unique(doc, &mut p.problems) {
-        let key = crate::normalize::url::canonical(&u.url);
-        if let Some(id) = configured.get(&key) {
+        if let Some(id) = configured.get(&crate::normalize::url::canonical(&u.url)) {
             p.skipped.push((u.first.title.clone(), u.first.url.clone(), id.to_string()));
             continue;
         }
         let Some(attrs) = Attrs::of(u.first, &mut p.problems) else { continue };
-        // The category.
-        let placed = place(&u, &categories);
-        let (category, because, why) = match placed {
-            Placed::Category { slug, because, why } => (slug, because, why),
-            Placed::Folder(folder) if options.create_categories => {
-                let slug = new_categories.find(&folder).unwrap_or_else(|| new_categories.add(&folder, &categories));
-                (slug, format!("new category from folder «{folder}»"), "no folder is a category; the first one listed became one")
-            }
-            Placed::Slug(slug, folder) if options.create_categories => {
-                let title = folder.unwrap_or_else(|| slug.clone());
-                if !new_categories.has_slug(&slug) {
-                    new_categories.sections.push(Section { slug: slug.clone(), title });
+        // Both decided before either is made, so a feed left out leaves no
+        // empty category or region behind.
+        let decided = sections.category(&u).and_then(|c| Ok((c, sections.region(attrs.region.as_deref())?)));
+        let (category, region) = match decided {
+            Ok(both) => both,
+            Err(reason) => {
+                let feed = (u.first.title.clone(), u.first.url.clone());
+                match p.left_out.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, list)) => list.push(feed),
+                    None => p.left_out.push((reason, vec![feed])),
                 }
-                (slug, "new category from syndic:category".to_string(), "syndic:category names it")
-            }
-            _ if options.category.is_some() => {
-                (options.category.clone().unwrap_or_default(), "--category".to_string(), "no folder is a category; --category")
-            }
-            Placed::Folder(folder) => {
-                leave(format!("folder «{folder}» is not a category"), u.first);
-                continue;
-            }
-            Placed::Slug(slug, folder) => {
-                let folder = folder.map(|f| format!(" (folder «{f}»)")).unwrap_or_default();
-                leave(format!("category \"{slug}\"{folder} is not configured"), u.first);
-                continue;
-            }
-            Placed::Nowhere => {
-                leave("in no folder".to_string(), u.first);
                 continue;
             }
         };
-        // The region.
-        // A region is known by its slug, or by the title the file's head gives it.
-        let titled = |slug: &str| doc.regions.iter().find(|(s, _)| s == slug).and_then(|(_, title)| regions.find(title));
-        let region = match &attrs.region {
-            None => None,
-            Some(slug) if regions.has_slug(slug) || new_regions.has_slug(slug) => Some(slug.clone()),
-            Some(slug) if titled(slug).is_some() => titled(slug),
-            Some(slug) if options.create_categories => {
-                let title = doc.regions.iter().find(|(s, _)| s == slug).map_or_else(|| slug.clone(), |(_, t)| t.clone());
-                new_regions.sections.push(Section { slug: slug.clone(), title });
-                Some(slug.clone())
-            }
-            Some(slug) => {
-                leave(format!("region \"{slug}\" is not configured"), u.first);
-                continue;
-            }
-        };
-        // The id.
-        let id = match &attrs.id {
-            Some(wanted) if !ids.contains(wanted) => {
+        let region = region.map(|r| sections.make_region(r));
+        let (slug, because, why) = (sections.make_category(category.slug), category.because, category.why);
+        let id = match attrs.id {
+            Some(wanted) if !ids.contains(&wanted) => {
                 ids.insert(wanted.clone());
-                wanted.clone()
+                wanted
             }
             wanted => {
                 let id = naming::unique(&naming::source_base(&u.url), &mut ids);
                 if let Some(wanted) = wanted {
-                    p.renamed.push((wanted.clone(), id.clone(), "another source has that id".into()));
+                    p.renamed.push((wanted, id.clone(), "another source has that id".into()));
                 }
                 id
             }
         };
-        if u.all.len() > 1 {
-            let mut folders: Vec<String> = Vec::new();
-            for f in &u.all {
-                let name = f.folders.last().cloned().unwrap_or_else(|| "(no folder)".into());
-                if !folders.contains(&name) {
-                    folders.push(name);
-                }
+        let mut folders: Vec<String> = Vec::new();
+        for f in &u.all {
+            let name = f.folders.last().cloned().unwrap_or_else(|| "(no folder)".into());
+            if !folders.contains(&name) {
+                folders.push(name);
             }
-            if folders.len() > 1 {
-                let winner = because.clone();
-                p.merged.push(Merged { url: u.first.url.clone(), folders, winner, why });
-            }
+        }
+        if folders.len() > 1 {
+            p.merged.push(Merged { url: u.first.url.clone(), folders, winner: because.clone(), why });
         }
         p.add.push(NewSource {
             id,
             name: u.first.title.clone(),
             url: u.url.to_string(),
             kind: attrs.kind,
-            category,
+            category: slug,
             region,
             priority: attrs.priority,
             interval: attrs.interval,
@@ -208,10 +147,134 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
             because,
         });
     }
-    p.new_categories = new_categories.sections;
-    p.new_regions = new_regions.sections;
-    p.left_out = left_out;
+    p.new_categories = sections.new_categories.sections;
+    p.new_regions = sections.new_regions.sections;
     p
+}
+
+/// A category or region chosen for a feed, maybe still to be made.
+enum Choice {
+    /// Configured, or made already for an earlier feed.
+    Existing(String),
+    /// To be made.
+    New(Section),
+}
+
+/// The category chosen, why, and why over the other folders listing it.
+struct CategoryChoice {
+    slug: Choice,
+    because: String,
+    why: &'static str,
+}
+
+/// The categories and regions configured and those the import makes.
+struct Sections<'a> {
+    doc: &'a Document,
+    options: &'a Options,
+    categories: Index,
+    regions: Index,
+    new_categories: Index,
+    new_regions: Index,
+}
+
+impl<'a> Sections<'a> {
+    fn new(doc: &'a Document, config: &Config, options: &'a Options) -> Sections<'a> {
+        let mut s = Sections {
+            doc,
+            options,
+            categories: Index::of(&config.categories),
+            regions: Index::of(&config.regions),
+            new_categories: Index::default(),
+            new_regions: Index::default(),
+        };
+        if options.create_categories {
+            // What a syndic export declares comes along, empty or not,
+            // unless it is here under another slug.
+            for (slug, title) in &doc.categories {
+                if s.categories.find(slug).is_none() && s.categories.find(title).is_none() && !s.new_categories.has_slug(slug) {
+                    s.new_categories.sections.push(Section { slug: slug.clone(), title: title.clone() });
+                }
+            }
+            for (slug, title) in &doc.regions {
+                if !s.regions.has_slug(slug) && s.regions.find(title).is_none() && !s.new_regions.has_slug(slug) {
+                    s.new_regions.sections.push(Section { slug: slug.clone(), title: title.clone() });
+                }
+            }
+        }
+        s
+    }
+
+    /// The feed's category, or why it has none.
+    fn category(&self, u: &Unique<'_>) -> Result<CategoryChoice, String> {
+        let create = self.options.create_categories;
+        let existing = |slug: String, because: String, why| Ok(CategoryChoice { slug: Choice::Existing(slug), because, why });
+        match place(u, &self.categories) {
+            Placed::Category { slug, because, why } => existing(slug, because, why),
+            Placed::Folder(folder) if create => {
+                let because = format!("new category from folder «{folder}»");
+                let why = "no folder is a category; the first one listed became one";
+                match self.new_categories.find(&folder) {
+                    Some(slug) => existing(slug, because, why),
+                    None => Ok(CategoryChoice { slug: Choice::New(self.new_categories.section(&folder, &self.categories)), because, why }),
+                }
+            }
+            Placed::Slug(slug, folder) if create => {
+                let (because, why) = ("new category from syndic:category".to_string(), "syndic:category names it");
+                if self.new_categories.has_slug(&slug) {
+                    return existing(slug, because, why);
+                }
+                let title = folder.unwrap_or_else(|| slug.clone());
+                Ok(CategoryChoice { slug: Choice::New(Section { slug, title }), because, why })
+            }
+            _ if self.options.category.is_some() => {
+                existing(self.options.category.clone().unwrap_or_default(), "--category".into(), "no folder is a category; --category")
+            }
+            Placed::Folder(folder) => Err(format!("folder «{folder}» is not a category")),
+            Placed::Slug(slug, folder) => {
+                let folder = folder.map(|f| format!(" (folder «{f}»)")).unwrap_or_default();
+                Err(format!("category \"{slug}\"{folder} is not configured"))
+            }
+            Placed::Nowhere => Err("in no folder".to_string()),
+        }
+    }
+
+    /// The feed's region (by slug, or by the title the file's head gives
+    /// it), or why it cannot have it.
+    fn region(&self, slug: Option<&str>) -> Result<Option<Choice>, String> {
+        let Some(slug) = slug else { return Ok(None) };
+        if self.regions.has_slug(slug) || self.new_regions.has_slug(slug) {
+            return Ok(Some(Choice::Existing(slug.to_string())));
+        }
+        let title = self.doc.regions.iter().find(|(s, _)| s == slug).map(|(_, t)| t.clone());
+        if let Some(found) = title.as_deref().and_then(|t| self.regions.find(t)) {
+            return Ok(Some(Choice::Existing(found)));
+        }
+        if self.options.create_categories {
+            return Ok(Some(Choice::New(Section { slug: slug.to_string(), title: title.unwrap_or_else(|| slug.to_string()) })));
+        }
+        Err(format!("region \"{slug}\" is not configured"))
+    }
+
+    fn make_category(&mut self, choice: Choice) -> String {
+        make(&mut self.new_categories, choice)
+    }
+
+    fn make_region(&mut self, choice: Choice) -> String {
+        make(&mut self.new_regions, choice)
+    }
+}
+
+fn make(index: &mut Index, choice: Choice) -> String {
+    match choice {
+        Choice::Existing(slug) => slug,
+        Choice::New(section) => {
+            let slug = section.slug.clone();
+            if !index.has_slug(&slug) {
+                index.sections.push(section);
+            }
+            slug
+        }
+    }
 }
 
 /// Feeds grouped by canonical URL, in order of first appearance.
@@ -356,14 +419,14 @@ impl Index {
             .map(|s| s.slug.clone())
     }
 
-    /// A new section for folder `title`, its slug unlike any in `self` or `configured`.
-    fn add(&mut self, title: &str, configured: &Index) -> String {
+    /// A section for folder `title` with a slug unlike any in `self` or
+    /// `configured` (not added: see [`make`]).
+    fn section(&self, title: &str, configured: &Index) -> Section {
         let mut taken: HashSet<String> = self.sections.iter().chain(&configured.sections).map(|s| s.slug.clone()).collect();
         taken.extend(["all", "partners", "region"].map(String::from));
         let base = naming::slug(title);
         let slug = naming::unique(if base.is_empty() { "category" } else { &base }, &mut taken);
-        self.sections.push(Section { slug: slug.clone(), title: title.to_string() });
-        slug
+        Section { slug, title: title.to_string() }
     }
 }
 

@@ -38,9 +38,13 @@ fn folders_find_categories_by_title_slug_or_transliteration() {
 fn new_categories_get_free_transliterated_slugs() {
     let configured = index();
     let mut new = Index::default();
-    assert_eq!(new.add("Культура", &configured), "kultura");
-    assert_eq!(new.add("Kultura!", &configured), "kultura-2");
-    assert_eq!(new.add("Все", &configured), "vse");
-    assert_eq!(new.add("All", &configured), "all-2", "reserved for the built-in feed");
-    assert_eq!(new.add("★", &configured), "category");
+    let mut add = |title: &str| {
+        let section = new.section(title, &configured);
+        make(&mut new, Choice::New(section))
+    };
+    assert_eq!(add("Культура"), "kultura");
+    assert_eq!(add("Kultura!"), "kultura-2");
+    assert_eq!(add("Все"), "vse");
+    assert_eq!(add("All"), "all-2", "reserved for the built-in feed");
+    assert_eq!(add("★"), "category");
 }
