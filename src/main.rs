@@ -146,12 +146,11 @@ fn main() -> ExitCode {
             println!("wrote {files} files to {}", out.display());
             Ok(())
         }),
-        Command::Opml { action: OpmlAction::Export } => load(&cli.config).map(|c| print!("{}", syndic::publish::opml::sources(&c))),
+        Command::Opml { action: OpmlAction::Export } => load(&cli.config).and_then(|c| out(&syndic::publish::opml::sources(&c))),
         Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => load(&cli.config).and_then(|c| {
             use syndic::cli::opml;
             let outcome = opml::import(&file, &c, &opml::Options { category, create_categories }, dry_run)?;
-            print!("{}", opml::report::render(&outcome, dry_run));
-            Ok(())
+            out(&opml::report::render(&outcome, dry_run))
         }),
         Command::Extract { target, source, selector, remove, base, html } => {
             runtime().and_then(|rt| rt.block_on(extract(&cli.config, &target, source, selector, remove, base, html)))
@@ -168,6 +167,15 @@ fn main() -> ExitCode {
             eprintln!("syndic: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints `text`; a reader that went away (`| head`) is no error.
+fn out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

@@ -454,3 +454,26 @@ fn a_feed_left_out_leaves_no_empty_region_behind() {
     assert!(run.stdout.contains("in no folder (--category SLUG puts them in one):"), "{}", run.stdout);
     assert_eq!(admin.sources(), SOURCES, "something was written for a feed left out");
 }
+
+/// `syndic opml import big.opml --dry-run | head` used to panic
+/// ("failed printing to stdout") once `head` had read enough.
+#[test]
+fn a_reader_closing_the_pipe_early_is_no_failure() {
+    use std::io::{BufRead, BufReader};
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("big.opml");
+    let feeds: String = (0..3000).map(|i| format!("<outline text=\"Лента {i}\" xmlUrl=\"https://site{i}.kz/rss\"/>\n")).collect();
+    std::fs::write(&file, format!("<opml><body><outline text=\"Политика\">\n{feeds}</outline></body></opml>")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["opml", "import", file.to_str().unwrap(), "--dry-run", "--config"])
+        .arg(admin.dir.path().join("syndic.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("3000 feed outlines"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
