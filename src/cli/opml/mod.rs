@@ -4,7 +4,8 @@
 //! Four steps, one module each: [`read`] parses the file (any reader's
 //! dialect) into feeds with their folder paths; [`plan`] decides, without
 //! touching anything, which feeds become which sources in which category
-//! and which are skipped or left out, and why; [`write`] appends the new
+//! and which are skipped or left out, and why (folders and regions matched
+//! in `sections`); [`write`] appends the new
 //! `[[category]]`, `[[region]]` and `[[source]]` tables to the source list
 //! (validated first, comments kept); [`report`] tells the admin all of it.
 //! [`naming`] makes the ids and slugs. The export side is
@@ -19,6 +20,7 @@ pub mod naming;
 pub mod plan;
 pub mod read;
 pub mod report;
+mod sections;
 pub mod write;
 
 pub use plan::{Options, Plan};

@@ -1,4 +1,4 @@
-//! Tests of `cli::opml::plan`: which folder names which category, and the
+//! Tests of `cli::opml::sections`: which folder names which category, and the
 //! slugs new categories get.
 
 use super::*;
