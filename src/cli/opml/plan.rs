@@ -1,5 +1,5 @@
 //! Deciding what an import adds: which feeds become sources (with which
-//! ids, in which category and region, see [`super::sections`]), which are
+//! ids, in which category and region, see `sections`), which are
 //! already configured, which cannot be placed, and why.
 //!
 //! A feed is known by its canonical URL ([`crate::normalize::url::canonical`]:

@@ -33,9 +33,9 @@ use crate::publish::SYNDIC_NAMESPACE;
 /// Larger files are refused (a reader's export of 10,000 feeds is ~2 MB).
 pub const MAX_BYTES: u64 = 16 << 20;
 /// Deeper nesting is refused.
-const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 64;
 /// More outlines are refused.
-const MAX_OUTLINES: usize = 200_000;
+pub const MAX_OUTLINES: usize = 200_000;
 
 /// One feed outline.
 #[derive(Debug, Clone, PartialEq, Eq)]
