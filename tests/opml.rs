@@ -190,11 +190,14 @@ fn miniflux_and_freshrss_exports() {
         "{}",
         run.stdout
     );
-    let run = admin.import(&fixture("freshrss.opml"), &[]);
+    // --create-categories does not make categories of the readers'
+    // catch-all folders («Без категории», "All").
+    let run = admin.import(&fixture("freshrss.opml"), &["--create-categories"]);
     let out = &run.stdout;
     assert!(out.contains("added 2 sources"), "{out}");
     assert!(out.contains("line 13: «Акорда» is type=\"html+xpath\", a web page, not a feed"), "{out}");
-    assert!(out.contains("folder «Без категории» is not a category"), "{out}");
+    assert!(out.contains("in the reader's catch-all folder «Без категории» (--category SLUG puts them in one):"), "{out}");
+    assert!(!admin.sources().contains("bez-kategorii"), "{}", admin.sources());
     assert_eq!(admin.source("liter-politics").name, "Liter.kz — Политика", "character references decoded");
     assert_eq!(admin.source("astanatimes").category, "world", "folder «В мире» is the category titled so");
 }

@@ -86,7 +86,7 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
 fn hint(reason: &str) -> &'static str {
     if reason.starts_with("folder") {
         " (--create-categories makes it one; --category SLUG puts its feeds in one)"
-    } else if reason.starts_with("in no folder") {
+    } else if reason.starts_with("in ") {
         " (--category SLUG puts them in one)"
     } else {
         " (--create-categories adds it)"

@@ -8,7 +8,9 @@
 //! is a category counts. syndic's own `syndic:category` names the slug
 //! outright. A feed in no category folder goes to `--category` when given;
 //! a folder that is no category becomes one with `--create-categories`;
-//! otherwise its feeds are reported and left out. A region is known by its
+//! otherwise its feeds are reported and left out. A reader's catch-all
+//! folder (Miniflux's "All", FreshRSS's «Без категории») counts as no
+//! folder: it is never made a category. A region is known by its
 //! slug, or by the title a syndic export's head gives it.
 
 use std::collections::HashSet;
@@ -16,7 +18,7 @@ use std::collections::HashSet;
 use super::Options;
 use super::naming::{self, fold};
 use super::plan::Unique;
-use super::read::Document;
+use super::read::{Document, Feed};
 use crate::config::{Config, Section};
 
 /// A category or region chosen for a feed, maybe still to be made.
@@ -102,6 +104,7 @@ impl<'a> Sections<'a> {
                 Err(format!("category \"{slug}\"{folder} is not configured"))
             }
             Placed::Nowhere => Err("in no folder".to_string()),
+            Placed::CatchAll(folder) => Err(format!("in the reader's catch-all folder «{folder}»")),
         }
     }
 
@@ -153,6 +156,8 @@ enum Placed {
     Slug(String, Option<String>),
     /// In no folder at all.
     Nowhere,
+    /// Only in a reader's catch-all folder (its title).
+    CatchAll(String),
 }
 
 fn place(u: &Unique<'_>, categories: &Index) -> Placed {
@@ -177,10 +182,19 @@ fn place(u: &Unique<'_>, categories: &Index) -> Placed {
     if let Some((slug, f)) = named {
         return Placed::Slug(slug.clone(), f.folders.last().cloned());
     }
-    match u.all.iter().find_map(|f| f.folders.last()) {
-        Some(folder) => Placed::Folder(folder.clone()),
-        None => Placed::Nowhere,
+    let innermost = |f: &&Feed| f.folders.iter().rev().find(|t| !is_catch_all(t)).cloned();
+    match (u.all.iter().find_map(innermost), u.all.iter().find_map(|f| f.folders.last())) {
+        (Some(folder), _) => Placed::Folder(folder),
+        (None, Some(catch_all)) => Placed::CatchAll(catch_all.clone()),
+        (None, None) => Placed::Nowhere,
     }
+}
+
+/// The folder a reader puts feeds in when the user chose none (Miniflux's
+/// "All", FreshRSS's "Uncategorized" in its languages): no category.
+fn is_catch_all(title: &str) -> bool {
+    const CATCH_ALL: &[&str] = &["all", "uncategorized", "uncategorised", "sans catégorie", "без категории", "без рубрики", "санатсыз"];
+    CATCH_ALL.contains(&fold(title).as_str())
 }
 
 /// Categories (or regions) by every name that finds them.
