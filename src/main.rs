@@ -96,13 +96,20 @@ enum Command {
 enum OpmlAction {
     /// Print the configured sources as OPML.
     Export,
-    /// Add an OPML file's feeds to the source list (comments kept).
+    /// Add an OPML file's feeds to the source list (comments kept); folders
+    /// become categories.
     Import {
-        /// The OPML file.
+        /// The OPML file (from Feedly, Inoreader, Thunderbird, Miniflux, FreshRSS, syndic…).
         file: PathBuf,
-        /// Category for all imported sources.
-        #[arg(long)]
+        /// Category for feeds in no folder that is a category.
+        #[arg(long, value_name = "SLUG")]
         category: Option<String>,
+        /// Make a category of each folder that is none yet.
+        #[arg(long)]
+        create_categories: bool,
+        /// Print what would be added and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -146,12 +153,11 @@ fn main() -> ExitCode {
             println!("wrote {files} files to {}", out.display());
             Ok(())
         }),
-        Command::Opml { action: OpmlAction::Export } => load(&cli.config).map(|c| print!("{}", syndic::publish::opml::sources(&c))),
-        Command::Opml { action: OpmlAction::Import { file, category } } => load(&cli.config).and_then(|c| {
-            let added = syndic::cli::opml_import::import(&file, &c.sources_path, category.as_deref())?;
-            println!("added {} sources to {}: {}", added.len(), c.sources_path.display(), added.join(", "));
-            println!("reload the service (systemctl reload syndic) to start polling them");
-            Ok(())
+        Command::Opml { action: OpmlAction::Export } => load(&cli.config).and_then(|c| out(&syndic::publish::opml::sources(&c))),
+        Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => load(&cli.config).and_then(|c| {
+            use syndic::cli::opml;
+            let outcome = opml::import(&file, &c, &opml::Options { category, create_categories }, dry_run)?;
+            out(&opml::report::render(&outcome, dry_run))
         }),
         Command::Extract { target, source, selector, remove, base, html } => {
             runtime().and_then(|rt| rt.block_on(extract(&cli.config, &target, source, selector, remove, base, html)))
@@ -171,6 +177,15 @@ fn main() -> ExitCode {
             eprintln!("syndic: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints `text`; a reader that went away (`| head`) is no error.
+fn out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

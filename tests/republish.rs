@@ -229,7 +229,8 @@ fn opml_export_then_import_round_trips_and_keeps_comments() {
     let sources = to.dir.path().join("sources.toml");
     let original = format!("# Our sources — edited by hand, keep this comment\n{}", std::fs::read_to_string(&sources).unwrap());
     std::fs::write(&sources, &original).unwrap();
-    let out = to.syndic(&["opml", "import", opml.to_str().unwrap()]);
+    // The exported region is not configured here: --create-categories adds it.
+    let out = to.syndic(&["opml", "import", opml.to_str().unwrap(), "--create-categories"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("added 4 sources"));
     let text = std::fs::read_to_string(&sources).unwrap();

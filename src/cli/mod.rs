@@ -2,4 +2,4 @@
 //! not a stage of the daemon's pipeline.
 
 pub mod man;
-pub mod opml_import;
+pub mod opml;

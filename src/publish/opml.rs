@@ -1,5 +1,7 @@
 //! OPML 2.0: our feeds for readers to import in one step, and the upstream
-//! source list for admins to move elsewhere.
+//! source list for admins to move elsewhere (read back by
+//! [`crate::cli::opml`]; the `syndic:` attributes are in
+//! [`super::SYNDIC_NAMESPACE`]).
 
 use crate::config::Config;
 use crate::model::Slice;
@@ -41,28 +43,49 @@ pub fn feeds(config: &Config, slices: &[Slice]) -> String {
     document("syndic — ленты новостей", &body)
 }
 
-/// The upstream sources, grouped by category, with syndic's own attributes.
+/// The upstream sources for another syndic (or any reader): a folder per
+/// category (empty ones too), and on each feed the `syndic:` attributes OPML has no word for
+/// (id, kind, category, region, priority, a poll interval other than the
+/// default, `enabled="false"`), with the regions' titles in the head, so
+/// that `syndic opml import` of this file gives back the same sources.
 pub fn sources(config: &Config) -> String {
     let mut body = String::new();
     for category in &config.categories {
-        let inner: String = config
-            .sources
-            .iter()
-            .filter(|s| s.category == category.slug)
-            .map(|s| {
-                format!(
-                    "    <outline type=\"rss\" text=\"{n}\" title=\"{n}\" xmlUrl=\"{u}\" category=\"{c}\" syndicId=\"{id}\" syndicKind=\"{k}\"/>\n",
-                    n = esc(&s.name),
-                    u = esc(s.url.as_str()),
-                    c = esc(&s.category),
-                    id = esc(&s.id),
-                    k = s.kind.as_str()
-                )
-            })
-            .collect();
-        if !inner.is_empty() {
-            body.push_str(&format!("  <outline text=\"{}\">\n{inner}  </outline>\n", esc(&category.title)));
-        }
+        let inner: String = config.sources.iter().filter(|s| s.category == category.slug).map(|s| source(config, s)).collect();
+        // An empty category is an empty folder: it still comes along.
+        let (open, close) = if inner.is_empty() { ("/>\n", String::new()) } else { (">\n", format!("{inner}  </outline>\n")) };
+        body.push_str(&format!(
+            "  <outline text=\"{t}\" title=\"{t}\" syndic:category=\"{c}\"{open}{close}",
+            t = esc(&category.title),
+            c = esc(&category.slug)
+        ));
     }
-    document("syndic — источники", &body)
+    let regions: String =
+        config.regions.iter().map(|r| format!("  <syndic:region slug=\"{}\" title=\"{}\"/>\n", esc(&r.slug), esc(&r.title))).collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\" xmlns:syndic=\"{ns}\">\n<head>\n  <title>syndic — источники</title>\n{regions}</head>\n<body>\n{body}</body>\n</opml>\n",
+        ns = super::SYNDIC_NAMESPACE
+    )
+}
+
+fn source(config: &Config, s: &crate::config::Source) -> String {
+    let mut extra = String::new();
+    if let Some(region) = &s.region {
+        extra.push_str(&format!(" syndic:region=\"{}\"", esc(region)));
+    }
+    if s.interval != config.daemon.default_interval {
+        extra.push_str(&format!(" syndic:interval=\"{}\"", humantime::format_duration(s.interval)));
+    }
+    if !s.enabled {
+        extra.push_str(" syndic:enabled=\"false\"");
+    }
+    format!(
+        "    <outline type=\"rss\" text=\"{n}\" title=\"{n}\" xmlUrl=\"{u}\" syndic:id=\"{id}\" syndic:kind=\"{k}\" syndic:category=\"{c}\" syndic:priority=\"{p}\"{extra}/>\n",
+        n = esc(&s.name),
+        u = esc(s.url.as_str()),
+        id = esc(&s.id),
+        k = s.kind.as_str(),
+        c = esc(&s.category),
+        p = s.priority,
+    )
 }

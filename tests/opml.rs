@@ -1,0 +1,482 @@
+//! `syndic opml import` and `export` run as an admin runs them, on OPML
+//! shaped like what Feedly, Inoreader, Thunderbird, Miniflux and FreshRSS
+//! export (`tests/fixtures/opml/`), and on hostile files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A configuration directory with a portal's categories and one source.
+struct Admin {
+    dir: tempfile::TempDir,
+}
+
+const SOURCES: &str = "# Портал: источники. Комментарии остаются.
+[[category]]
+slug = \"politics\"
+title = \"Политика\"
+
+[[category]]
+slug = \"economy\"
+title = \"Экономика\"
+
+[[category]]
+slug = \"society\"
+title = \"Общество\"
+
+[[category]]
+slug = \"regions\"
+title = \"Регионы\"
+
+[[category]]
+slug = \"sport\"
+title = \"Спорт\"
+
+[[category]]
+slug = \"world\"
+title = \"В мире\"
+
+[[region]]
+slug = \"almaty\"
+title = \"Алматы\"
+
+[[source]]
+id = \"tengri-politics\"   # our oldest partner
+name = \"Tengrinews — Политика\"
+url = \"https://www.tengrinews.kz/rss/politics\"
+kind = \"partner\"
+category = \"politics\"
+";
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Admin {
+    fn new(sources: &str) -> Admin {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("syndic.toml"), "[daemon]\ndatabase = \"syndic.db\"\nsources = \"sources.toml\"\n").unwrap();
+        std::fs::write(dir.path().join("sources.toml"), sources).unwrap();
+        Admin { dir }
+    }
+
+    fn sources_path(&self) -> PathBuf {
+        self.dir.path().join("sources.toml")
+    }
+
+    fn sources(&self) -> String {
+        std::fs::read_to_string(self.sources_path()).unwrap()
+    }
+
+    fn syndic(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_syndic"))
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.path().join("syndic.toml"))
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
+    }
+
+    fn import(&self, file: &Path, flags: &[&str]) -> Run {
+        let mut args = vec!["opml", "import", file.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let run = self.syndic(&args);
+        assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+        run
+    }
+
+    /// The configured sources as (id, category), in file order.
+    fn placed(&self) -> Vec<(String, String)> {
+        let config = syndic::config::load(&self.dir.path().join("syndic.toml")).unwrap();
+        config.sources.iter().map(|s| (s.id.clone(), s.category.clone())).collect()
+    }
+
+    fn source(&self, id: &str) -> syndic::config::Source {
+        let config = syndic::config::load(&self.dir.path().join("syndic.toml")).unwrap();
+        config.source(id).cloned().unwrap_or_else(|| panic!("no source {id}:\n{}", self.sources()))
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/opml").join(name)
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+/// The symptoms of #26: everything landed in the first category, a feed
+/// in two folders became two sources, a known feed was skipped silently.
+#[test]
+fn feedly_folders_become_categories_and_a_feed_in_two_folders_is_one_source() {
+    let admin = Admin::new(SOURCES);
+    let run = admin.import(&fixture("feedly.opml"), &[]);
+    assert_eq!(
+        admin.placed(),
+        pairs(&[("tengri-politics", "politics"), ("informburo", "politics"), ("kapital", "economy")]),
+        "{}",
+        run.stdout
+    );
+    let out = &run.stdout;
+    assert!(out.contains("added 2 sources"), "{out}");
+    assert!(
+        out.contains("https://informburo.kz/rss in «Политика», «Экономика»: category from folder «Политика» (the first folder in the file that is a category)"),
+        "{out}"
+    );
+    assert!(out.contains("https://tengrinews.kz/rss/politics/ (Tengrinews — Политика) is source \"tengri-politics\""), "{out}");
+    assert!(out.contains("folder «Культура» is not a category (--create-categories makes it one"), "{out}");
+    assert!(out.contains("https://voxpopuli.kz/feed/ (Vox Populi)"), "{out}");
+    assert!(!admin.sources().contains("voxpopuli"), "a folder that is no category imported its feeds");
+    assert!(admin.syndic(&["check"]).stdout.starts_with("ok: 3 sources"));
+}
+
+#[test]
+fn inoreader_folders_match_by_transliteration_and_case_and_new_ones_are_created() {
+    let admin = Admin::new(SOURCES);
+    let run = admin.import(&fixture("inoreader.opml"), &["--create-categories"]);
+    assert_eq!(
+        admin.placed(),
+        pairs(&[
+            ("tengri-politics", "politics"),
+            ("inform-kz-sayasat", "politics"), // folder "politika": «Политика» transliterated
+            ("zakon-news", "society"),         // folder "ОБЩЕСТВО"
+            ("nur-yandex", "society"),
+            ("egemen", "qogam"), // folder «Қоғам», created
+            ("azattyq-api-zrqiteuuir", "qogam"),
+            ("vesti-football", "sport"), // folder "Sport"
+        ]),
+        "{}",
+        run.stdout
+    );
+    let text = admin.sources();
+    assert!(text.starts_with(SOURCES), "the admin's text and comments are kept verbatim");
+    assert!(text.contains("[[category]]\nslug = \"qogam\"\ntitle = \"Қоғам\"\n"), "{text}");
+    assert!(run.stdout.contains("category qogam «Қоғам»"), "{}", run.stdout);
+    // Tracking parameters are not part of the feed's address.
+    assert_eq!(admin.source("zakon-news").url.as_str(), "http://zakon.kz/rss/news.xml");
+}
+
+#[test]
+fn thunderbird_account_and_per_feed_folders_are_seen_through() {
+    let admin = Admin::new(SOURCES);
+    let run = admin.import(&fixture("thunderbird.opml"), &["--create-categories"]);
+    assert_eq!(admin.placed(), pairs(&[("tengri-politics", "politics"), ("orda", "politics"), ("kz-kursiv", "economy")]), "{}", run.stdout);
+    // Neither the account («Новости Казахстана») nor a feed's own folder
+    // («Курсив») became a category.
+    assert!(!admin.sources().contains("[[category]]\nslug = \"novosti"), "{}", admin.sources());
+    assert!(!admin.sources().contains("slug = \"kursiv\""), "{}", admin.sources());
+    assert!(run.stdout.contains("is source \"tengri-politics\""), "{}", run.stdout);
+}
+
+#[test]
+fn miniflux_and_freshrss_exports() {
+    let admin = Admin::new(SOURCES);
+    let run = admin.import(&fixture("miniflux.opml"), &["--category", "society"]);
+    assert_eq!(
+        admin.placed(),
+        pairs(&[
+            ("tengri-politics", "politics"),
+            ("lada", "society"), // Miniflux's "All": not a category, so --category
+            ("uralskweek", "regions"),
+            ("time-almaty", "regions"),
+            ("kapital", "economy"),
+        ]),
+        "{}",
+        run.stdout
+    );
+    // --create-categories does not make categories of the readers'
+    // catch-all folders («Без категории», "All").
+    let run = admin.import(&fixture("freshrss.opml"), &["--create-categories"]);
+    let out = &run.stdout;
+    assert!(out.contains("added 2 sources"), "{out}");
+    assert!(out.contains("line 13: «Акорда» is type=\"html+xpath\", a web page, not a feed"), "{out}");
+    assert!(out.contains("in the reader's catch-all folder «Без категории» (--category SLUG puts them in one):"), "{out}");
+    assert!(!admin.sources().contains("bez-kategorii"), "{}", admin.sources());
+    assert_eq!(admin.source("liter-politics").name, "Liter.kz — Политика", "character references decoded");
+    assert_eq!(admin.source("astanatimes").category, "world", "folder «В мире» is the category titled so");
+}
+
+#[test]
+fn dry_run_prints_the_toml_and_changes_nothing() {
+    let admin = Admin::new(SOURCES);
+    let dry = admin.import(&fixture("feedly.opml"), &["--create-categories", "--dry-run"]);
+    assert_eq!(admin.sources(), SOURCES, "--dry-run wrote the source list");
+    assert!(dry.stdout.contains("would add 4 sources"), "{}", dry.stdout);
+    let marker = "this would be appended to";
+    let at = dry.stdout.find(marker).unwrap_or_else(|| panic!("{}", dry.stdout));
+    let toml = dry.stdout[at..].split_once("\n\n").map(|(_, t)| t).unwrap();
+    assert!(toml.contains("[[category]]\nslug = \"kultura\"\ntitle = \"Культура\"\n"), "{toml}");
+    assert!(toml.contains("id = \"esquire\"\nname = \"Esquire Казахстан\"\nurl = \"https://esquire.kz/feed/\""), "{toml}");
+
+    let real = admin.import(&fixture("feedly.opml"), &["--create-categories"]);
+    assert_eq!(admin.sources(), format!("{SOURCES}\n{toml}"), "the real run appended something else");
+    assert!(real.stdout.contains("added 4 sources"), "{}", real.stdout);
+}
+
+#[test]
+fn reimport_adds_nothing_and_lists_every_skipped_feed_with_its_id() {
+    let admin = Admin::new(SOURCES);
+    admin.import(&fixture("inoreader.opml"), &["--create-categories"]);
+    let before = admin.sources();
+    let run = admin.import(&fixture("inoreader.opml"), &["--create-categories"]);
+    assert_eq!(admin.sources(), before, "a second import changed the list");
+    let out = &run.stdout;
+    assert!(out.contains("added 0 sources"), "{out}");
+    assert!(out.contains("skipped (6), already configured:"), "{out}");
+    // The file's URL still has its tracking parameter; the same feed.
+    assert!(out.contains("http://zakon.kz/rss/news.xml?utm_source=inoreader (Zakon.kz) is source \"zakon-news\""), "{out}");
+    assert!(out.contains("https://egemen.kz/rss (Egemen Qazaqstan) is source \"egemen\""), "{out}");
+}
+
+/// Every field the export carries comes back: id, name, url, kind,
+/// category (and its title), region (and its title), priority, interval,
+/// enabled.
+#[test]
+fn export_then_import_round_trips_every_exported_field() {
+    let from = Admin::new(&format!(
+        "{SOURCES}
+[[source]]
+id = \"almaty-desk\"
+name = \"Редакция «Алматы» & партнёры\"
+url = \"https://almaty.example.kz/rss?lang=ru&section=1\"
+kind = \"regional\"
+category = \"regions\"
+region = \"almaty\"
+priority = 20
+interval = \"10m\"
+
+[[source]]
+id = \"old-partner\"
+name = \"Старый партнёр\"
+url = \"https://old.example.kz/feed\"
+kind = \"partner\"
+category = \"world\"
+priority = -5
+enabled = false
+"
+    ));
+    let export = from.syndic(&["opml", "export"]);
+    assert_eq!(export.code, Some(0), "{}", export.stderr);
+    assert!(export.stdout.contains("xmlns:syndic="), "{}", export.stdout);
+    let file = from.dir.path().join("export.opml");
+    std::fs::write(&file, &export.stdout).unwrap();
+
+    let to = Admin::new("# a fresh install\n");
+    let run = to.import(&file, &["--create-categories"]);
+    assert!(run.stdout.contains("added 3 sources"), "{}", run.stdout);
+    let load = |a: &Admin| syndic::config::load(&a.dir.path().join("syndic.toml")).unwrap();
+    let (a, b) = (load(&from), load(&to));
+    let fields = |c: &syndic::config::Config| -> Vec<String> {
+        c.sources
+            .iter()
+            .map(|s| {
+                let title = |slug: &str| c.category(slug).map(|x| x.title.clone());
+                let region = s.region.as_deref().and_then(|r| c.region(r)).map(|r| r.title.clone());
+                format!(
+                    "{} {:?} {} {} {} {:?} {:?} {:?} {} {:?} {}",
+                    s.id,
+                    s.name,
+                    s.url,
+                    s.kind.as_str(),
+                    s.category,
+                    title(&s.category),
+                    s.region,
+                    region,
+                    s.priority,
+                    s.interval,
+                    s.enabled
+                )
+            })
+            .collect()
+    };
+    let mut want = fields(&a);
+    let mut got = fields(&b);
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    // The copy exports the same file again: empty categories and regions
+    // came along too.
+    assert_eq!(to.syndic(&["opml", "export"]).stdout, export.stdout);
+}
+
+/// A node whose categories and regions have other slugs: the exported
+/// ones are found by title, not made a second time.
+#[test]
+fn an_export_lands_in_the_categories_and_regions_titled_alike() {
+    let from = Admin::new(&format!(
+        "{SOURCES}
+[[source]]
+id = \"almaty-desk\"
+name = \"Редакция Алматы\"
+url = \"https://almaty.example.kz/rss\"
+kind = \"regional\"
+category = \"regions\"
+region = \"almaty\"
+"
+    ));
+    let file = from.dir.path().join("export.opml");
+    std::fs::write(&file, from.syndic(&["opml", "export"]).stdout).unwrap();
+    let to = Admin::new(
+        "[[category]]\nslug = \"politika\"\ntitle = \"Политика\"\n\n[[category]]\nslug = \"regiony\"\ntitle = \"РЕГИОНЫ\"\n\n[[region]]\nslug = \"almaty-city\"\ntitle = \"Алматы\"\n",
+    );
+    let run = to.import(&file, &["--create-categories"]);
+    assert_eq!(to.placed(), pairs(&[("tengri-politics", "politika"), ("almaty-desk", "regiony")]), "{}", run.stdout);
+    assert_eq!(to.source("almaty-desk").region.as_deref(), Some("almaty-city"));
+    let text = to.sources();
+    for twin in ["slug = \"politics\"", "slug = \"regions\"", "slug = \"almaty\""] {
+        assert!(!text.contains(twin), "{twin} made again:\n{text}");
+    }
+    assert!(text.contains("slug = \"sport\"\ntitle = \"Спорт\""), "an empty category did not come along:\n{text}");
+}
+
+#[test]
+fn hostile_opml_is_refused_with_a_reason_and_nothing_written() {
+    let admin = Admin::new(SOURCES);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated.opml",
+            b"<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n<outline text=\"A\">\n<outline xmlUrl=\"https://a.kz/rss\"/>\n</body></opml>"
+                .to_vec(),
+            "line 5: not well-formed XML",
+        ),
+        ("feed.opml", b"<rss version=\"2.0\"><channel><title>x</title></channel></rss>".to_vec(), "the root element is <rss>, not <opml>"),
+        ("empty.opml", Vec::new(), "empty or has no root element"),
+        ("folders.opml", b"<opml><body><outline text=\"Only a folder\"/></body></opml>".to_vec(), "no feeds in it"),
+        (
+            "deep.opml",
+            format!("<opml><body>{}{}</body></opml>", "<outline text=\"x\">".repeat(100), "</outline>".repeat(100)).into_bytes(),
+            "nested deeper than 64 levels",
+        ),
+        ("huge.opml", vec![b' '; (16 << 20) + 1], "larger than 16 MB"),
+    ];
+    for (name, bytes, message) in cases {
+        let file = admin.dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let run = admin.syndic(&["opml", "import", file.to_str().unwrap(), "--create-categories"]);
+        assert_eq!(run.code, Some(1), "{name}: {}", run.stdout);
+        assert!(run.stderr.contains(message), "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(name), "{name}: the message names the file: {}", run.stderr);
+        assert_eq!(admin.sources(), SOURCES, "{name}");
+    }
+}
+
+/// Entities a DTD declares are never expanded (billion laughs), undeclared
+/// HTML ones are read, outlines without an address are reported.
+#[test]
+fn entities_and_outlines_without_an_address() {
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("odd.opml");
+    let laughs = "<!DOCTYPE opml [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>";
+    std::fs::write(
+        &file,
+        format!(
+            "<?xml version=\"1.0\"?>{laughs}
+<opml version=\"1.1\"><head><title>Подписки</title></head><body>
+<outline TEXT=\"Политика\">
+  <outline text=\"Новости&nbsp;&mdash; &c;\" xmlurl=\"https://news.example.kz/rss\"/>
+  <outline text=\"Без адреса\" type=\"rss\"/>
+  <outline text=\"Не веб\" type=\"rss\" xmlUrl=\"ftp://files.example.kz/feed.xml\"/>
+</outline>
+</body></opml>"
+        ),
+    )
+    .unwrap();
+    let run = admin.import(&file, &[]);
+    assert!(run.stdout.contains("added 1 source to"), "{}", run.stdout);
+    let name = admin.source("news-example").name;
+    // NBSP folded to a space; the DTD's entity left as written.
+    assert_eq!(name, "Новости — &c;");
+    assert!(run.stdout.contains("line 5: «Без адреса» has type=\"rss\" but no xmlUrl"), "{}", run.stdout);
+    assert!(run.stdout.contains("line 6: «Не веб»: \"ftp://files.example.kz/feed.xml\" is not an http(s) URL"), "{}", run.stdout);
+}
+
+/// Ids were 48 characters of URL path; now `host-path-stem`, at most 32,
+/// transliterated, unique.
+#[test]
+fn ids_are_short_readable_and_unique() {
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("ids.opml");
+    std::fs::write(
+        &file,
+        "<opml version=\"2.0\"><body><outline text=\"Общество\">
+<outline text=\"A\" xmlUrl=\"https://informburo.kz/rss/category/obshchestvo/sotsialnaya-sfera/zdravoohranenie-i-meditsina.xml\"/>
+<outline text=\"B\" xmlUrl=\"https://kaz.inform.kz/rss/%D2%9B%D0%BE%D2%93%D0%B0%D0%BC.xml\"/>
+<outline text=\"C\" xmlUrl=\"https://tengrinews.kz/news.rss\"/>
+<outline text=\"D\" xmlUrl=\"https://tengrinews.kz/news.rss?lang=kz\"/>
+</outline></body></opml>",
+    )
+    .unwrap();
+    admin.import(&file, &[]);
+    let ids: Vec<String> = admin.placed().into_iter().map(|(id, _)| id).skip(1).collect();
+    assert_eq!(ids, ["informburo-category-obshchestvo", "kaz-inform-qogam", "tengrinews-news", "tengrinews-news-2"]);
+}
+
+/// The daemon (another user under systemd) must still read the list: the
+/// new file keeps the old one's permissions.
+#[test]
+fn import_keeps_the_source_lists_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let admin = Admin::new(SOURCES);
+    std::fs::set_permissions(admin.sources_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    // A umask that would make a fresh file private.
+    let run = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && exec \"$0\" opml import {} --config {}",
+            fixture("feedly.opml").display(),
+            admin.dir.path().join("syndic.toml").display()
+        ))
+        .arg(env!("CARGO_BIN_EXE_syndic"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(admin.sources().contains("informburo"));
+    let mode = std::fs::metadata(admin.sources_path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+}
+
+/// A feed that cannot be placed makes nothing: no region for it alone.
+#[test]
+fn a_feed_left_out_leaves_no_empty_region_behind() {
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("loose.opml");
+    std::fs::write(
+        &file,
+        "<opml version=\"2.0\" xmlns:syndic=\"https://github.com/syndic/syndic/ns/1.0\"><body>
+<outline text=\"Ак Жайык\" type=\"rss\" xmlUrl=\"https://azh.kz/ru/rss\" syndic:region=\"atyrau\"/>
+</body></opml>",
+    )
+    .unwrap();
+    let run = admin.import(&file, &["--create-categories"]);
+    assert!(run.stdout.contains("in no folder (--category SLUG puts them in one):"), "{}", run.stdout);
+    assert_eq!(admin.sources(), SOURCES, "something was written for a feed left out");
+}
+
+/// `syndic opml import big.opml --dry-run | head` used to panic
+/// ("failed printing to stdout") once `head` had read enough.
+#[test]
+fn a_reader_closing_the_pipe_early_is_no_failure() {
+    use std::io::{BufRead, BufReader};
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("big.opml");
+    let feeds: String = (0..3000).map(|i| format!("<outline text=\"Лента {i}\" xmlUrl=\"https://site{i}.kz/rss\"/>\n")).collect();
+    std::fs::write(&file, format!("<opml><body><outline text=\"Политика\">\n{feeds}</outline></body></opml>")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["opml", "import", file.to_str().unwrap(), "--dry-run", "--config"])
+        .arg(admin.dir.path().join("syndic.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("3000 feed outlines"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
