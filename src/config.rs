@@ -9,57 +9,17 @@
 //! reloads, half-configured.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use crate::model::SourceKind;
-
-/// One configuration problem, located in its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The file the problem is in.
-    pub file: PathBuf,
-    /// 1-based line, 0 when the problem is the file as a whole.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
-    /// What is wrong and, where it helps, what to write instead.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
-        }
-    }
-}
-
-/// Every problem found in a configuration; never empty.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
 
 /// The validated configuration the daemon runs on.
 #[derive(Debug, Clone)]
@@ -224,17 +184,12 @@ impl Source {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSettings {
-    daemon: RawDaemon,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawDaemon {
     database: Option<Spanned<String>>,
     listen: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
-    sources: Option<Spanned<String>>,
+    #[serde(rename = "sources")]
+    _sources: Option<serde::de::IgnoredAny>,
     user_agent: Option<String>,
     timezone: Option<Spanned<String>>,
     default_interval: Option<Spanned<String>>,
@@ -256,17 +211,6 @@ struct RawDaemon {
     admin_loopback: Option<bool>,
     #[serde(default)]
     trusted_proxies: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSources {
-    #[serde(default)]
-    category: Vec<RawSection>,
-    #[serde(default)]
-    region: Vec<RawSection>,
-    #[serde(default)]
-    source: Vec<RawSource>,
 }
 
 #[derive(Deserialize)]
@@ -304,62 +248,18 @@ fn default_true() -> bool {
     true
 }
 
-/// Collects located errors for one file.
-struct Report<'a> {
-    file: &'a Path,
-    text: &'a str,
-    errors: Vec<ConfigError>,
-}
-
-impl<'a> Report<'a> {
-    fn new(file: &'a Path, text: &'a str) -> Self {
-        Report { file, text, errors: Vec::new() }
-    }
-
-    fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_column(self.text, span.start);
-        self.errors.push(ConfigError { file: self.file.to_path_buf(), line, column, message: message.into() });
-    }
-
-    fn whole(&mut self, message: impl Into<String>) {
-        self.errors.push(ConfigError { file: self.file.to_path_buf(), line: 0, column: 0, message: message.into() });
-    }
-
-    fn toml(&mut self, e: &toml::de::Error) {
-        let message = e.message().trim().to_string();
-        match e.span() {
-            Some(span) => self.at(span, message),
-            None => self.whole(message),
-        }
-    }
-}
-
-/// 1-based line and character column of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
 /// Reads and validates the settings file and the source list it points to.
+/// Relative paths in the settings (`sources`, `database`, `publish_dir`)
+/// are relative to the settings file's directory. Every problem of both
+/// files is reported, in file order.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let text = read(path)?;
+    let base = paths::base_dir(path);
     let mut report = Report::new(path, &text);
-    let raw: RawSettings = match toml::from_str(&text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            report.toml(&e);
-            return Err(ConfigErrors(report.errors));
-        }
-    };
-    let base = path.parent().unwrap_or(Path::new("."));
-    let sources_name = raw.daemon.sources.as_ref().map_or("sources.toml", |s| s.get_ref().as_str());
-    let sources_path = base.join(sources_name);
-    let daemon = validate_daemon(raw.daemon, &mut report);
-    let mut errors = report.errors;
+    let (raw, sources_name) = parse_settings(&text, &mut report);
+    let sources_path = base.join(sources_name.as_deref().unwrap_or("sources.toml"));
+    let daemon = raw.and_then(|raw| validate_daemon(raw, &base, &mut report));
+    let mut errors = report.finish();
     let sources = load_sources(&sources_path, daemon.as_ref().map(|d| d.default_interval));
     match (daemon, sources) {
         (Some(daemon), Ok((categories, regions, sources))) if errors.is_empty() => {
@@ -374,19 +274,67 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     }
 }
 
+/// The `[daemon]` table, checked against its key schema, and the name of
+/// the source list (read even when other keys are wrong, so that the
+/// source list's errors are reported too).
+fn parse_settings(text: &str, report: &mut Report<'_>) -> (Option<RawDaemon>, Option<String>) {
+    let mut doc = match DeTable::parse(text) {
+        Ok(doc) => doc.into_inner(),
+        Err(e) => {
+            report.toml(&e);
+            return (None, None);
+        }
+    };
+    schema::top_level(&mut doc, &["daemon"], report);
+    let Some(mut daemon) = doc.remove("daemon") else {
+        // `[deamon]` was reported above with its "did you mean".
+        if report.errors.is_empty() {
+            report.at(0..0, "the [daemon] table is missing; the settings file starts with [daemon]");
+        }
+        return (None, None);
+    };
+    let sources_name = daemon.get_ref().get("sources").and_then(|s| s.get_ref().as_str()).map(str::to_string);
+    report.scope = Scope::table("daemon");
+    // [daemon] has no required keys: nothing is ever filled in.
+    schema::check(&mut daemon, schema::DAEMON, report);
+    let raw = deserialize(daemon, report);
+    report.scope = Scope::default();
+    (raw, sources_name)
+}
+
+/// Reads one table (already checked against its schema) into its `Raw*`
+/// struct; an error serde still finds is reported in the current scope.
+fn deserialize<T: serde::de::DeserializeOwned>(value: Spanned<DeValue<'_>>, report: &mut Report<'_>) -> Option<T> {
+    T::deserialize(toml::de::ValueDeserializer::from(value)).map_err(|e| report.toml(&e)).ok()
+}
+
+/// Takes the array of tables `name` out of a document.
+fn entries<'i>(doc: &mut DeTable<'i>, name: &str, report: &mut Report<'_>) -> Vec<Spanned<DeValue<'i>>> {
+    let Some(value) = doc.remove(name) else { return Vec::new() };
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items.into_iter().collect(),
+        other => {
+            report.at(span, format!("{name}: expected [[{name}]] tables, found {}", schema::found(&other)));
+            Vec::new()
+        }
+    }
+}
+
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| {
         ConfigErrors(vec![ConfigError { file: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read the file: {e}") }])
     })
 }
 
-fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
+fn validate_daemon(raw: RawDaemon, base: &Path, report: &mut Report<'_>) -> Option<Daemon> {
     let errors_before = report.errors.len();
-    let database = raw.database.map_or_else(|| PathBuf::from("data/syndic.db"), |d| PathBuf::from(d.into_inner()));
+    report.scope = Scope::table("daemon");
+    let database = paths::database(raw.database.as_ref().map(|d| d.get_ref().as_str()), base);
     let listen = match raw.listen {
         None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         Some(l) => l.get_ref().parse().unwrap_or_else(|_| {
-            report.at(l.span(), format!("listen: {:?} is not an address such as \"127.0.0.1:8080\"", l.get_ref()));
+            report.key(l.span(), "listen", format!("{:?} is not an address such as \"127.0.0.1:8080\"", l.get_ref()));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         }),
     };
@@ -400,7 +348,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
             .get_ref()
             .parse::<chrono_tz::Tz>()
             .map_err(|_| {
-                report.at(tz.span(), format!("timezone: unknown zone {:?}; use an IANA name such as \"Asia/Almaty\"", tz.get_ref()))
+                report.key(tz.span(), "timezone", format!("unknown zone {:?}; use an IANA name such as \"Asia/Almaty\"", tz.get_ref()))
             })
             .ok(),
     };
@@ -421,8 +369,9 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let websub_hub = raw.websub_hub.as_ref().and_then(|h| http_url(h, "websub_hub", report));
     let trusted_proxies = ip_ranges(&raw.trusted_proxies, "trusted_proxies", report);
     if let Some(t) = raw.admin_token.as_ref().filter(|t| t.get_ref().len() < 16) {
-        report.at(t.span(), "admin_token: use at least 16 characters");
+        report.key(t.span(), "admin_token", "use at least 16 characters");
     }
+    report.scope = Scope::default();
     if report.errors.len() > errors_before {
         return None;
     }
@@ -445,7 +394,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         dedup_window,
         dedup_boilerplate,
         websub_hub,
-        publish_dir: raw.publish_dir.map(PathBuf::from),
+        publish_dir: raw.publish_dir.map(|dir| paths::resolve(base, Path::new(&dir))),
         admin_token: raw.admin_token.map(Spanned::into_inner),
         admin_loopback: raw.admin_loopback.unwrap_or(true),
         trusted_proxies,
@@ -465,41 +414,61 @@ pub fn load_sources(path: &Path, default_interval: Option<Duration>) -> Result<S
 /// Validates source-list text as if read from `path` (errors name it).
 pub fn parse_sources(text: &str, path: &Path, default_interval: Option<Duration>) -> Result<SourceList, ConfigErrors> {
     let mut report = Report::new(path, text);
-    let raw: RawSources = match toml::from_str(text) {
-        Ok(raw) => raw,
+    let mut doc = match DeTable::parse(text) {
+        Ok(doc) => doc.into_inner(),
         Err(e) => {
             report.toml(&e);
-            return Err(ConfigErrors(report.errors));
+            return Err(ConfigErrors(report.finish()));
         }
     };
-    let categories = sections(raw.category, "category", &mut report);
-    let regions = sections(raw.region, "region", &mut report);
+    schema::top_level(&mut doc, &["category", "region", "source"], &mut report);
+    let categories = sections(entries(&mut doc, "category", &mut report), "category", &mut report);
+    let regions = sections(entries(&mut doc, "region", &mut report), "region", &mut report);
     let default_interval = default_interval.unwrap_or(Duration::from_secs(900));
     let mut seen = HashSet::new();
-    let mut sources = Vec::with_capacity(raw.source.len());
-    for s in raw.source {
-        if let Some(source) = validate_source(s, &categories, &regions, default_interval, &mut seen, &mut report) {
-            sources.push(source);
+    let mut sources = Vec::new();
+    for (index, mut entry) in entries(&mut doc, "source", &mut report).into_iter().enumerate() {
+        let id = entry.get_ref().get("id").and_then(|v| v.get_ref().as_str()).map(str::to_string);
+        report.scope = Scope::entry("source", index, id.as_deref());
+        let filled = schema::check(&mut entry, schema::SOURCE, &mut report);
+        let errors_before = report.errors.len();
+        let known = Known { categories: &categories, regions: &regions };
+        let source = deserialize::<RawSource>(entry, &mut report)
+            .and_then(|raw| validate_source(raw, known, default_interval, &mut seen, &mut report));
+        if filled.is_empty() {
+            sources.extend(source);
+        } else {
+            // Its other values were checked; the placeholders say nothing.
+            report.forget_about(errors_before, &filled);
         }
     }
-    if report.errors.is_empty() { Ok((categories, regions, sources)) } else { Err(ConfigErrors(report.errors)) }
+    report.scope = Scope::default();
+    let errors = report.finish();
+    if errors.is_empty() { Ok((categories, regions, sources)) } else { Err(ConfigErrors(errors)) }
 }
 
-fn sections(raw: Vec<RawSection>, what: &str, report: &mut Report<'_>) -> Vec<Section> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for s in raw {
+fn sections(raw: Vec<Spanned<DeValue<'_>>>, what: &str, report: &mut Report<'_>) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
+    for (index, mut entry) in raw.into_iter().enumerate() {
+        report.scope = Scope::entry(what, index, None);
+        // A section without a title still defines its slug: sources naming
+        // it get no second, misleading error.
+        let filled = schema::check(&mut entry, schema::SECTION, report);
+        let errors_before = report.errors.len();
+        let Some(s) = deserialize::<RawSection>(entry, report) else { continue };
         let slug = s.slug.get_ref();
         if !is_slug(slug) {
-            report.at(s.slug.span(), format!("{what} slug {slug:?} must be lower-case letters, digits and '-'"));
+            report.key(s.slug.span(), "slug", format!("{slug:?} must be lower-case letters, digits and '-'"));
         } else if slug == "all" || slug == "partners" || slug == "region" {
-            report.at(s.slug.span(), format!("{what} slug {slug:?} is reserved for a built-in feed"));
-        } else if !seen.insert(slug.clone()) {
-            report.at(s.slug.span(), format!("duplicate {what} slug {slug:?}"));
+            report.key(s.slug.span(), "slug", format!("{slug:?} is reserved for a built-in feed"));
+        } else if out.iter().any(|c| &c.slug == slug) {
+            report.key(s.slug.span(), "slug", format!("duplicate {what} slug {slug:?}"));
         } else {
             out.push(Section { slug: s.slug.into_inner(), title: s.title });
         }
+        report.forget_about(errors_before, &filled);
     }
+    report.scope = Scope::default();
     out
 }
 
@@ -507,10 +476,30 @@ fn is_slug(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The categories and regions a source may name.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    categories: &'a [Section],
+    regions: &'a [Section],
+}
+
+/// `unknown category "sports"; did you mean "sport"?`, or what to do when
+/// no slug is near.
+fn unknown_slug(what: &str, slug: &str, list: &[Section]) -> String {
+    let slugs = list.iter().map(|c| c.slug.as_str());
+    match suggest::nearest(slug, slugs.clone()) {
+        Some(near) => format!("unknown {what} {slug:?}; did you mean {near:?}?"),
+        None if list.is_empty() => format!("unknown {what} {slug:?}; no [[{what}]] is defined: add one with that slug"),
+        None => format!(
+            "unknown {what} {slug:?}; add a [[{what}]] with that slug, or use one of {}",
+            slugs.map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 fn validate_source(
     s: RawSource,
-    categories: &[Section],
-    regions: &[Section],
+    known: Known<'_>,
     default_interval: Duration,
     seen: &mut HashSet<String>,
     report: &mut Report<'_>,
@@ -518,30 +507,30 @@ fn validate_source(
     let errors_before = report.errors.len();
     let id = s.id.get_ref();
     if !is_slug(id) {
-        report.at(s.id.span(), format!("source id {id:?} must be lower-case letters, digits and '-'"));
+        report.key(s.id.span(), "id", format!("{id:?} must be lower-case letters, digits and '-'"));
     } else if !seen.insert(id.clone()) {
-        report.at(s.id.span(), format!("duplicate source id {id:?}; ids are database keys and must be unique"));
+        report.key(s.id.span(), "id", format!("duplicate source id {id:?}; ids are database keys and must be unique"));
     }
     let url = http_url(&s.url, "url", report);
-    let known = |list: &[Section], slug: &str| list.iter().any(|c| c.slug == slug);
-    if !known(categories, s.category.get_ref()) {
-        report.at(s.category.span(), format!("unknown category {:?}; add a [[category]] with that slug", s.category.get_ref()));
+    let has = |list: &[Section], slug: &str| list.iter().any(|c| c.slug == slug);
+    if !has(known.categories, s.category.get_ref()) {
+        report.key(s.category.span(), "category", unknown_slug("category", s.category.get_ref(), known.categories));
     }
     if let Some(r) = &s.region
-        && !known(regions, r.get_ref())
+        && !has(known.regions, r.get_ref())
     {
-        report.at(r.span(), format!("unknown region {:?}; add a [[region]] with that slug", r.get_ref()));
+        report.key(r.span(), "region", unknown_slug("region", r.get_ref(), known.regions));
     }
     let interval = duration(s.interval.as_ref(), "interval", default_interval, report);
     if let Some(i) = &s.interval
         && interval < Duration::from_secs(60)
     {
-        report.at(i.span(), "interval: poll no more often than once a minute");
+        report.key(i.span(), "interval", "poll no more often than once a minute");
     }
     let mut map = HashMap::new();
     for (term, slug) in s.categories {
-        if !known(categories, slug.get_ref()) {
-            report.at(slug.span(), format!("categories: unknown category {:?}", slug.get_ref()));
+        if !has(known.categories, slug.get_ref()) {
+            report.key(slug.span(), &format!("categories.{term:?}"), unknown_slug("category", slug.get_ref(), known.categories));
         }
         map.insert(term.trim().to_lowercase(), slug.into_inner());
     }
@@ -573,8 +562,16 @@ fn validate_source(
     })
 }
 
+mod css;
 mod fulltext;
+pub mod paths;
+mod report;
+mod schema;
+mod suggest;
 mod values;
+
+pub use report::{ConfigError, ConfigErrors};
+use report::{Report, Scope};
 
 pub use fulltext::Policy;
 pub use values::{IpRange, parse_duration};

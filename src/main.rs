@@ -5,15 +5,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use syndic::cli::files::{self, Database};
 use syndic::config::{self, LogFormat};
 use syndic::daemon::{self, Daemon};
 
 #[derive(Parser)]
 #[command(name = "syndic", version, about = "News-feed aggregator: pull, normalize, deduplicate, republish")]
 struct Cli {
-    /// The daemon settings file (it names the source list).
-    #[arg(long, global = true, default_value = "config/syndic.toml")]
-    config: PathBuf,
+    /// The daemon settings file (it names the source list; relative paths in
+    /// it are relative to it). Default: $SYNDIC_CONFIG, else
+    /// config/syndic.toml if it exists, else /etc/syndic/syndic.toml.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,25 +105,24 @@ enum OpmlAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check => check(&cli.config),
-        Command::Sources => load(&cli.config).and_then(|c| {
-            let daemon = Daemon::start(c)?;
-            let rows = syndic::status::collect(&daemon.config, &daemon.ctx.store.lock().unwrap_or_else(|p| p.into_inner()))?;
+        Command::Check => check(cli.config),
+        Command::Sources => files::load(cli.config, Database::Reads).and_then(|c| {
+            let rows = syndic::status::collect(&c, &files::open_for_reading(&c)?)?;
             print!("{}", syndic::status::table(&rows));
             Ok(())
         }),
-        Command::Run => load(&cli.config).and_then(|c| {
+        Command::Run => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
             runtime()?.block_on(Daemon::start(c)?.run())
         }),
-        Command::Fetch { source, all } => load(&cli.config).and_then(|c| {
+        Command::Fetch { source, all } => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
-        Command::DedupCheck { pairs } => dedup_check(&pairs, &cli.config),
-        Command::Compact => load(&cli.config).and_then(|c| {
+        Command::DedupCheck { pairs } => dedup_check(&pairs, cli.config),
+        Command::Compact => files::load(cli.config, Database::Reads).and_then(|c| {
             let done = syndic::store::compact(&c.daemon.database)?;
             let mb = |b: u64| b as f64 / 1e6;
             println!(
@@ -133,21 +135,23 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
-        Command::Publish { out } => load(&cli.config).and_then(|c| {
+        Command::Publish { out } => files::load(cli.config, Database::Reads).and_then(|c| {
             let daemon = Daemon::start(c)?;
             let files = syndic::publish::export::export(&daemon.publisher, &out)?;
             println!("wrote {files} files to {}", out.display());
             Ok(())
         }),
-        Command::Opml { action: OpmlAction::Export } => load(&cli.config).map(|c| print!("{}", syndic::publish::opml::sources(&c))),
-        Command::Opml { action: OpmlAction::Import { file, category } } => load(&cli.config).and_then(|c| {
+        Command::Opml { action: OpmlAction::Export } => {
+            files::load(cli.config, Database::Unused).map(|c| print!("{}", syndic::publish::opml::sources(&c)))
+        }
+        Command::Opml { action: OpmlAction::Import { file, category } } => files::load(cli.config, Database::Unused).and_then(|c| {
             let added = syndic::cli::opml_import::import(&file, &c.sources_path, category.as_deref())?;
             println!("added {} sources to {}: {}", added.len(), c.sources_path.display(), added.join(", "));
             println!("reload the service (systemctl reload syndic) to start polling them");
             Ok(())
         }),
         Command::Extract { target, source, selector, remove, base, html } => {
-            runtime().and_then(|rt| rt.block_on(extract(&cli.config, &target, source, selector, remove, base, html)))
+            runtime().and_then(|rt| rt.block_on(extract(cli.config, &target, source, selector, remove, base, html)))
         }
         Command::Demo { once, listen } => {
             // The demo prints its own summary; logs only for problems.
@@ -164,14 +168,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(path: &std::path::Path) -> anyhow::Result<()> {
-    let c = load(path)?;
+fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {
+    let c = files::load(flag, Database::Unused)?;
     println!("ok: {} sources, {} categories, {} regions", c.sources.len(), c.categories.len(), c.regions.len());
     Ok(())
-}
-
-fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
-    config::load(path).map_err(|errors| anyhow::anyhow!("invalid configuration:\n{errors}"))
 }
 
 async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {
@@ -194,11 +194,14 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
     }
     let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} sources failed (see the lines above)", reports.len());
+    }
     Ok(())
 }
 
 async fn extract(
-    config_path: &std::path::Path,
+    config_flag: Option<PathBuf>,
     target: &str,
     source: Option<String>,
     selector: Option<String>,
@@ -209,10 +212,10 @@ async fn extract(
     use syndic::extract::{Rule, preview};
     // The configuration is needed for --source; otherwise it only lends its
     // client settings and zone when it is there.
-    let config = match (&source, config_path.exists()) {
-        (Some(_), _) => Some(load(config_path)?),
-        (None, true) => config::load(config_path).ok(),
-        (None, false) => None,
+    let config = match (&source, files::locate(config_flag.clone())) {
+        (Some(_), _) => Some(files::load(config_flag, Database::Unused)?),
+        (None, Ok(found)) if found.path.exists() => config::load(&found.path).ok(),
+        (None, _) => None,
     };
     let configured = match (&source, &config) {
         (Some(id), Some(c)) => {
@@ -243,15 +246,22 @@ async fn extract(
     Ok(())
 }
 
-fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Result<()> {
+fn dedup_check(path: &std::path::Path, config_flag: Option<PathBuf>) -> anyhow::Result<()> {
     use std::io::Write;
     use syndic::dedup::{Matcher, pairs};
     // The daemon's window and boilerplate rules when its settings load;
     // the defaults (what a fresh install runs with) otherwise.
-    let matcher = match config::load(config) {
-        Ok(c) => Matcher::of(&c),
-        Err(_) => {
-            eprintln!("note: {} did not load; using the default dedup window and rules", config.display());
+    let matcher = match files::locate(config_flag).map(|found| (config::load(&found.path), found.path)) {
+        Ok((Ok(c), path)) => {
+            eprintln!("syndic: config {}", path.display());
+            Matcher::of(&c)
+        }
+        Ok((Err(_), path)) => {
+            eprintln!("note: {} did not load; using the default dedup window and rules", path.display());
+            Matcher::default()
+        }
+        Err(e) => {
+            eprintln!("note: {e}; using the default dedup window and rules");
             Matcher::default()
         }
     };

@@ -1,0 +1,81 @@
+//! Which configuration and database a command uses, found the same way from
+//! any directory ([`crate::config::paths`]) and said on stderr in one line
+//! before the command runs:
+//!
+//! ```text
+//! syndic: config /etc/syndic/syndic.toml, database /var/lib/syndic/syndic.db
+//! ```
+//!
+//! Commands that only read the database never create one: a missing file
+//! is an error naming the path, not a new empty database.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::config::{self, Config, paths};
+use crate::store::Store;
+
+/// What a command does with the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Database {
+    /// Nothing (`check`, `opml export`, `dedup-check`): named, not opened.
+    Unused,
+    /// Reads it; it must exist.
+    Reads,
+    /// Writes it; created when missing.
+    Writes,
+}
+
+/// Finds the settings file (`--config`, `SYNDIC_CONFIG`, the defaults).
+pub fn locate(flag: Option<PathBuf>) -> anyhow::Result<paths::Located> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    paths::locate(flag, std::env::var_os("SYNDIC_CONFIG"), &cwd).map_err(anyhow::Error::msg)
+}
+
+/// Finds and loads the configuration, says which files the command uses,
+/// and checks that a database the command only reads is there.
+pub fn load(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config> {
+    let located = locate(flag)?;
+    let config = config::load(&located.path).map_err(|errors| {
+        let n = errors.0.len();
+        anyhow::anyhow!("invalid configuration ({n} error{}):\n{errors}", if n == 1 { "" } else { "s" })
+    })?;
+    let db = &config.daemon.database;
+    let shown = display(&located.path);
+    let from = if located.how == "SYNDIC_CONFIG" { " (from SYNDIC_CONFIG)" } else { "" };
+    let exists = db.exists();
+    match database {
+        Database::Unused => eprintln!("syndic: config {shown}{from}"),
+        Database::Reads => eprintln!("syndic: config {shown}{from}, database {}", db.display()),
+        Database::Writes => eprintln!("syndic: config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (new)" }),
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let old = paths::old_location(db, &paths::base_dir(&located.path), &cwd);
+    if let Some(old) = &old {
+        eprintln!(
+            "syndic: note: {} exists: relative paths in the settings were once relative to the working directory and are \
+             now relative to the settings file; to keep that database, set database = {:?} in {shown}",
+            old.display(),
+            old.display().to_string()
+        );
+    }
+    if database == Database::Reads && !exists {
+        anyhow::bail!(
+            "no database at {}: nothing has been fetched with this configuration yet (run `syndic fetch` or start \
+             the service), or `database` in {shown} should point to the daemon's file",
+            db.display()
+        );
+    }
+    Ok(config)
+}
+
+/// Opens the configured database for reading only (never creating it).
+pub fn open_for_reading(config: &Config) -> anyhow::Result<Store> {
+    let db = &config.daemon.database;
+    Store::open_reader(db).with_context(|| format!("cannot read the database {}", db.display()))
+}
+
+fn display(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
