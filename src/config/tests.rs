@@ -1,4 +1,5 @@
 use super::report::line_column;
+use super::source_list::{RawSection, RawSource};
 use super::*;
 
 const SETTINGS: &str = "[daemon]\ndatabase = \"x.db\"\nsources = \"sources.toml\"\n";

@@ -49,7 +49,7 @@ pub(super) fn duration(value: Option<&Spanned<String>>, key: &str, default: Dura
     match parse_duration(value.get_ref()) {
         Ok(d) if !d.is_zero() => d,
         Ok(_) => {
-            report.key(value.span(), key, format!("must be longer than zero"));
+            report.key(value.span(), key, "must be longer than zero");
             default
         }
         Err(e) => {
