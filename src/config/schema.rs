@@ -136,10 +136,14 @@ pub(super) fn check(table: &mut Spanned<DeValue<'_>>, fields: &[Field], report: 
         *table = Spanned::new(span.clone(), DeValue::Table(DeTable::default()));
     }
     let DeValue::Table(entries) = table.get_mut() else { return Vec::new() };
-    let mut filled = Vec::new();
-    for field in fields.iter().filter(|f| f.required && !entries.contains_key(f.name)) {
-        report.key(span.clone(), field.name, format!("missing; this key is required ({})", expected(field.kind)));
-        filled.push(field.name);
+    let mut filled: Vec<&'static str> = fields.iter().filter(|f| f.required && !entries.contains_key(f.name)).map(|f| f.name).collect();
+    match filled.as_slice() {
+        [] => {}
+        [one] => {
+            let kind = fields.iter().find(|f| f.name == *one).map_or(Text, |f| f.kind);
+            report.key(span.clone(), one, format!("missing; this key is required ({})", expected(kind)));
+        }
+        many => report.key(span.clone(), "", format!("missing required keys {}", list(many))),
     }
     let mut bad = Vec::new();
     for (key, value) in entries.iter_mut() {
