@@ -169,7 +169,7 @@ fn main() -> ExitCode {
 }
 
 fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {
-    let c = files::load(flag, Database::Unused)?;
+    let c = files::load(flag, Database::Named)?;
     println!("ok: {} sources, {} categories, {} regions", c.sources.len(), c.categories.len(), c.regions.len());
     Ok(())
 }

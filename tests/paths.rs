@@ -175,3 +175,37 @@ fn fetch_exits_non_zero_and_counts_the_failed_sources() {
     let out = install.run_with_config(&["sources"]);
     assert!(text(&out.stdout).lines().any(|l| l.contains("good") && l.contains(" ok")), "{}", text(&out.stdout));
 }
+
+#[test]
+fn without_database_the_state_directory_holds_it() {
+    let install = Install::new(false);
+    std::fs::write(install.config(), "[daemon]\nper_host_spacing = \"0\"\n").unwrap();
+    let state = install.root.path().join("state");
+    let out = Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["check", "--config"])
+        .arg(install.config())
+        .current_dir(install.home())
+        .env("STATE_DIRECTORY", &state)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("database {} (not created yet)", state.join("syndic.db").display())), "{err}");
+}
+
+/// An install made before #26 kept `database = "data/syndic.db"` relative
+/// to the service's working directory: the command says where that file is
+/// instead of quietly using (or making) another one.
+#[test]
+fn a_database_left_at_the_old_relative_place_is_pointed_out() {
+    let install = Install::new(false);
+    std::fs::create_dir_all(install.home().join("data")).unwrap();
+    std::fs::write(install.home().join("data/syndic.db"), b"").unwrap();
+    let out = install.run_with_config(&["sources"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let old = install.home().join("data/syndic.db");
+    assert!(err.contains(&format!("note: {} exists", old.display())), "{err}");
+    assert!(err.contains(&format!("set database = {:?}", old.display().to_string())), "{err}");
+    assert!(!install.database().exists());
+}

@@ -19,8 +19,10 @@ use crate::store::Store;
 /// What a command does with the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Database {
-    /// Nothing (`check`, `opml export`, `dedup-check`): named, not opened.
+    /// Nothing (`opml export`, `dedup-check`): not named, not opened.
     Unused,
+    /// Names it without opening it (`check`: where the daemon would write).
+    Named,
     /// Reads it; it must exist.
     Reads,
     /// Writes it; created when missing.
@@ -47,6 +49,9 @@ pub fn load(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config>
     let exists = db.exists();
     match database {
         Database::Unused => eprintln!("syndic: config {shown}{from}"),
+        Database::Named => {
+            eprintln!("syndic: config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (not created yet)" })
+        }
         Database::Reads => eprintln!("syndic: config {shown}{from}, database {}", db.display()),
         Database::Writes => eprintln!("syndic: config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (new)" }),
     }
@@ -76,6 +81,7 @@ pub fn open_for_reading(config: &Config) -> anyhow::Result<Store> {
     Store::open_reader(db).with_context(|| format!("cannot read the database {}", db.display()))
 }
 
+/// The settings file as an absolute path without `..` (it exists: it loaded).
 fn display(path: &Path) -> String {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+    path.canonicalize().or_else(|_| std::path::absolute(path)).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
 }
