@@ -283,7 +283,8 @@ fn entries<'i>(doc: &mut DeTable<'i>, name: &str, report: &mut Report<'_>) -> Ve
     match value.into_inner() {
         DeValue::Array(items) => items.into_iter().collect(),
         other => {
-            report.at(span, format!("{name}: expected [[{name}]] tables, found {}", schema::found(&other)));
+            let hint = if other.is_table() { format!("; write [[{name}]], with double brackets") } else { String::new() };
+            report.at(span, format!("{name}: expected [[{name}]] tables, found {}{hint}", schema::found(&other)));
             Vec::new()
         }
     }

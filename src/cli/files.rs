@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::config::{self, Config, paths};
+use crate::config::{self, Config, LogFormat, paths};
 use crate::store::Store;
 
 /// What a command does with the database.
@@ -47,13 +47,18 @@ pub fn load(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config>
     let shown = display(&located.path);
     let from = if located.how == "SYNDIC_CONFIG" { " (from SYNDIC_CONFIG)" } else { "" };
     let exists = db.exists();
-    match database {
-        Database::Unused => eprintln!("syndic: config {shown}{from}"),
-        Database::Named => {
-            eprintln!("syndic: config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (not created yet)" })
-        }
-        Database::Reads => eprintln!("syndic: config {shown}{from}, database {}", db.display()),
-        Database::Writes => eprintln!("syndic: config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (new)" }),
+    let line = match database {
+        Database::Unused => format!("config {shown}{from}"),
+        Database::Named => format!("config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (not created yet)" }),
+        Database::Reads => format!("config {shown}{from}, database {}", db.display()),
+        Database::Writes => format!("config {shown}{from}, database {}{}", db.display(), if exists { "" } else { " (new)" }),
+    };
+    if config.daemon.log_format == LogFormat::Json && database == Database::Writes {
+        // The daemon's stderr is a JSON log then: keep every line JSON.
+        let fields = serde_json::json!({ "message": line, "config": shown, "database": db.display().to_string() });
+        eprintln!("{}", serde_json::json!({ "level": "INFO", "target": "syndic", "fields": fields }));
+    } else {
+        eprintln!("syndic: {line}");
     }
     let cwd = std::env::current_dir().unwrap_or_default();
     let old = paths::old_location(db, &paths::base_dir(&located.path), &cwd);

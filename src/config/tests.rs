@@ -145,6 +145,10 @@ fn bad_source_lists_name_file_line_column() {
         (source("attribution = \"\"\n"), "sources.toml:16:15: source[0].attribution (id \"a\"): write one line"),
         (source("enabled = \"yes\"\n"), "sources.toml:16:11: source[0].enabled (id \"a\"): expected true or false, found the text \"yes\""),
         (format!("[[sorce]]\nid = \"x\"\n{GOOD_SOURCES}"), "sources.toml:1:3: sorce: unknown table; did you mean [source]?"),
+        (
+            GOOD_SOURCES.replace("[[source]]", "[source]"),
+            "sources.toml:10:1: source: expected [[source]] tables, found a table; write [[source]], with double brackets",
+        ),
     ];
     for (text, want) in cases {
         let errors = load_pair(SETTINGS, &text).expect_err(&text).0;
