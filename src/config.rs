@@ -382,6 +382,7 @@ mod values;
 pub use report::{ConfigError, ConfigErrors};
 use report::{Report, Scope};
 
+pub use css::check as check_selector;
 pub use fulltext::Policy;
 pub use source_list::{SourceList, load_sources, parse_sources};
 pub use values::{IpRange, parse_duration};

@@ -225,7 +225,13 @@ async fn extract(
         _ => None,
     };
     let rule = match selector {
-        Some(css) => Rule::selector(&css, &remove).map_err(|e| anyhow::anyhow!("--selector/--remove: {e}"))?,
+        Some(css) => {
+            let flags = std::iter::once(("--selector", &css)).chain(remove.iter().map(|r| ("--remove", r)));
+            for (flag, css) in flags {
+                config::check_selector(css).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+            }
+            Rule::selector(&css, &remove).map_err(|e| anyhow::anyhow!("--selector/--remove: {e}"))?
+        }
         None if !remove.is_empty() => anyhow::bail!("--remove needs --selector"),
         None => configured.unwrap_or(Rule::Auto),
     };

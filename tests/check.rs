@@ -63,3 +63,19 @@ fn check_prints_every_error_of_both_files_and_exits_1() {
     }
     assert!(!err.contains("invalid type") && !err.contains("developer") && !err.contains("i64"), "{err}");
 }
+
+/// The same words for a selector tried on the command line before saving it.
+#[test]
+fn extract_with_a_bad_selector_says_what_is_wrong() {
+    let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages/tengri-style.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .arg("extract")
+        .arg(&page)
+        .args(["--selector", "article", "--remove", "..ad", "--config", "/nonexistent/syndic.toml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--remove: \"..ad\" is not a valid CSS selector: `.` must be followed by a class name"), "{err}");
+    assert!(!err.contains("developer"), "{err}");
+}

@@ -10,7 +10,7 @@ use scraper::Selector;
 use scraper::error::SelectorErrorKind;
 
 /// `Ok` when `css` parses; else why not, in words.
-pub(super) fn check(css: &str) -> Result<(), String> {
+pub fn check(css: &str) -> Result<(), String> {
     if css.trim().is_empty() {
         return Err("the selector is empty; write one such as \"div.article__body\"".into());
     }
