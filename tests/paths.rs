@@ -209,3 +209,16 @@ fn a_database_left_at_the_old_relative_place_is_pointed_out() {
     assert!(err.contains(&format!("set database = {:?}", old.display().to_string())), "{err}");
     assert!(!install.database().exists());
 }
+
+/// A new binary reading a database the old daemon has not upgraded yet says
+/// so, instead of an SQL error about a missing column.
+#[test]
+fn sources_on_a_database_not_yet_upgraded_says_how_to_upgrade_it() {
+    let install = Install::new(false);
+    assert!(install.run_with_config(&["fetch", "--all"]).status.success());
+    rusqlite::Connection::open(install.database()).unwrap().pragma_update(None, "user_version", 1).unwrap();
+    let out = install.run_with_config(&["sources"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("has schema version 1 and this syndic reads version") && err.contains("once to upgrade it"), "{err}");
+}

@@ -83,7 +83,15 @@ pub fn load(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config>
 /// Opens the configured database for reading only (never creating it).
 pub fn open_for_reading(config: &Config) -> anyhow::Result<Store> {
     let db = &config.daemon.database;
-    Store::open_reader(db).with_context(|| format!("cannot read the database {}", db.display()))
+    let store = Store::open_reader(db).with_context(|| format!("cannot read the database {}", db.display()))?;
+    if let Some((found, latest)) = store.schema_behind()? {
+        anyhow::bail!(
+            "the database {} has schema version {found} and this syndic reads version {latest}: restart the service \
+             (or run `syndic fetch`) once to upgrade it",
+            db.display()
+        );
+    }
+    Ok(store)
 }
 
 /// The settings file as an absolute path without `..` (it exists: it loaded).
