@@ -1,65 +1,28 @@
 //! Configuration: the daemon settings file and the source list admins edit.
 //!
-//! Loading is two steps. First the TOML is deserialized into `Raw*` structs
-//! that reject unknown keys and keep the byte span of every value an admin
-//! can get wrong. Then small validators turn them into a [`Config`] holding
-//! real `Duration`s, `Url`s, time zones and compiled `Regex`es. Every problem
-//! found is reported as `file:line:column: message`, all of them at once, and
-//! a configuration with any error is never returned: a daemon never starts, or
-//! reloads, half-configured.
+//! Loading is three steps. The TOML is parsed into spanned tables, and each
+//! table is checked against its key schema ([`schema`]: unknown keys, values
+//! of the wrong kind, missing keys, each with the nearest valid key). What
+//! is left is deserialized into `Raw*` structs, entry by entry, and small
+//! validators turn them into a [`Config`] holding real `Duration`s, `Url`s,
+//! time zones and compiled `Regex`es. Every problem of both files is
+//! reported as `file:line:column: key: message` ([`report`]), all of them
+//! at once, and a configuration with any error is never returned: a daemon
+//! never starts, or reloads, half-configured. Relative paths are relative
+//! to the settings file ([`paths`]).
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use crate::model::SourceKind;
-
-/// One configuration problem, located in its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The file the problem is in.
-    pub file: PathBuf,
-    /// 1-based line, 0 when the problem is the file as a whole.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
-    /// What is wrong and, where it helps, what to write instead.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
-        }
-    }
-}
-
-/// Every problem found in a configuration; never empty.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
 
 /// The validated configuration the daemon runs on.
 #[derive(Debug, Clone)]
@@ -228,17 +191,12 @@ impl Source {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSettings {
-    daemon: RawDaemon,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawDaemon {
     database: Option<Spanned<String>>,
     listen: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
-    sources: Option<Spanned<String>>,
+    #[serde(rename = "sources")]
+    _sources: Option<serde::de::IgnoredAny>,
     user_agent: Option<String>,
     timezone: Option<Spanned<String>>,
     title: Option<Spanned<String>>,
@@ -263,108 +221,18 @@ struct RawDaemon {
     trusted_proxies: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSources {
-    #[serde(default)]
-    category: Vec<RawSection>,
-    #[serde(default)]
-    region: Vec<RawSection>,
-    #[serde(default)]
-    source: Vec<RawSource>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSection {
-    slug: Spanned<String>,
-    title: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSource {
-    id: Spanned<String>,
-    name: String,
-    url: Spanned<String>,
-    kind: SourceKind,
-    category: Spanned<String>,
-    region: Option<Spanned<String>>,
-    #[serde(default)]
-    priority: i64,
-    interval: Option<Spanned<String>>,
-    #[serde(default)]
-    categories: HashMap<String, Spanned<String>>,
-    #[serde(default)]
-    exclude: Vec<Spanned<String>>,
-    #[serde(default = "default_true")]
-    enabled: bool,
-    full_text: Option<Spanned<fulltext::RawFullText>>,
-    publish: Option<Spanned<String>>,
-    excerpt_chars: Option<Spanned<i64>>,
-    attribution: Option<Spanned<String>>,
-}
-
-fn default_true() -> bool {
-    true
-}
-
-/// Collects located errors for one file.
-struct Report<'a> {
-    file: &'a Path,
-    text: &'a str,
-    errors: Vec<ConfigError>,
-}
-
-impl<'a> Report<'a> {
-    fn new(file: &'a Path, text: &'a str) -> Self {
-        Report { file, text, errors: Vec::new() }
-    }
-
-    fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_column(self.text, span.start);
-        self.errors.push(ConfigError { file: self.file.to_path_buf(), line, column, message: message.into() });
-    }
-
-    fn whole(&mut self, message: impl Into<String>) {
-        self.errors.push(ConfigError { file: self.file.to_path_buf(), line: 0, column: 0, message: message.into() });
-    }
-
-    fn toml(&mut self, e: &toml::de::Error) {
-        let message = e.message().trim().to_string();
-        match e.span() {
-            Some(span) => self.at(span, message),
-            None => self.whole(message),
-        }
-    }
-}
-
-/// 1-based line and character column of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
 /// Reads and validates the settings file and the source list it points to.
+/// Relative paths in the settings (`sources`, `database`, `publish_dir`)
+/// are relative to the settings file's directory. Every problem of both
+/// files is reported, in file order.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let text = read(path)?;
+    let base = paths::base_dir(path);
     let mut report = Report::new(path, &text);
-    let raw: RawSettings = match toml::from_str(&text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            report.toml(&e);
-            return Err(ConfigErrors(report.errors));
-        }
-    };
-    let base = path.parent().unwrap_or(Path::new("."));
-    let sources_name = raw.daemon.sources.as_ref().map_or("sources.toml", |s| s.get_ref().as_str());
-    let sources_path = base.join(sources_name);
-    let daemon = validate_daemon(raw.daemon, &mut report);
-    let mut errors = report.errors;
+    let (raw, sources_name) = parse_settings(&text, &mut report);
+    let sources_path = base.join(sources_name.as_deref().unwrap_or("sources.toml"));
+    let daemon = raw.and_then(|raw| validate_daemon(raw, &base, &mut report));
+    let mut errors = report.finish();
     let sources = load_sources(&sources_path, daemon.as_ref().map(|d| d.default_interval));
     match (daemon, sources) {
         (Some(daemon), Ok((categories, regions, sources))) if errors.is_empty() => {
@@ -379,19 +247,68 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     }
 }
 
+/// The `[daemon]` table, checked against its key schema, and the name of
+/// the source list (read even when other keys are wrong, so that the
+/// source list's errors are reported too).
+fn parse_settings(text: &str, report: &mut Report<'_>) -> (Option<RawDaemon>, Option<String>) {
+    let mut doc = match DeTable::parse(text) {
+        Ok(doc) => doc.into_inner(),
+        Err(e) => {
+            report.toml(&e);
+            return (None, None);
+        }
+    };
+    schema::top_level(&mut doc, &["daemon"], report);
+    let Some(mut daemon) = doc.remove("daemon") else {
+        // `[deamon]` was reported above with its "did you mean".
+        if report.errors.is_empty() {
+            report.at(0..0, "the [daemon] table is missing; the settings file starts with [daemon]");
+        }
+        return (None, None);
+    };
+    let sources_name = daemon.get_ref().get("sources").and_then(|s| s.get_ref().as_str()).map(str::to_string);
+    report.scope = Scope::table("daemon");
+    // [daemon] has no required keys: nothing is ever filled in.
+    schema::check(&mut daemon, schema::DAEMON, report);
+    let raw = deserialize(daemon, report);
+    report.scope = Scope::default();
+    (raw, sources_name)
+}
+
+/// Reads one table (already checked against its schema) into its `Raw*`
+/// struct; an error serde still finds is reported in the current scope.
+fn deserialize<T: serde::de::DeserializeOwned>(value: Spanned<DeValue<'_>>, report: &mut Report<'_>) -> Option<T> {
+    T::deserialize(toml::de::ValueDeserializer::from(value)).map_err(|e| report.toml(&e)).ok()
+}
+
+/// Takes the array of tables `name` out of a document.
+fn entries<'i>(doc: &mut DeTable<'i>, name: &str, report: &mut Report<'_>) -> Vec<Spanned<DeValue<'i>>> {
+    let Some(value) = doc.remove(name) else { return Vec::new() };
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items.into_iter().collect(),
+        other => {
+            let hint = if other.is_table() { format!("; write [[{name}]], with double brackets") } else { String::new() };
+            report.at(span, format!("{name}: expected [[{name}]] tables, found {}{hint}", schema::found(&other)));
+            Vec::new()
+        }
+    }
+}
+
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| {
         ConfigErrors(vec![ConfigError { file: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read the file: {e}") }])
     })
 }
 
-fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
+fn validate_daemon(raw: RawDaemon, base: &Path, report: &mut Report<'_>) -> Option<Daemon> {
     let errors_before = report.errors.len();
-    let database = raw.database.map_or_else(|| PathBuf::from("data/syndic.db"), |d| PathBuf::from(d.into_inner()));
+    report.scope = Scope::table("daemon");
+    let database = paths::database(raw.database.as_ref().map(|d| d.get_ref().as_str()), base);
     let listen = match raw.listen {
         None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         Some(l) => l.get_ref().parse().unwrap_or_else(|_| {
-            report.at(l.span(), format!("listen: {:?} is not an address such as \"127.0.0.1:8080\"", l.get_ref()));
+            report.key(l.span(), "listen", format!("{:?} is not an address such as \"127.0.0.1:8080\"", l.get_ref()));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         }),
     };
@@ -405,7 +322,7 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
             .get_ref()
             .parse::<chrono_tz::Tz>()
             .map_err(|_| {
-                report.at(tz.span(), format!("timezone: unknown zone {:?}; use an IANA name such as \"Asia/Almaty\"", tz.get_ref()))
+                report.key(tz.span(), "timezone", format!("unknown zone {:?}; use an IANA name such as \"Asia/Almaty\"", tz.get_ref()))
             })
             .ok(),
     };
@@ -434,8 +351,9 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
     let websub_hub = raw.websub_hub.as_ref().and_then(|h| http_url(h, "websub_hub", report));
     let trusted_proxies = ip_ranges(&raw.trusted_proxies, "trusted_proxies", report);
     if let Some(t) = raw.admin_token.as_ref().filter(|t| t.get_ref().len() < 16) {
-        report.at(t.span(), "admin_token: use at least 16 characters");
+        report.key(t.span(), "admin_token", "use at least 16 characters");
     }
+    report.scope = Scope::default();
     if report.errors.len() > errors_before {
         return None;
     }
@@ -459,134 +377,14 @@ fn validate_daemon(raw: RawDaemon, report: &mut Report<'_>) -> Option<Daemon> {
         dedup_window,
         dedup_boilerplate,
         websub_hub,
-        publish_dir: raw.publish_dir.map(PathBuf::from),
+        publish_dir: raw.publish_dir.map(|dir| paths::resolve(base, Path::new(&dir))),
         admin_token: raw.admin_token.map(Spanned::into_inner),
         admin_loopback: raw.admin_loopback.unwrap_or(true),
         trusted_proxies,
     })
 }
 
-pub type SourceList = (Vec<Section>, Vec<Section>, Vec<Source>);
-
-/// Reads and validates a source list on its own. `default_interval` is the
-/// daemon's; `None` when the daemon settings were broken (a default is used
-/// so that the source list's own errors are still all reported).
-pub fn load_sources(path: &Path, default_interval: Option<Duration>) -> Result<SourceList, ConfigErrors> {
-    let text = read(path)?;
-    parse_sources(&text, path, default_interval)
-}
-
-/// Validates source-list text as if read from `path` (errors name it).
-pub fn parse_sources(text: &str, path: &Path, default_interval: Option<Duration>) -> Result<SourceList, ConfigErrors> {
-    let mut report = Report::new(path, text);
-    let raw: RawSources = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            report.toml(&e);
-            return Err(ConfigErrors(report.errors));
-        }
-    };
-    let categories = sections(raw.category, "category", &mut report);
-    let regions = sections(raw.region, "region", &mut report);
-    let default_interval = default_interval.unwrap_or(Duration::from_secs(900));
-    let mut seen = HashSet::new();
-    let mut sources = Vec::with_capacity(raw.source.len());
-    for s in raw.source {
-        if let Some(source) = validate_source(s, &categories, &regions, default_interval, &mut seen, &mut report) {
-            sources.push(source);
-        }
-    }
-    if report.errors.is_empty() { Ok((categories, regions, sources)) } else { Err(ConfigErrors(report.errors)) }
-}
-
-fn sections(raw: Vec<RawSection>, what: &str, report: &mut Report<'_>) -> Vec<Section> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for s in raw {
-        let slug = s.slug.get_ref();
-        if !is_slug(slug) {
-            report.at(s.slug.span(), format!("{what} slug {slug:?} must be lower-case letters, digits and '-'"));
-        } else if slug == "all" || slug == "partners" || slug == "region" {
-            report.at(s.slug.span(), format!("{what} slug {slug:?} is reserved for a built-in feed"));
-        } else if !seen.insert(slug.clone()) {
-            report.at(s.slug.span(), format!("duplicate {what} slug {slug:?}"));
-        } else {
-            out.push(Section { slug: s.slug.into_inner(), title: s.title });
-        }
-    }
-    out
-}
-
-fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn validate_source(
-    s: RawSource,
-    categories: &[Section],
-    regions: &[Section],
-    default_interval: Duration,
-    seen: &mut HashSet<String>,
-    report: &mut Report<'_>,
-) -> Option<Source> {
-    let errors_before = report.errors.len();
-    let id = s.id.get_ref();
-    if !is_slug(id) {
-        report.at(s.id.span(), format!("source id {id:?} must be lower-case letters, digits and '-'"));
-    } else if !seen.insert(id.clone()) {
-        report.at(s.id.span(), format!("duplicate source id {id:?}; ids are database keys and must be unique"));
-    }
-    let url = http_url(&s.url, "url", report);
-    let known = |list: &[Section], slug: &str| list.iter().any(|c| c.slug == slug);
-    if !known(categories, s.category.get_ref()) {
-        report.at(s.category.span(), format!("unknown category {:?}; add a [[category]] with that slug", s.category.get_ref()));
-    }
-    if let Some(r) = &s.region
-        && !known(regions, r.get_ref())
-    {
-        report.at(r.span(), format!("unknown region {:?}; add a [[region]] with that slug", r.get_ref()));
-    }
-    let interval = duration(s.interval.as_ref(), "interval", default_interval, report);
-    if let Some(i) = &s.interval
-        && interval < Duration::from_secs(60)
-    {
-        report.at(i.span(), "interval: poll no more often than once a minute");
-    }
-    let mut map = HashMap::new();
-    for (term, slug) in s.categories {
-        if !known(categories, slug.get_ref()) {
-            report.at(slug.span(), format!("categories: unknown category {:?}", slug.get_ref()));
-        }
-        map.insert(term.trim().to_lowercase(), slug.into_inner());
-    }
-    let exclude = regexes(&s.exclude, "exclude", "", report);
-    let keys = fulltext::RawKeys {
-        full_text: s.full_text.as_ref(),
-        publish: s.publish.as_ref(),
-        excerpt_chars: s.excerpt_chars.as_ref(),
-        attribution: s.attribution.as_ref(),
-    };
-    let (full_text, policy) = fulltext::validate(keys, report);
-    if report.errors.len() > errors_before {
-        return None;
-    }
-    Some(Source {
-        id: s.id.into_inner(),
-        name: s.name,
-        url: url?,
-        kind: s.kind,
-        category: s.category.into_inner(),
-        region: s.region.map(Spanned::into_inner),
-        priority: s.priority,
-        interval,
-        categories: map,
-        exclude,
-        enabled: s.enabled,
-        full_text,
-        policy,
-    })
-}
-
+mod css;
 /// The `public_url` the packaged settings file ships with: the `.invalid`
 /// top-level domain never resolves (RFC 2606), so it cannot be mistaken for
 /// a real address.
@@ -614,9 +412,19 @@ pub fn unfilled(config: &Config) -> Option<ConfigError> {
 }
 
 mod fulltext;
+pub mod paths;
+mod report;
+mod schema;
+mod source_list;
+mod suggest;
 mod values;
 
+pub use report::{ConfigError, ConfigErrors};
+use report::{Report, Scope};
+
+pub use css::check as check_selector;
 pub use fulltext::Policy;
+pub use source_list::{SourceList, load_sources, parse_sources};
 pub use values::{IpRange, parse_duration};
 use values::{count, duration, http_url, ip_ranges, regexes};
 

@@ -5,15 +5,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
+use syndic::cli::files::{self, Database};
 use syndic::config::{self, LogFormat};
 use syndic::daemon::{self, Daemon};
 
 #[derive(Parser)]
 #[command(name = "syndic", version, about = "News-feed aggregator: pull, normalize, deduplicate, republish")]
 struct Cli {
-    /// The daemon settings file (it names the source list).
-    #[arg(long, global = true, default_value = "config/syndic.toml")]
-    config: PathBuf,
+    /// The daemon settings file (it names the source list; relative paths in
+    /// it are relative to it). Default: $SYNDIC_CONFIG, else
+    /// config/syndic.toml if it exists, else /etc/syndic/syndic.toml.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -116,25 +119,24 @@ enum OpmlAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check => check(&cli.config),
-        Command::Sources => load(&cli.config).and_then(|c| {
-            let daemon = Daemon::start(c)?;
-            let rows = syndic::status::collect(&daemon.config, &daemon.ctx.store.lock().unwrap_or_else(|p| p.into_inner()))?;
+        Command::Check => check(cli.config),
+        Command::Sources => files::load(cli.config, Database::Reads).and_then(|c| {
+            let rows = syndic::status::collect(&c, &files::open_for_reading(&c)?)?;
             print!("{}", syndic::status::table(&rows));
             Ok(())
         }),
-        Command::Run => load_filled(&cli.config).and_then(|c| {
+        Command::Run => load_filled(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
             runtime()?.block_on(Daemon::start(c)?.run())
         }),
-        Command::Fetch { source, all } => load(&cli.config).and_then(|c| {
+        Command::Fetch { source, all } => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
-        Command::DedupCheck { pairs } => dedup_check(&pairs, &cli.config),
-        Command::Compact => load(&cli.config).and_then(|c| {
+        Command::DedupCheck { pairs } => dedup_check(&pairs, cli.config),
+        Command::Compact => files::load(cli.config, Database::Reads).and_then(|c| {
             let done = syndic::store::compact(&c.daemon.database)?;
             let mb = |b: u64| b as f64 / 1e6;
             println!(
@@ -147,20 +149,22 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
-        Command::Publish { out } => load_filled(&cli.config).and_then(|c| {
+        Command::Publish { out } => load_filled(cli.config, Database::Reads).and_then(|c| {
             let daemon = Daemon::start(c)?;
             let files = syndic::publish::export::export(&daemon.publisher, &out)?;
             println!("wrote {files} files to {}", out.display());
             Ok(())
         }),
-        Command::Opml { action: OpmlAction::Export } => load(&cli.config).and_then(|c| out(&syndic::publish::opml::sources(&c))),
-        Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => load(&cli.config).and_then(|c| {
+        Command::Opml { action: OpmlAction::Export } => {
+            files::load(cli.config, Database::Unused).and_then(|c| out(&syndic::publish::opml::sources(&c)))
+        }
+        Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => files::load(cli.config, Database::Unused).and_then(|c| {
             use syndic::cli::opml;
             let outcome = opml::import(&file, &c, &opml::Options { category, create_categories }, dry_run)?;
             out(&opml::report::render(&outcome, dry_run))
         }),
         Command::Extract { target, source, selector, remove, base, html } => {
-            runtime().and_then(|rt| rt.block_on(extract(&cli.config, &target, source, selector, remove, base, html)))
+            runtime().and_then(|rt| rt.block_on(extract(cli.config, &target, source, selector, remove, base, html)))
         }
         Command::Man { out } => syndic::cli::man::write_pages(Cli::command(), &out).map_err(Into::into).map(|pages| {
             println!("wrote {} manual pages to {}", pages.len(), out.display());
@@ -189,20 +193,16 @@ fn out(text: &str) -> anyhow::Result<()> {
     }
 }
 
-fn check(path: &std::path::Path) -> anyhow::Result<()> {
-    let c = load_filled(path)?;
+fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {
+    let c = load_filled(flag, Database::Named)?;
     println!("ok: {} sources, {} categories, {} regions", c.sources.len(), c.categories.len(), c.regions.len());
     Ok(())
 }
 
-fn load(path: &std::path::Path) -> anyhow::Result<config::Config> {
-    config::load(path).map_err(|errors| anyhow::anyhow!("invalid configuration:\n{errors}"))
-}
-
-/// [`load`], refusing settings an install left as placeholders (the
+/// [`files::load`], refusing settings an install left as placeholders (the
 /// commands that publish self links: `run`, `publish`, and `check`).
-fn load_filled(path: &std::path::Path) -> anyhow::Result<config::Config> {
-    let c = load(path)?;
+fn load_filled(flag: Option<PathBuf>, database: Database) -> anyhow::Result<config::Config> {
+    let c = files::load(flag, database)?;
     match config::unfilled(&c) {
         Some(e) => Err(anyhow::anyhow!("invalid configuration:\n{e}")),
         None => Ok(c),
@@ -229,11 +229,14 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
     }
     let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} sources failed (see the lines above)", reports.len());
+    }
     Ok(())
 }
 
 async fn extract(
-    config_path: &std::path::Path,
+    config_flag: Option<PathBuf>,
     target: &str,
     source: Option<String>,
     selector: Option<String>,
@@ -244,10 +247,10 @@ async fn extract(
     use syndic::extract::{Rule, preview};
     // The configuration is needed for --source; otherwise it only lends its
     // client settings and zone when it is there.
-    let config = match (&source, config_path.exists()) {
-        (Some(_), _) => Some(load(config_path)?),
-        (None, true) => config::load(config_path).ok(),
-        (None, false) => None,
+    let config = match (&source, files::locate(config_flag.clone())) {
+        (Some(_), _) => Some(files::load(config_flag, Database::Unused)?),
+        (None, Ok(found)) if found.path.exists() => config::load(&found.path).ok(),
+        (None, _) => None,
     };
     let configured = match (&source, &config) {
         (Some(id), Some(c)) => {
@@ -257,7 +260,13 @@ async fn extract(
         _ => None,
     };
     let rule = match selector {
-        Some(css) => Rule::selector(&css, &remove).map_err(|e| anyhow::anyhow!("--selector/--remove: {e}"))?,
+        Some(css) => {
+            let flags = std::iter::once(("--selector", &css)).chain(remove.iter().map(|r| ("--remove", r)));
+            for (flag, css) in flags {
+                config::check_selector(css).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+            }
+            Rule::selector(&css, &remove).map_err(|e| anyhow::anyhow!("--selector/--remove: {e}"))?
+        }
         None if !remove.is_empty() => anyhow::bail!("--remove needs --selector"),
         None => configured.unwrap_or(Rule::Auto),
     };
@@ -278,15 +287,22 @@ async fn extract(
     Ok(())
 }
 
-fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Result<()> {
+fn dedup_check(path: &std::path::Path, config_flag: Option<PathBuf>) -> anyhow::Result<()> {
     use std::io::Write;
     use syndic::dedup::{Matcher, pairs};
     // The daemon's window and boilerplate rules when its settings load;
     // the defaults (what a fresh install runs with) otherwise.
-    let matcher = match config::load(config) {
-        Ok(c) => Matcher::of(&c),
-        Err(_) => {
-            eprintln!("note: {} did not load; using the default dedup window and rules", config.display());
+    let matcher = match files::locate(config_flag).map(|found| (config::load(&found.path), found.path)) {
+        Ok((Ok(c), path)) => {
+            eprintln!("syndic: config {}", path.display());
+            Matcher::of(&c)
+        }
+        Ok((Err(_), path)) => {
+            eprintln!("note: {} did not load; using the default dedup window and rules", path.display());
+            Matcher::default()
+        }
+        Err(e) => {
+            eprintln!("note: {e}; using the default dedup window and rules");
             Matcher::default()
         }
     };

@@ -198,7 +198,11 @@ fn sighup_reloads_sources_and_a_bad_file_keeps_the_running_config() {
     let (_, _, body) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
     let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let error = status["config_error"].as_str().unwrap_or_default().to_string();
-    assert!(error.contains("sources.toml:") && error.contains("missing field `name`"), "{error}");
+    assert!(
+        error.contains("sources.toml:")
+            && error.contains("source[2] (id \"broken\"): missing required keys `name`, `url`, `kind`, `category`"),
+        "{error}"
+    );
     let (_, _, html) = get(&format!("{}/status", daemon.base), &[]).unwrap();
     assert!(String::from_utf8(html).unwrap().contains("Новая конфигурация отклонена"));
     // Removing a source takes effect too.

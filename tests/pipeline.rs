@@ -114,7 +114,9 @@ fn failing_source_is_recorded_and_others_still_ingest() {
     ];
     let s = Setup::new(&sources);
     let out = s.syndic(&["fetch", "--all"]);
-    assert!(out.status.success(), "a failing source is not a failing command");
+    // The others are stored; the command says how many failed and exits 1 (#26).
+    assert_eq!(out.status.code(), Some(1), "a failed source fails the command");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 of 3 sources failed"), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("gone") && stdout.contains("HTTP 404"), "{stdout}");
     assert!(stdout.contains("html") && stdout.contains("not a valid feed"), "{stdout}");
@@ -209,7 +211,12 @@ fn check_reports_errors_with_location_and_exit_code() {
     let out = s.syndic(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("sources.toml:") && stderr.contains("unknown variant `pal`"), "{stderr}");
+    assert!(
+        stderr.contains("sources.toml:")
+            && stderr.contains(".kind (id ")
+            && stderr.contains("expected one of \"regional\", \"partner\", found the text \"pal\""),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Report;
+use super::css;
 use crate::extract::Rule;
 
 /// What a partner allows us to republish.
@@ -56,35 +57,49 @@ pub(super) fn validate(raw: RawKeys<'_>, report: &mut Report<'_>) -> (Option<Rul
     let rule = raw.full_text.and_then(|f| match f.get_ref() {
         RawFullText::Mode(m) if m == "auto" => Some(Rule::Auto),
         RawFullText::Mode(m) => {
-            report.at(f.span(), format!("full_text: {m:?} is not a mode; write \"auto\" or {{ selector = \"CSS\", remove = [\"CSS\"] }}"));
+            report.key(
+                f.span(),
+                "full_text",
+                format!("{m:?} is not a mode; write \"auto\" or {{ selector = \"CSS\", remove = [\"CSS\"] }}"),
+            );
             None
         }
-        RawFullText::Rule(r) => match Rule::selector(&r.selector, &r.remove) {
-            Ok(rule) => Some(rule),
-            Err(e) => {
-                report.at(f.span(), format!("full_text: {e}"));
-                None
+        RawFullText::Rule(r) => {
+            let bad = std::iter::once(("full_text.selector", &r.selector))
+                .chain(r.remove.iter().map(|css| ("full_text.remove", css)))
+                .filter_map(|(key, css)| css::check(css).err().map(|e| (key, e)))
+                .map(|(key, e)| report.key(f.span(), key, e))
+                .count();
+            if bad > 0 {
+                return None;
             }
-        },
+            match Rule::selector(&r.selector, &r.remove) {
+                Ok(rule) => Some(rule),
+                Err(e) => {
+                    report.key(f.span(), "full_text", e);
+                    None
+                }
+            }
+        }
     });
     let mut policy = Policy::default();
     if let Some(p) = raw.publish {
         match p.get_ref().as_str() {
             "full" => policy.full = true,
             "excerpt" => policy.full = false,
-            other => report.at(p.span(), format!("publish: {other:?} must be \"full\" or \"excerpt\"")),
+            other => report.key(p.span(), "publish", format!("{other:?} must be \"full\" or \"excerpt\"")),
         }
     }
     if let Some(n) = raw.excerpt_chars {
         match usize::try_from(*n.get_ref()) {
             Ok(v) if (50..=10_000).contains(&v) => policy.excerpt_chars = v,
-            _ => report.at(n.span(), format!("excerpt_chars: {} is out of range (50..=10000)", n.get_ref())),
+            _ => report.key(n.span(), "excerpt_chars", format!("{} is out of range (50..=10000)", n.get_ref())),
         }
     }
     if let Some(a) = raw.attribution {
         let text = a.get_ref().trim();
         if text.is_empty() || text.chars().count() > 500 {
-            report.at(a.span(), "attribution: write one line of 1 to 500 characters");
+            report.key(a.span(), "attribution", "write one line of 1 to 500 characters");
         } else {
             policy.attribution = Some(text.to_string());
         }

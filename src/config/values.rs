@@ -14,7 +14,7 @@ pub(super) fn regexes(patterns: &[Spanned<String>], key: &str, flags: &str, repo
     for pattern in patterns {
         match Regex::new(&format!("{flags}{}", pattern.get_ref())) {
             Ok(re) => out.push(re),
-            Err(e) => report.at(pattern.span(), format!("{key}: bad regex: {}", one_line(&e.to_string()))),
+            Err(e) => report.key(pattern.span(), key, format!("bad regex: {}", one_line(&e.to_string()))),
         }
     }
     out
@@ -28,14 +28,12 @@ pub(super) fn http_url(value: &Spanned<String>, key: &str, report: &mut Report<'
     match Url::parse(value.get_ref()) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Some(u),
         Ok(u) => {
-            report.at(
-                value.span(),
-                format!("{key}: {:?} must be an http:// or https:// URL with a host (scheme is {:?})", value.get_ref(), u.scheme()),
-            );
+            let message = format!("{:?} must be an http:// or https:// URL with a host (scheme is {:?})", value.get_ref(), u.scheme());
+            report.key(value.span(), key, message);
             None
         }
         Err(e) => {
-            report.at(value.span(), format!("{key}: {:?} is not a valid URL: {e}", value.get_ref()));
+            report.key(value.span(), key, format!("{:?} is not a valid URL: {e}", value.get_ref()));
             None
         }
     }
@@ -51,11 +49,11 @@ pub(super) fn duration(value: Option<&Spanned<String>>, key: &str, default: Dura
     match parse_duration(value.get_ref()) {
         Ok(d) if !d.is_zero() => d,
         Ok(_) => {
-            report.at(value.span(), format!("{key}: must be longer than zero"));
+            report.key(value.span(), key, "must be longer than zero");
             default
         }
         Err(e) => {
-            report.at(value.span(), format!("{key}: {:?} is not a duration such as \"15m\" or \"90d\" ({e})", value.get_ref()));
+            report.key(value.span(), key, format!("{:?} is not a duration such as \"15m\" or \"90d\" ({e})", value.get_ref()));
             default
         }
     }
@@ -73,7 +71,7 @@ pub(super) fn count(
     if range.contains(&n) {
         n
     } else {
-        report.at(value.span(), format!("{key}: {n} is out of range ({}..={})", range.start(), range.end()));
+        report.key(value.span(), key, format!("{n} is out of range ({}..={})", range.start(), range.end()));
         default
     }
 }
@@ -122,7 +120,7 @@ pub(super) fn ip_ranges(values: &[Spanned<String>], key: &str, report: &mut Repo
     for value in values {
         match IpRange::parse(value.get_ref()) {
             Ok(range) => out.push(range),
-            Err(e) => report.at(value.span(), format!("{key}: {e}; use an address or a block such as \"10.0.0.0/8\"")),
+            Err(e) => report.key(value.span(), key, format!("{e}; use an address or a block such as \"10.0.0.0/8\"")),
         }
     }
     out

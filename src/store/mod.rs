@@ -147,6 +147,14 @@ impl Store {
         Ok(Store { conn, bands: bands::BandIndex::default(), health: Default::default() })
     }
 
+    /// The file's schema version and this build's, when the file's is older
+    /// (a read-only connection cannot migrate it).
+    pub fn schema_behind(&self) -> Result<Option<(usize, usize)>, StoreError> {
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found = usize::try_from(found).unwrap_or(0);
+        Ok((found < schema::latest()).then_some((found, schema::latest())))
+    }
+
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<(), StoreError> {
         let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
