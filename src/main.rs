@@ -125,7 +125,7 @@ fn main() -> ExitCode {
             print!("{}", syndic::status::table(&rows));
             Ok(())
         }),
-        Command::Run => load_filled(cli.config, Database::Writes).and_then(|c| {
+        Command::Run => files::load_filled(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
@@ -149,7 +149,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
-        Command::Publish { out } => load_filled(cli.config, Database::Reads).and_then(|c| {
+        Command::Publish { out } => files::load_filled(cli.config, Database::Reads).and_then(|c| {
             let daemon = Daemon::start(c)?;
             let files = syndic::publish::export::export(&daemon.publisher, &out)?;
             println!("wrote {files} files to {}", out.display());
@@ -158,11 +158,13 @@ fn main() -> ExitCode {
         Command::Opml { action: OpmlAction::Export } => {
             files::load(cli.config, Database::Unused).and_then(|c| out(&syndic::publish::opml::sources(&c)))
         }
-        Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => files::load(cli.config, Database::Unused).and_then(|c| {
-            use syndic::cli::opml;
-            let outcome = opml::import(&file, &c, &opml::Options { category, create_categories }, dry_run)?;
-            out(&opml::report::render(&outcome, dry_run))
-        }),
+        Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => {
+            files::load(cli.config, Database::Unused).and_then(|c| {
+                use syndic::cli::opml;
+                let outcome = opml::import(&file, &c, &opml::Options { category, create_categories }, dry_run)?;
+                out(&opml::report::render(&outcome, dry_run))
+            })
+        }
         Command::Extract { target, source, selector, remove, base, html } => {
             runtime().and_then(|rt| rt.block_on(extract(cli.config, &target, source, selector, remove, base, html)))
         }
@@ -194,19 +196,9 @@ fn out(text: &str) -> anyhow::Result<()> {
 }
 
 fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {
-    let c = load_filled(flag, Database::Named)?;
+    let c = files::load_filled(flag, Database::Named)?;
     println!("ok: {} sources, {} categories, {} regions", c.sources.len(), c.categories.len(), c.regions.len());
     Ok(())
-}
-
-/// [`files::load`], refusing settings an install left as placeholders (the
-/// commands that publish self links: `run`, `publish`, and `check`).
-fn load_filled(flag: Option<PathBuf>, database: Database) -> anyhow::Result<config::Config> {
-    let c = files::load(flag, database)?;
-    match config::unfilled(&c) {
-        Some(e) => Err(anyhow::anyhow!("invalid configuration:\n{e}")),
-        None => Ok(c),
-    }
 }
 
 async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {

@@ -26,7 +26,7 @@ fn per_host_concurrency_and_spacing_are_respected() {
             priority: 0,
         })
         .collect();
-    let s = Setup::with_settings(&sources, "per_host_concurrency = 2\nper_host_spacing = \"150ms\"\n");
+    let s = Setup::with_settings(&sources, "per_host_concurrency = 2\nper_host_spacing = \"300ms\"\n");
     assert!(s.syndic(&["fetch", "--all"]).status.success());
     assert_eq!(up.log().len(), 6);
     assert!(up.max_in_flight() <= 2, "{} requests to one host at once", up.max_in_flight());
@@ -34,8 +34,11 @@ fn per_host_concurrency_and_spacing_are_respected() {
     let mut starts: Vec<Instant> = up.log().iter().map(|r| r.at).collect();
     starts.sort();
     for w in starts.windows(2) {
-        // Timer granularity: allow 10 ms under the configured spacing.
-        assert!(w[1] - w[0] >= Duration::from_millis(140), "starts {:?} apart", w[1] - w[0]);
+        // The upstream logs arrivals, and on a loaded machine one request's
+        // arrival can lag its send by tens of milliseconds (88 ms was seen
+        // under a 150 ms spacing at load 15): allow a third of the spacing.
+        // Without spacing, two of the requests start together and this fails.
+        assert!(w[1] - w[0] >= Duration::from_millis(200), "starts {:?} apart", w[1] - w[0]);
     }
 }
 

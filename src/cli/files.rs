@@ -38,6 +38,17 @@ pub fn locate(flag: Option<PathBuf>) -> anyhow::Result<paths::Located> {
 /// Finds and loads the configuration, says which files the command uses,
 /// and checks that a database the command only reads is there.
 pub fn load(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config> {
+    load_checked(flag, database, false)
+}
+
+/// [`load`], refusing settings an install left as placeholders (the
+/// commands that publish self links: `run`, `publish` and `check`), before
+/// anything else is said of the database.
+pub fn load_filled(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config> {
+    load_checked(flag, database, true)
+}
+
+fn load_checked(flag: Option<PathBuf>, database: Database, filled: bool) -> anyhow::Result<Config> {
     let located = locate(flag)?;
     let config = config::load(&located.path).map_err(|errors| {
         let n = errors.0.len();
@@ -69,6 +80,9 @@ pub fn load(flag: Option<PathBuf>, database: Database) -> anyhow::Result<Config>
             old.display(),
             old.display().to_string()
         );
+    }
+    if filled && let Some(e) = config::unfilled(&config) {
+        anyhow::bail!("invalid configuration:\n{e}");
     }
     if database == Database::Reads && !exists {
         anyhow::bail!(

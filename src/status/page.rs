@@ -82,7 +82,9 @@ pub fn html(rows: &[SourceStatus], problems: Problems<'_>, config: &Config) -> S
         alerts.push(Alert { class: "database-error", heading: "База данных неисправна:", details: e });
     }
     if let Some(e) = problems.export {
-        alerts.push(Alert { class: "export-error", heading: "Статическая копия лент не обновляется:", details: e });
+        alerts.push(Alert {
+            class: "export-error", heading: "Статическая копия лент не обновляется:", details: e
+        });
     }
     if let Some(e) = problems.config {
         alerts.push(Alert {
