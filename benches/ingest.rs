@@ -12,7 +12,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use syndic::config::Source;
 use syndic::fetch::{FetchSettings, Fetcher};
 use syndic::model::SourceKind;
-use syndic::poll::{self, Context};
+use syndic::pipeline::poll::{self, Context};
 use syndic::store::Store;
 
 fn inputs() -> Vec<(String, Vec<u8>)> {

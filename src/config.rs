@@ -195,7 +195,7 @@ pub struct Source {
     /// Disabled sources are kept in the database but not polled.
     pub enabled: bool,
     /// How to read the story from article pages; `None`: feed text only.
-    pub full_text: Option<crate::extract::Rule>,
+    pub full_text: Option<Rule>,
     /// What may be republished, and the credit line.
     pub policy: Policy,
 }
@@ -574,9 +574,11 @@ fn validate_source(
 }
 
 mod fulltext;
+mod rule;
 mod values;
 
 pub use fulltext::Policy;
+pub use rule::Rule;
 pub use values::{IpRange, parse_duration};
 use values::{count, duration, http_url, ip_ranges, regexes};
 

@@ -22,11 +22,12 @@ use tokio::task::JoinSet;
 
 use crate::config::{self, Config, Source};
 use crate::dedup::Matcher;
-use crate::extract;
+
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::normalize::date;
+use crate::pipeline::enrich;
+use crate::pipeline::poll::{self, Context, Outcome, PollReport};
 use crate::politeness::Limits;
-use crate::poll::{self, Context, Outcome, PollReport};
 use crate::publish::Publisher;
 use crate::serve::{self, AppState};
 use crate::store::Store;
@@ -98,15 +99,15 @@ impl Daemon {
 
     /// Runs full-text jobs until none is due (for one-shot commands; the
     /// daemon runs them a batch at a time from its loop).
-    pub async fn extract_all(&self) -> Vec<extract::queue::Outcome> {
+    pub async fn extract_all(&self) -> Vec<enrich::Outcome> {
         if !self.config.sources.iter().any(|s| s.full_text.is_some()) {
             return Vec::new();
         }
         let limits = Limits::new(&self.config);
-        let mut alerts = extract::queue::Alerts::default();
+        let mut alerts = enrich::Alerts::default();
         let mut all = Vec::new();
         loop {
-            let outcomes = extract::queue::run_due(&self.ctx, &self.config, &limits).await;
+            let outcomes = enrich::run_due(&self.ctx, &self.config, &limits).await;
             if outcomes.is_empty() {
                 break;
             }
@@ -117,7 +118,7 @@ impl Daemon {
     }
 
     /// Metrics, cache and alerts for a finished batch of extractions.
-    fn finish_extractions(&self, outcomes: &[extract::queue::Outcome], alerts: &mut extract::queue::Alerts) {
+    fn finish_extractions(&self, outcomes: &[enrich::Outcome], alerts: &mut enrich::Alerts) {
         let metrics = self.publisher.metrics();
         let mut touched = crate::store::Touched::default();
         for o in outcomes {
@@ -269,8 +270,8 @@ impl Daemon {
         let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut in_flight: JoinSet<PollReport> = JoinSet::new();
-        let mut extracting: JoinSet<Vec<extract::queue::Outcome>> = JoinSet::new();
-        let mut alerts = extract::queue::Alerts::default();
+        let mut extracting: JoinSet<Vec<enrich::Outcome>> = JoinSet::new();
+        let mut alerts = enrich::Alerts::default();
         let mut running: HashSet<String> = HashSet::new();
         let mut limits = Limits::new(&self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -315,7 +316,7 @@ impl Daemon {
                     }
                     if extracting.is_empty() && self.config.sources.iter().any(|s| s.full_text.is_some()) {
                         let (ctx, config, limits) = (self.ctx.clone(), Arc::clone(&self.config), limits.clone());
-                        extracting.spawn(async move { extract::queue::run_due(&ctx, &config, &limits).await });
+                        extracting.spawn(async move { enrich::run_due(&ctx, &config, &limits).await });
                     }
                     for source in self.due_sources()? {
                         if limits.is_blocked(&source) {

@@ -192,7 +192,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
         let ok = pages.iter().filter(|p| p.result.is_ok()).count();
         println!("full text: {ok} of {} pages extracted", pages.len());
     }
-    let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
+    let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::pipeline::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
     Ok(())
 }
@@ -206,7 +206,8 @@ async fn extract(
     base: Option<String>,
     html: bool,
 ) -> anyhow::Result<()> {
-    use syndic::extract::{Rule, preview};
+    use syndic::cli::preview;
+    use syndic::config::Rule;
     // The configuration is needed for --source; otherwise it only lends its
     // client settings and zone when it is there.
     let config = match (&source, config_path.exists()) {

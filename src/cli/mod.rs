@@ -2,3 +2,4 @@
 //! not a stage of the daemon's pipeline.
 
 pub mod opml_import;
+pub mod preview;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Report;
-use crate::extract::Rule;
+use super::Rule;
 
 /// What a partner allows us to republish.
 #[derive(Debug, Clone, PartialEq, Eq)]

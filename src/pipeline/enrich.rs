@@ -19,11 +19,11 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, Rule};
 use crate::extract::{self, health::Health};
 use crate::fetch::{FetchError, Fetched, charset};
+use crate::pipeline::poll::Context;
 use crate::politeness::Limits;
-use crate::poll::Context;
 use crate::store::Touched;
 use crate::store::extract::{Found, Job};
 
@@ -99,7 +99,7 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
 
 /// `urls`: the page, and the feed it was linked from (whose class bounds
 /// what the page and its redirects may reach).
-async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rule: extract::Rule, tz: chrono_tz::Tz) -> Outcome {
+async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rule: Rule, tz: chrono_tz::Tz) -> Outcome {
     let (url, feed_url) = urls;
     let fetched = {
         let _permit = limits.acquire_url(&url).await;
