@@ -33,6 +33,8 @@ pub mod pipeline;
 pub mod politeness;
 pub mod publish;
 pub mod schedule;
+pub mod scheduler;
 pub mod serve;
+pub mod shutdown;
 pub mod status;
 pub mod store;

@@ -181,7 +181,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
             vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?]
         }
         None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
-        None => daemon.due_sources()?,
+        None => daemon.due_sources().await?,
     };
     let reports = daemon.poll_all(&sources).await;
     for r in &reports {

@@ -55,7 +55,7 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 None => None,
                 Some(rule) => Some(FullText {
                     rule: rule.describe(),
-                    health: store.extraction_health(&s.id)?,
+                    health: crate::extract::health::of(&store.extraction_attempts(&s.id)?),
                     last_error: store.last_extraction_error(&s.id)?,
                 }),
             };

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::config::{Config, Rule};
-use crate::extract::{self, health::Health};
+use crate::extract::{self, health, health::Health};
 use crate::fetch::{FetchError, Fetched, charset};
 use crate::pipeline::poll::Context;
 use crate::politeness::Limits;
@@ -71,12 +71,7 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
         let source = config.source(&job.source_id);
         let Some((rule, feed_url)) = source.and_then(|s| Some((s.full_text.clone()?, s.url.clone()))) else {
             // The admin turned full text off (or removed the source).
-            if dropped.insert(job.source_id.clone()) {
-                let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = store.drop_extractions(&job.source_id) {
-                    tracing::error!(source = %job.source_id, error = %e, "full text: cannot drop jobs");
-                }
-            }
+            dropped.insert(job.source_id);
             continue;
         };
         let Ok(url) = Url::parse(&job.url) else { continue };
@@ -87,6 +82,18 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
         let limits = limits.clone();
         let tz = config.daemon.timezone;
         set.spawn(async move { run_one(&ctx, &limits, job, (url, feed_url), rule, tz).await });
+    }
+    if !dropped.is_empty() {
+        let store = Arc::clone(&ctx.store);
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            for source in dropped {
+                if let Err(e) = store.drop_extractions(&source) {
+                    tracing::error!(source = %source, error = %e, "full text: cannot drop jobs");
+                }
+            }
+        })
+        .await;
     }
     let mut outcomes = Vec::new();
     while let Some(joined) = set.join_next().await {
@@ -196,14 +203,12 @@ pub struct Alerts {
 }
 
 impl Alerts {
-    /// Re-judges the sources of `outcomes`, logs changes, returns the
-    /// health of each for metrics.
-    pub fn update(&mut self, ctx: &Context, outcomes: &[Outcome]) -> BTreeMap<String, Health> {
-        let sources: HashSet<&str> = outcomes.iter().map(|o| o.source_id.as_str()).collect();
-        let store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = BTreeMap::new();
-        for source in sources {
-            let Ok(Some(health)) = store.extraction_health(source) else { continue };
+    /// Logs the sources whose health changed between flagged and not.
+    /// Pure bookkeeping: the health was read off the async side
+    /// ([`health_of`]).
+    pub fn update(&mut self, health: &BTreeMap<String, Health>) {
+        for (source, health) in health {
+            let source = source.as_str();
             match (&health.alert, self.flagged.contains(source)) {
                 (Some(alert), false) => {
                     tracing::error!(source, alert = %alert, "full-text extraction is broken; check the selector with `syndic extract`");
@@ -215,8 +220,30 @@ impl Alerts {
                 }
                 _ => {}
             }
-            out.insert(source.to_string(), health);
+        }
+    }
+}
+
+/// The extraction health of the sources of `outcomes`, judged from their
+/// latest attempts, read on the state reader on the blocking pool (never
+/// the writer's lock on the async side).
+pub async fn health_of(ctx: &Context, outcomes: &[Outcome]) -> BTreeMap<String, Health> {
+    let sources: HashSet<String> = outcomes.iter().map(|o| o.source_id.clone()).collect();
+    let states = Arc::clone(&ctx.states);
+    let read = tokio::task::spawn_blocking(move || {
+        let store = states.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = BTreeMap::new();
+        for source in sources {
+            match store.extraction_attempts(&source) {
+                Ok(attempts) => {
+                    if let Some(health) = health::of(&attempts) {
+                        out.insert(source, health);
+                    }
+                }
+                Err(e) => tracing::warn!(source = %source, error = %e, "full text: cannot read the extraction log"),
+            }
         }
         out
-    }
+    });
+    read.await.unwrap_or_default()
 }

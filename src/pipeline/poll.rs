@@ -123,22 +123,34 @@ pub struct PollReport {
     pub retry_after: Option<Duration>,
 }
 
+impl PollReport {
+    /// A report of nothing done yet (it ends as "not modified").
+    pub fn new(source_id: &str) -> PollReport {
+        PollReport {
+            source_id: source_id.to_string(),
+            outcome: Outcome::NotModified,
+            status: None,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            entries: 0,
+            last_entries: None,
+            stats: IngestStats::default(),
+            touched: Touched::default(),
+            retry_after: None,
+        }
+    }
+
+    /// A poll that failed before it fetched anything.
+    pub fn failed(source_id: &str, error: String) -> PollReport {
+        PollReport { outcome: Outcome::Failed(error), ..PollReport::new(source_id) }
+    }
+}
+
 /// Polls one source once and records the result. `permit`, the
 /// publisher's limits for this fetch, is given back when the response is in.
 pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>) -> PollReport {
     let started = std::time::Instant::now();
-    let mut report = PollReport {
-        source_id: source.id.clone(),
-        outcome: Outcome::NotModified,
-        status: None,
-        bytes: 0,
-        elapsed: Duration::ZERO,
-        entries: 0,
-        last_entries: None,
-        stats: IngestStats::default(),
-        touched: Touched::default(),
-        retry_after: None,
-    };
+    let mut report = PollReport::new(&source.id);
     let state = {
         let store = Arc::clone(&ctx.states);
         let id = source.id.clone();
