@@ -118,6 +118,7 @@ async fn a_reload_never_blocks_the_loop_while_the_writer_is_busy() {
     let scheduler = Scheduler::new(d.ctx.clone(), &d.config);
     let holder = hold_writer(&d, Duration::from_millis(800));
     let stall = tokio::spawn(longest_stall(Duration::from_millis(600)));
+    tokio::task::yield_now().await;
 
     let reloaded = d.reload(&scheduler).await;
 
