@@ -115,7 +115,7 @@ impl Daemon {
         let metrics = self.publisher.metrics();
         let mut touched = crate::store::Touched::default();
         for o in &batch.outcomes {
-            metrics.record_extraction(&o.source_id, o.result.as_ref().map_or_else(|(kind, _)| kind.as_str(), |_| "ok"));
+            metrics.record_extraction(&o.source_id, o.result.as_ref().map_or_else(|e| e.extraction_kind(), |_| "ok"));
             touched.slices.extend(o.touched.slices.iter().cloned());
         }
         for (source, health) in &batch.health {

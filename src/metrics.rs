@@ -5,6 +5,8 @@
 //! (requests by route and status). Label values are bounded: routes are
 //! fixed names, outcomes an enum, sources the configured ids.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -14,6 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::pipeline::PollError;
 use crate::pipeline::poll::{Outcome, PollReport};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,6 +50,10 @@ struct RequestLabel {
 pub struct Metrics {
     registry: Registry,
     fetches: Family<OutcomeLabel, Counter>,
+    fetch_errors: Family<KindLabel, Counter>,
+    /// Each failing source's last error kind, for `/status.json` (since
+    /// start: the store keeps the message, not the kind).
+    last_error_kinds: Mutex<HashMap<String, &'static str>>,
     fetch_seconds: Histogram,
     fetch_bytes: Counter,
     items: Family<KindLabel, Counter>,
@@ -81,6 +88,8 @@ impl Metrics {
         let feed_not_modified = requests.get_or_create(&RequestLabel { route: "feed", status: 304 }).clone();
         let m = Metrics {
             fetches: Family::default(),
+            fetch_errors: Family::default(),
+            last_error_kinds: Mutex::default(),
             fetch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
             fetch_bytes: Counter::default(),
             items: Family::default(),
@@ -99,6 +108,15 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register("fetches", "Fetches by outcome (ok, not_modified, failed)", m.fetches.clone());
+        registry.register(
+            "fetch_errors",
+            "Failed polls by kind (timeout, transport, http_status, too_large, refused, parse, store, internal)",
+            m.fetch_errors.clone(),
+        );
+        for kind in PollError::KINDS {
+            // Every kind is exported from the start, at 0.
+            let _ = m.fetch_errors.get_or_create(&KindLabel { kind });
+        }
         registry.register("fetch_duration_seconds", "Time per fetch, body and ingest included", m.fetch_seconds.clone());
         registry.register("fetch_bytes", "Response body bytes received", m.fetch_bytes.clone());
         registry.register("items", "Items stored by kind (new, updated, merged)", m.items.clone());
@@ -137,11 +155,14 @@ impl Metrics {
         self.items.get_or_create(&KindLabel { kind: "updated" }).inc_by(r.stats.updated);
         self.items.get_or_create(&KindLabel { kind: "merged" }).inc_by(r.stats.duplicates);
         let source = SourceLabel { source: r.source_id.clone() };
-        match r.outcome {
-            Outcome::Failed(_) => {
+        match &r.outcome {
+            Outcome::Failed(e) => {
                 self.failures.get_or_create(&source).inc();
+                self.fetch_errors.get_or_create(&KindLabel { kind: e.kind() }).inc();
+                self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner()).insert(r.source_id.clone(), e.kind());
             }
             _ => {
+                self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner()).remove(&r.source_id);
                 if let Some(n) = r.last_entries {
                     self.entries.get_or_create(&source).set(n as i64);
                 }
@@ -149,6 +170,12 @@ impl Metrics {
                 self.last_success.get_or_create(&source).set(chrono::Utc::now().timestamp() as f64);
             }
         }
+    }
+
+    /// The kind of the error a source's last poll failed with, when it
+    /// failed since the daemon started.
+    pub fn last_error_kind(&self, source: &str) -> Option<&'static str> {
+        self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner()).get(source).copied()
     }
 
     /// A source's gauges as the store last recorded them (at start).
@@ -214,5 +241,28 @@ pub fn route_of(path: &str) -> &'static str {
         "/feeds.opml" | "/sources.opml" => "opml",
         p if p.starts_with("/feeds/") => "feed",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::FetchError;
+
+    #[test]
+    fn failed_polls_are_counted_by_kind_and_the_last_kind_is_kept_until_a_success() {
+        let metrics = Metrics::new();
+        let timeout = PollReport::failed("a", FetchError::Timeout(std::time::Duration::from_secs(30)).into());
+        metrics.record_poll(&timeout);
+        metrics.record_poll(&timeout);
+        metrics.record_poll(&PollReport::failed("b", PollError::Parse(crate::parse::ParseError::Empty)));
+        let text = metrics.encode();
+        assert!(text.contains("syndic_fetch_errors_total{kind=\"timeout\"} 2"), "{text}");
+        assert!(text.contains("syndic_fetch_errors_total{kind=\"parse\"} 1"), "{text}");
+        assert!(text.contains("syndic_fetch_errors_total{kind=\"refused\"} 0"), "every kind is exported from the start");
+        assert_eq!(metrics.last_error_kind("a"), Some("timeout"));
+        metrics.record_poll(&PollReport::new("a"));
+        assert_eq!(metrics.last_error_kind("a"), None, "a success clears the kind");
+        assert_eq!(metrics.last_error_kind("b"), Some("parse"));
     }
 }

@@ -23,6 +23,7 @@ use tokio::task::{JoinError, JoinSet};
 
 use crate::config::{Config, Source};
 use crate::extract::health::Health;
+use crate::pipeline::PollError;
 use crate::pipeline::enrich::{self, Alerts};
 use crate::pipeline::poll::{self, Context, Outcome, PollReport};
 use crate::politeness::Limits;
@@ -208,7 +209,7 @@ impl Scheduler {
         let now = chrono::Utc::now().timestamp();
         let wait = schedule::delay(&report.source_id, interval, 1, None);
         let record =
-            FetchRecord { at: now, error: Some(error.clone()), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
+            FetchRecord { at: now, error: Some(error.to_string()), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
         let (store, id) = (Arc::clone(&self.ctx.store), report.source_id.clone());
         let recorded =
             tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record)).await;
@@ -253,7 +254,7 @@ fn failed(source_id: &str, e: JoinError) -> PollReport {
         }
         Err(_) => "the poll was cancelled".to_string(),
     };
-    PollReport::failed(source_id, format!("internal error: {why}"))
+    PollReport::failed(source_id, PollError::Internal(format!("internal error: {why}")))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use url::Url;
 use crate::config::{Config, Rule};
 use crate::extract::{self, health, health::Health};
 use crate::fetch::{FetchError, Fetched, charset};
+use crate::pipeline::PollError;
 use crate::pipeline::poll::Context;
 use crate::politeness::Limits;
 use crate::store::Touched;
@@ -43,8 +44,8 @@ pub struct Outcome {
     pub source_id: String,
     /// The page.
     pub url: String,
-    /// Characters extracted, or (failure kind, message).
-    pub result: Result<usize, (String, String)>,
+    /// Characters extracted, or why not.
+    pub result: Result<usize, PollError>,
     /// Feed slices that changed.
     pub touched: Touched,
 }
@@ -121,33 +122,29 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
     // and only then is the writer's connection taken.
     let extracted = ctx
         .cpu
-        .run(move || {
-            // A failed fetch is (message, when to retry).
-            match fetched {
-                Ok(Fetched::Body(body)) => {
-                    let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
-                    Ok(extract::extract(&decoded.text, &body.final_url, &rule, tz))
-                }
-                Ok(Fetched::NotModified { .. }) => Err(("the server answered 304 to an unconditional request".to_string(), None)),
-                Err(e) => {
-                    let retry = retryable(&e) && job_attempts + 1 < MAX_ATTEMPTS;
-                    let at = retry.then(|| now + (RETRY_BASE.as_secs() << job_attempts.clamp(0, 8)) as i64);
-                    Err((format!("{e}{}", if retry { "; will retry" } else { "" }), at))
-                }
+        .run(move || match fetched {
+            Ok(Fetched::Body(body)) => {
+                let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
+                extract::extract(&decoded.text, &body.final_url, &rule, tz).map_err(PollError::from)
             }
+            Ok(Fetched::NotModified { .. }) => {
+                Err(FetchError::Transport("the server answered 304 to an unconditional request".into()).into())
+            }
+            Err(e) => Err(e.into()),
         })
-        .await;
+        .await
+        .unwrap_or_else(|e| Err(e.into()));
+    // A failed fetch that may pass is tried again later, with backoff.
+    let retry_at = match &extracted {
+        Err(PollError::Fetch(e)) if retryable(e) && job_attempts + 1 < MAX_ATTEMPTS => {
+            Some(now + (RETRY_BASE.as_secs() << job_attempts.clamp(0, 8)) as i64)
+        }
+        _ => None,
+    };
     let work = tokio::task::spawn_blocking(move || {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        let extracted = match extracted {
-            Ok(extracted) => extracted,
-            Err(e) => {
-                store.extraction_failed(&job, "internal", &e, now, None)?;
-                return Ok((Err(("internal".to_string(), e)), Touched::default()));
-            }
-        };
         match extracted {
-            Ok(Ok(page)) => {
+            Ok(page) => {
                 let found = Found {
                     html: &page.html,
                     chars: page.chars,
@@ -158,13 +155,10 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
                 let touched = store.extraction_done(&job, &found, now)?;
                 Ok((Ok(page.chars), touched))
             }
-            Ok(Err(e)) => {
-                store.extraction_failed(&job, e.kind(), &e.to_string(), now, None)?;
-                Ok((Err((e.kind().to_string(), e.to_string())), Touched::default()))
-            }
-            Err((message, at)) => {
-                store.extraction_failed(&job, "fetch", &message, now, at)?;
-                Ok((Err(("fetch".to_string(), message)), Touched::default()))
+            Err(e) => {
+                let retry = if retry_at.is_some() { "; will retry" } else { "" };
+                store.extraction_failed(&job, e.extraction_kind(), &format!("{e}{retry}"), now, retry_at)?;
+                Ok((Err(e), Touched::default()))
             }
         }
     })
@@ -173,14 +167,15 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
             let e: crate::store::StoreError = e;
-            (Err(("store".to_string(), e.to_string())), Touched::default())
+            (Err(PollError::Store(e.to_string())), Touched::default())
         }
-        Err(e) => (Err(("internal".to_string(), e.to_string())), Touched::default()),
+        Err(e) => (Err(PollError::Internal(e.to_string())), Touched::default()),
     };
     match &result {
         Ok(chars) => tracing::info!(source = %source_id, url = %page_url, chars, "full text extracted"),
-        Err((kind, e)) => {
-            tracing::warn!(source = %source_id, url = %page_url, kind = %kind, error = %e, "full text not extracted; the feed's summary stays")
+        Err(e) => {
+            let retry = if retry_at.is_some() { "; will retry" } else { "" };
+            tracing::warn!(source = %source_id, url = %page_url, kind = e.extraction_kind(), error = %format!("{e}{retry}"), "full text not extracted; the feed's summary stays")
         }
     }
     Outcome { source_id, url: page_url, result, touched }

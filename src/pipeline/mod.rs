@@ -8,4 +8,7 @@
 //! (`scheduler`) decides *when* a runner runs.
 
 pub mod enrich;
+pub mod error;
 pub mod poll;
+
+pub use error::PollError;

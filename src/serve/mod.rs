@@ -280,7 +280,13 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
     let config = state.publisher.config();
     let store = Arc::clone(&state.store);
     match tokio::task::spawn_blocking(move || crate::status::collect(&config, &store.lock().unwrap_or_else(|p| p.into_inner()))).await {
-        Ok(Ok(rows)) => Ok(rows),
+        Ok(Ok(mut rows)) => {
+            let metrics = state.publisher.metrics();
+            for row in &mut rows {
+                row.last_error_kind = metrics.last_error_kind(&row.id);
+            }
+            Ok(rows)
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "status query failed");
             Err((StatusCode::SERVICE_UNAVAILABLE, "status temporarily unavailable\n").into_response())
