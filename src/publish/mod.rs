@@ -32,6 +32,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::model::Slice;
 use crate::serve::encoding::Coding;
+use crate::store::slice::Placement;
 use crate::store::{Store, StoreError, StoredItem, Touched};
 
 /// Namespace of our own extension elements (credits).
@@ -254,12 +255,9 @@ impl Publisher {
         out.extend(config.regions.iter().map(|r| Slice::Region(r.slug.clone())));
         let mut pairs: Vec<Slice> = Vec::new();
         for s in config.sources.iter().filter(|s| s.enabled) {
-            if let Some(region) = &s.region {
-                for category in std::iter::once(&s.category).chain(s.categories.values()) {
-                    let slice = Slice::CategoryRegion(category.clone(), region.clone());
-                    if !pairs.contains(&slice) {
-                        pairs.push(slice);
-                    }
+            for slice in placements(s).flat_map(|p| Slice::containing(&p)) {
+                if matches!(slice, Slice::CategoryRegion(..)) && !pairs.contains(&slice) {
+                    pairs.push(slice);
                 }
             }
         }
@@ -383,21 +381,21 @@ pub fn slice_title(config: &Config, slice: &Slice) -> Option<String> {
     }
 }
 
+/// Where a source's items can be placed: its category, or any its feed's
+/// own categories map to, in its region.
+fn placements(s: &crate::config::Source) -> impl Iterator<Item = Placement<'_>> {
+    let partner = s.kind == crate::model::SourceKind::Partner;
+    std::iter::once(&s.category).chain(s.categories.values()).map(move |c| Placement { category: c, region: s.region.as_deref(), partner })
+}
+
 /// The shortest poll interval among the enabled sources that can feed
 /// `slice` (the default interval when none does), in seconds.
 fn max_age(config: &Config, slice: &Slice) -> u64 {
-    let in_category = |s: &crate::config::Source, c: &str| s.category == c || s.categories.values().any(|v| v == c);
     config
         .sources
         .iter()
         .filter(|s| s.enabled)
-        .filter(|s| match slice {
-            Slice::All => true,
-            Slice::Partners => s.kind == crate::model::SourceKind::Partner,
-            Slice::Category(c) => in_category(s, c),
-            Slice::Region(r) => s.region.as_deref() == Some(r.as_str()),
-            Slice::CategoryRegion(c, r) => in_category(s, c) && s.region.as_deref() == Some(r.as_str()),
-        })
+        .filter(|s| placements(s).any(|p| slice.takes(&p)))
         .map(|s| s.interval.as_secs())
         .min()
         .unwrap_or(config.daemon.default_interval.as_secs())
