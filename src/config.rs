@@ -200,28 +200,6 @@ pub struct Source {
     pub policy: Policy,
 }
 
-impl Source {
-    /// A partner source with every optional setting at its default (for
-    /// tools, benchmarks and fuzzing; real ones come from the source list).
-    pub fn example(id: &str, url: Url) -> Source {
-        Source {
-            id: id.to_string(),
-            name: id.to_string(),
-            url,
-            kind: SourceKind::Partner,
-            category: "politics".into(),
-            region: None,
-            priority: 0,
-            interval: Duration::from_secs(900),
-            categories: HashMap::new(),
-            exclude: Vec::new(),
-            enabled: true,
-            full_text: None,
-            policy: Policy::default(),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
@@ -575,6 +553,7 @@ fn validate_source(
 
 mod fulltext;
 mod rule;
+mod source;
 mod values;
 
 pub use fulltext::Policy;
