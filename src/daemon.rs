@@ -51,6 +51,7 @@ impl Daemon {
         // Per-source gauges start from what the store knows, not empty until
         // each source's next poll (hours away for one in backoff).
         let metrics = Arc::new(crate::metrics::Metrics::new());
+        metrics.seed_error_kinds(&crate::pipeline::PollError::KINDS);
         for source in &config.sources {
             metrics.seed_source(&store.source_state(&source.id)?);
         }
@@ -83,7 +84,7 @@ impl Daemon {
         while let Some(done) = scheduler.next(&self.config).await {
             if let Finished::Poll(report) = done {
                 log_report(&report);
-                self.publisher.metrics().record_poll(&report);
+                self.publisher.metrics().record_poll(&report.sample());
                 self.publisher.invalidate(&report.touched);
                 reports.insert(report.source_id.clone(), report);
             }
@@ -128,7 +129,7 @@ impl Daemon {
     /// A poll's report in logs, metrics, the cache and the exports.
     fn finish_poll(&self, report: &PollReport) {
         log_report(report);
-        self.publisher.metrics().record_poll(report);
+        self.publisher.metrics().record_poll(&report.sample());
         self.publisher.invalidate(&report.touched);
         self.after_change(&report.touched);
     }
@@ -233,6 +234,7 @@ impl Daemon {
         let front = serve::Front::new(Arc::new(AppState {
             publisher: Arc::clone(&self.publisher),
             store: Arc::clone(&self.ctx.store),
+            states: Arc::clone(&self.ctx.states),
             last_tick: Arc::clone(&last_tick),
             health: Arc::clone(&health),
         }));

@@ -16,8 +16,26 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::pipeline::PollError;
-use crate::pipeline::poll::{Outcome, PollReport};
+use crate::store::IngestStats;
+
+/// One finished poll, as the metrics see it (`pipeline::poll::PollReport::sample`).
+#[derive(Debug, Clone, Copy)]
+pub struct PollSample<'a> {
+    /// The source polled.
+    pub source: &'a str,
+    /// `ok`, `not_modified` or `failed`.
+    pub outcome: &'static str,
+    /// The error's kind when it failed.
+    pub error_kind: Option<&'static str>,
+    /// Wall time.
+    pub elapsed: std::time::Duration,
+    /// Body bytes.
+    pub bytes: u64,
+    /// Store counts.
+    pub stats: &'a IngestStats,
+    /// Entries in the last body that parsed.
+    pub last_entries: Option<usize>,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
@@ -113,10 +131,6 @@ impl Metrics {
             "Failed polls by kind (timeout, transport, http_status, too_large, refused, parse, store, internal)",
             m.fetch_errors.clone(),
         );
-        for kind in PollError::KINDS {
-            // Every kind is exported from the start, at 0.
-            let _ = m.fetch_errors.get_or_create(&KindLabel { kind });
-        }
         registry.register("fetch_duration_seconds", "Time per fetch, body and ingest included", m.fetch_seconds.clone());
         registry.register("fetch_bytes", "Response body bytes received", m.fetch_bytes.clone());
         registry.register("items", "Items stored by kind (new, updated, merged)", m.items.clone());
@@ -141,28 +155,31 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
+    /// Exports every error kind from the start, at 0.
+    pub fn seed_error_kinds(&self, kinds: &[&'static str]) {
+        for &kind in kinds {
+            let _ = self.fetch_errors.get_or_create(&KindLabel { kind });
+        }
+    }
+
     /// Records one finished poll.
-    pub fn record_poll(&self, r: &PollReport) {
-        let outcome = match r.outcome {
-            Outcome::Ingested => "ok",
-            Outcome::NotModified => "not_modified",
-            Outcome::Failed(_) => "failed",
-        };
-        self.fetches.get_or_create(&OutcomeLabel { outcome }).inc();
+    pub fn record_poll(&self, r: &PollSample<'_>) {
+        self.fetches.get_or_create(&OutcomeLabel { outcome: r.outcome }).inc();
         self.fetch_seconds.observe(r.elapsed.as_secs_f64());
         self.fetch_bytes.inc_by(r.bytes);
         self.items.get_or_create(&KindLabel { kind: "new" }).inc_by(r.stats.new);
         self.items.get_or_create(&KindLabel { kind: "updated" }).inc_by(r.stats.updated);
         self.items.get_or_create(&KindLabel { kind: "merged" }).inc_by(r.stats.duplicates);
-        let source = SourceLabel { source: r.source_id.clone() };
-        match &r.outcome {
-            Outcome::Failed(e) => {
+        let source = SourceLabel { source: r.source.to_string() };
+        let mut kinds = self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner());
+        match r.error_kind {
+            Some(kind) => {
                 self.failures.get_or_create(&source).inc();
-                self.fetch_errors.get_or_create(&KindLabel { kind: e.kind() }).inc();
-                self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner()).insert(r.source_id.clone(), e.kind());
+                self.fetch_errors.get_or_create(&KindLabel { kind }).inc();
+                kinds.insert(r.source.to_string(), kind);
             }
-            _ => {
-                self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner()).remove(&r.source_id);
+            None => {
+                kinds.remove(r.source);
                 if let Some(n) = r.last_entries {
                     self.entries.get_or_create(&source).set(n as i64);
                 }
@@ -241,28 +258,5 @@ pub fn route_of(path: &str) -> &'static str {
         "/feeds.opml" | "/sources.opml" => "opml",
         p if p.starts_with("/feeds/") => "feed",
         _ => "other",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fetch::FetchError;
-
-    #[test]
-    fn failed_polls_are_counted_by_kind_and_the_last_kind_is_kept_until_a_success() {
-        let metrics = Metrics::new();
-        let timeout = PollReport::failed("a", FetchError::Timeout(std::time::Duration::from_secs(30)).into());
-        metrics.record_poll(&timeout);
-        metrics.record_poll(&timeout);
-        metrics.record_poll(&PollReport::failed("b", PollError::Parse(crate::parse::ParseError::Empty)));
-        let text = metrics.encode();
-        assert!(text.contains("syndic_fetch_errors_total{kind=\"timeout\"} 2"), "{text}");
-        assert!(text.contains("syndic_fetch_errors_total{kind=\"parse\"} 1"), "{text}");
-        assert!(text.contains("syndic_fetch_errors_total{kind=\"refused\"} 0"), "every kind is exported from the start");
-        assert_eq!(metrics.last_error_kind("a"), Some("timeout"));
-        metrics.record_poll(&PollReport::new("a"));
-        assert_eq!(metrics.last_error_kind("a"), None, "a success clears the kind");
-        assert_eq!(metrics.last_error_kind("b"), Some("parse"));
     }
 }

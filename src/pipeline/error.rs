@@ -83,3 +83,28 @@ impl From<crate::cpu::JobError> for PollError {
         PollError::Internal(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+    use crate::pipeline::poll::PollReport;
+
+    #[test]
+    fn failed_polls_are_counted_by_kind_and_the_last_kind_is_kept_until_a_success() {
+        let metrics = Metrics::new();
+        metrics.seed_error_kinds(&PollError::KINDS);
+        let timeout = PollReport::failed("a", FetchError::Timeout(std::time::Duration::from_secs(30)).into());
+        metrics.record_poll(&timeout.sample());
+        metrics.record_poll(&timeout.sample());
+        metrics.record_poll(&PollReport::failed("b", PollError::Parse(ParseError::Empty)).sample());
+        let text = metrics.encode();
+        assert!(text.contains("syndic_fetch_errors_total{kind=\"timeout\"} 2"), "{text}");
+        assert!(text.contains("syndic_fetch_errors_total{kind=\"parse\"} 1"), "{text}");
+        assert!(text.contains("syndic_fetch_errors_total{kind=\"refused\"} 0"), "every kind is exported from the start");
+        assert_eq!(metrics.last_error_kind("a"), Some("timeout"));
+        metrics.record_poll(&PollReport::new("a").sample());
+        assert_eq!(metrics.last_error_kind("a"), None, "a success clears the kind");
+        assert_eq!(metrics.last_error_kind("b"), Some("parse"));
+    }
+}

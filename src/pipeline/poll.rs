@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Source;
 use crate::dedup;
 use crate::fetch::{Body, FetchError, Fetched, Fetcher, charset};
+use crate::metrics::PollSample;
 use crate::model::Item;
 use crate::normalize::Normalizer;
 use crate::parse::{self, DateParser};
@@ -138,6 +139,24 @@ impl PollReport {
             stats: IngestStats::default(),
             touched: Touched::default(),
             retry_after: None,
+        }
+    }
+
+    /// The report in metric terms.
+    pub fn sample(&self) -> PollSample<'_> {
+        let (outcome, error_kind) = match &self.outcome {
+            Outcome::Ingested => ("ok", None),
+            Outcome::NotModified => ("not_modified", None),
+            Outcome::Failed(e) => ("failed", Some(e.kind())),
+        };
+        PollSample {
+            source: &self.source_id,
+            outcome,
+            error_kind,
+            elapsed: self.elapsed,
+            bytes: self.bytes,
+            stats: &self.stats,
+            last_entries: self.last_entries,
         }
     }
 

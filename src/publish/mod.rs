@@ -15,6 +15,7 @@
 //! costs its requester a render, not the daemon its memory.
 
 pub mod atom;
+pub mod coding;
 pub mod export;
 pub mod index;
 pub mod json;
@@ -31,9 +32,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::model::Slice;
-use crate::serve::encoding::Coding;
 use crate::store::slice::Placement;
 use crate::store::{Store, StoreError, StoredItem, Touched};
+use coding::Coding;
 
 /// Namespace of our own extension elements (credits).
 pub const SYNDIC_NAMESPACE: &str = "https://github.com/syndic/syndic/ns/1.0";

@@ -37,8 +37,12 @@ use crate::publish::{Format, Publisher, Rendered};
 pub struct AppState {
     /// Feeds and their cache.
     pub publisher: Arc<Publisher>,
-    /// The writer connection (status queries, health).
+    /// The writer connection (`/healthz` checks that it is free).
     pub store: Arc<std::sync::Mutex<crate::store::Store>>,
+    /// A reading connection for the status pages: they never wait for the
+    /// writer to finish a group (the writer itself when the store has no
+    /// file).
+    pub states: Arc<std::sync::Mutex<crate::store::Store>>,
     /// Unix time of the scheduler's last tick (0 before the first).
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
     /// The database file and the last commit.
@@ -278,7 +282,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceStatus>, Response> {
     let config = state.publisher.config();
-    let store = Arc::clone(&state.store);
+    let store = Arc::clone(&state.states);
     match tokio::task::spawn_blocking(move || crate::status::collect(&config, &store.lock().unwrap_or_else(|p| p.into_inner()))).await {
         Ok(Ok(mut rows)) => {
             let metrics = state.publisher.metrics();
