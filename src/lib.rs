@@ -9,11 +9,14 @@
 //! The runners in [`pipeline`] carry data through the stages: `poll` runs
 //! one source, `enrich` fetches full text for new items; both do their CPU
 //! work on the threads of [`cpu`] and hand items to the store's writer.
-//! [`daemon`] wires polls, the HTTP server and signals together ([`clock`]
-//! checks the wall clock against the upstreams'); [`demo`] runs it all on
+//! [`scheduler`] decides which sources are polled now and owns the work in
+//! flight; [`shutdown`] says how the daemon stops. [`daemon`] wires the
+//! scheduler, the HTTP server and signals together ([`clock`] checks the
+//! wall clock against the upstreams'); [`demo`] runs it all on
 //! bundled sample feeds; [`status`] reports per-source health; [`metrics`]
 //! counts; [`atomic`] replaces files whole (exports, imported source
-//! lists); [`cli`] holds code only the command line uses.
+//! lists); [`cli`] holds code only the command line uses. The map of it
+//! all is `docs/architecture.md`.
 
 pub mod atomic;
 pub mod cli;
