@@ -553,11 +553,13 @@ fn validate_source(
 
 mod fulltext;
 mod rule;
+mod running;
 mod source;
 mod values;
 
 pub use fulltext::Policy;
 pub use rule::Rule;
+pub use running::Running;
 pub use values::{IpRange, parse_duration};
 use values::{count, duration, http_url, ip_ranges, regexes};
 

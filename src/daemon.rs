@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::config::{self, Config, Source};
+use crate::config::{self, Config, Running, Source};
 use crate::dedup::Matcher;
 
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::metrics::Metrics;
 use crate::normalize::date;
 use crate::pipeline::enrich;
 use crate::pipeline::poll::{Context, Outcome, PollReport};
@@ -41,6 +42,11 @@ pub struct Daemon {
     pub ctx: Context,
     /// Feeds and their cache.
     pub publisher: Arc<Publisher>,
+    /// The configuration in force and the last reload's rejection, as the
+    /// publisher and the status page read them.
+    pub running: Arc<Running>,
+    /// Every metric the daemon exports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Daemon {
@@ -50,7 +56,7 @@ impl Daemon {
         store.sync_sources(&config.sources)?;
         // Per-source gauges start from what the store knows, not empty until
         // each source's next poll (hours away for one in backoff).
-        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let metrics = Arc::new(Metrics::new());
         metrics.seed_error_kinds(&crate::pipeline::PollError::KINDS);
         for source in &config.sources {
             metrics.seed_source(&store.source_state(&source.id)?);
@@ -67,8 +73,9 @@ impl Daemon {
         let matcher = Matcher::of(&config);
         let ctx = Context::new(fetcher, store, Arc::new(move |s| date::parse(s, tz)), matcher, config.daemon.max_concurrent_fetches);
         let config = Arc::new(config);
-        let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database, metrics)?);
-        let daemon = Daemon { config, ctx, publisher };
+        let running = Arc::new(Running::new(Arc::clone(&config)));
+        let publisher = Arc::new(Publisher::new(Arc::clone(&running), &config.daemon.database, Arc::clone(&metrics))?);
+        let daemon = Daemon { config, ctx, publisher, running, metrics };
         // A clock that ran ahead while the daemon was down left its marks.
         daemon.repair_clock(chrono::Utc::now().timestamp())?;
         Ok(daemon)
@@ -84,7 +91,7 @@ impl Daemon {
         while let Some(done) = scheduler.next(&self.config).await {
             if let Finished::Poll(report) = done {
                 log_report(&report);
-                self.publisher.metrics().record_poll(&report.sample());
+                self.metrics.record_poll(&report.sample());
                 self.publisher.invalidate(&report.touched);
                 reports.insert(report.source_id.clone(), report);
             }
@@ -113,7 +120,7 @@ impl Daemon {
 
     /// Metrics, cache and exports for a finished batch of extractions.
     fn finish_batch(&self, batch: &Batch) {
-        let metrics = self.publisher.metrics();
+        let metrics = &self.metrics;
         let mut touched = crate::store::Touched::default();
         for o in &batch.outcomes {
             metrics.record_extraction(&o.source_id, o.result.as_ref().map_or_else(|e| e.extraction_kind(), |_| "ok"));
@@ -129,7 +136,7 @@ impl Daemon {
     /// A poll's report in logs, metrics, the cache and the exports.
     fn finish_poll(&self, report: &PollReport) {
         log_report(report);
-        self.publisher.metrics().record_poll(&report.sample());
+        self.metrics.record_poll(&report.sample());
         self.publisher.invalidate(&report.touched);
         self.after_change(&report.touched);
     }
@@ -235,6 +242,8 @@ impl Daemon {
             publisher: Arc::clone(&self.publisher),
             store: Arc::clone(&self.ctx.store),
             states: Arc::clone(&self.ctx.states),
+            metrics: Arc::clone(&self.metrics),
+            running: Arc::clone(&self.running),
             last_tick: Arc::clone(&last_tick),
             health: Arc::clone(&health),
         }));
@@ -341,7 +350,13 @@ impl Daemon {
 
     /// A cheap copy sharing the store and publisher, for background work.
     fn prune_handle(&self) -> Daemon {
-        Daemon { config: Arc::clone(&self.config), ctx: self.ctx.clone(), publisher: Arc::clone(&self.publisher) }
+        Daemon {
+            config: Arc::clone(&self.config),
+            ctx: self.ctx.clone(),
+            publisher: Arc::clone(&self.publisher),
+            running: Arc::clone(&self.running),
+            metrics: Arc::clone(&self.metrics),
+        }
     }
 
     /// Keeps the static copy current and tells the WebSub hub, when the
@@ -397,7 +412,7 @@ impl Daemon {
         let new = match config::load(&self.config.path) {
             Ok(new) => new,
             Err(errors) => {
-                self.publisher.set_config_error(Some(errors.to_string()));
+                self.running.reject(errors.to_string());
                 for e in &errors.0 {
                     tracing::error!(error = %e, "reload rejected; keeping the running configuration");
                 }
@@ -411,9 +426,9 @@ impl Daemon {
             return Reload::StoreFailed;
         }
         tracing::info!(sources = new.sources.len(), "configuration reloaded");
-        self.publisher.set_config_error(None);
         self.config = Arc::new(new);
-        self.publisher.set_config(Arc::clone(&self.config));
+        self.running.set(Arc::clone(&self.config));
+        self.publisher.config_changed();
         scheduler.reload(&self.config);
         Reload::Done
     }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
+use crate::config::{Config, Running};
 use crate::model::Slice;
 use crate::store::slice::Placement;
 use crate::store::{Store, StoreError, StoredItem, Touched};
@@ -169,7 +169,8 @@ impl Rendered {
 
 /// Renders and caches feeds.
 pub struct Publisher {
-    config: RwLock<Arc<Config>>,
+    /// The configuration in force (the daemon replaces it on reload).
+    running: Arc<Running>,
     reader: Mutex<Store>,
     /// Full-length renders: one per configured slice and format at most.
     cache: RwLock<HashMap<(Slice, Format), Arc<Rendered>>>,
@@ -178,47 +179,30 @@ pub struct Publisher {
     /// change and must not be cached after it, or the change would stay
     /// invisible until the next one.
     generation: std::sync::atomic::AtomicU64,
+    /// Where renders are counted (the publisher does not hand it out).
     metrics: Arc<crate::metrics::Metrics>,
-    config_error: RwLock<Option<String>>,
 }
 
 impl Publisher {
     /// A publisher reading from the database at `db`.
-    pub fn new(config: Arc<Config>, db: &Path, metrics: Arc<crate::metrics::Metrics>) -> Result<Publisher, StoreError> {
+    pub fn new(running: Arc<Running>, db: &Path, metrics: Arc<crate::metrics::Metrics>) -> Result<Publisher, StoreError> {
         Ok(Publisher {
-            config: RwLock::new(config),
+            running,
             reader: Mutex::new(Store::open_reader(db)?),
             cache: RwLock::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             metrics,
-            config_error: RwLock::new(None),
         })
-    }
-
-    /// Records why the last reload was rejected (`None`: it succeeded).
-    pub fn set_config_error(&self, error: Option<String>) {
-        *self.config_error.write().unwrap_or_else(|p| p.into_inner()) = error;
-    }
-
-    /// Why the last reload was rejected, if it was.
-    pub fn config_error(&self) -> Option<String> {
-        self.config_error.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// The daemon's metrics.
-    pub fn metrics(&self) -> &crate::metrics::Metrics {
-        &self.metrics
     }
 
     /// The configuration in force.
     pub fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+        self.running.get()
     }
 
-    /// Switches to a new configuration; every cached feed is dropped
-    /// because titles, names and slices may have changed.
-    pub fn set_config(&self, config: Arc<Config>) {
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+    /// Drops every cached feed after the configuration in force changed
+    /// (titles, names and slices may have changed with it).
+    pub fn config_changed(&self) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         cache.clear();
@@ -277,7 +261,7 @@ impl Publisher {
     /// the server can answer from it without leaving the async runtime.
     /// Only full-length feeds are cached (see the module notes).
     pub fn cached(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Option<Arc<Rendered>> {
-        let per_feed = self.config.read().unwrap_or_else(|p| p.into_inner()).daemon.items_per_feed;
+        let per_feed = self.running.read(|c| c.daemon.items_per_feed);
         if limit.is_some_and(|l| l < per_feed) {
             return None;
         }
@@ -470,7 +454,9 @@ mod tests {
         std::fs::write(dir.path().join("sources.toml"), "[[category]]\nslug = \"politics\"\ntitle = \"Политика\"\n").unwrap();
         let config = Arc::new(crate::config::load(&dir.path().join("syndic.toml")).unwrap());
         drop(Store::open(&config.daemon.database).unwrap());
-        let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
+        let publisher =
+            Publisher::new(Arc::new(Running::new(Arc::clone(&config))), &config.daemon.database, Arc::new(crate::metrics::Metrics::new()))
+                .unwrap();
         let render = publisher.feed(&Slice::All, Format::Rss).unwrap().unwrap();
         let key = (Slice::All, Format::Rss);
         assert!(publisher.cached(&Slice::All, Format::Rss, None).is_some(), "a quiet render is kept");
@@ -497,7 +483,9 @@ mod tests {
         std::fs::write(dir.path().join("sources.toml"), "").unwrap();
         let config = Arc::new(crate::config::load(&dir.path().join("syndic.toml")).unwrap());
         drop(Store::open(&config.daemon.database).unwrap());
-        let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
+        let publisher =
+            Publisher::new(Arc::new(Running::new(Arc::clone(&config))), &config.daemon.database, Arc::new(crate::metrics::Metrics::new()))
+                .unwrap();
         for limit in 0..500 {
             for format in Format::ALL {
                 publisher.feed_limited(&Slice::All, format, Some(limit)).unwrap().unwrap();

@@ -43,6 +43,10 @@ pub struct AppState {
     /// writer to finish a group (the writer itself when the store has no
     /// file).
     pub states: Arc<std::sync::Mutex<crate::store::Store>>,
+    /// Every metric the daemon exports.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The configuration in force and the last reload's rejection.
+    pub running: Arc<crate::config::Running>,
     /// Unix time of the scheduler's last tick (0 before the first).
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
     /// The database file and the last commit.
@@ -108,7 +112,7 @@ impl Front {
         let (slice, format) = parse_feed_path(path)?;
         let hit = self.state.publisher.cached(&slice, format, None)?;
         let response = respond(&hit, request.headers());
-        self.state.publisher.metrics().record_request("feed", response.status().as_u16());
+        self.state.metrics.record_request("feed", response.status().as_u16());
         Some(response)
     }
 }
@@ -246,13 +250,12 @@ async fn admin_only(State(state): State<Arc<AppState>>, request: Request, next: 
 async fn count_requests(State(state): State<Arc<AppState>>, request: Request, next: axum::middleware::Next) -> Response {
     let route = crate::metrics::route_of(request.uri().path());
     let response = next.run(request).await;
-    state.publisher.metrics().record_request(route, response.status().as_u16());
+    state.metrics.record_request(route, response.status().as_u16());
     response
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.publisher.metrics().encode())
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode()).into_response()
 }
 
 /// 200 when the database file is the one opened, its last commit went
@@ -285,7 +288,7 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
     let store = Arc::clone(&state.states);
     match tokio::task::spawn_blocking(move || crate::status::collect(&config, &store.lock().unwrap_or_else(|p| p.into_inner()))).await {
         Ok(Ok(mut rows)) => {
-            let metrics = state.publisher.metrics();
+            let metrics = &state.metrics;
             for row in &mut rows {
                 row.last_error_kind = metrics.last_error_kind(&row.id);
             }
@@ -301,9 +304,7 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
 
 async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
-        Ok(rows) => {
-            Html(crate::status::html(&rows, state.publisher.config_error().as_deref(), state.health.problem().as_deref())).into_response()
-        }
+        Ok(rows) => Html(crate::status::html(&rows, state.running.error().as_deref(), state.health.problem().as_deref())).into_response(),
         Err(r) => r,
     }
 }
@@ -312,7 +313,7 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
             let body = serde_json::json!({
-                "config_error": state.publisher.config_error(),
+                "config_error": state.running.error(),
                 "database_error": state.health.problem(),
                 "sources": rows
             });
