@@ -75,9 +75,12 @@ mod tests {
 
     use super::*;
 
-    /// (id, duplicate_of, category, region, source): a story of three
-    /// copies across kinds and regions, a regional story, a partner story.
-    const ROWS: [(i64, Option<i64>, &str, Option<&str>, &str); 5] = [
+    /// (id, duplicate_of, category, region, source).
+    type Row = (i64, Option<i64>, &'static str, Option<&'static str>, &'static str);
+
+    /// A story of three copies across kinds and regions, a regional story,
+    /// a partner story.
+    const ROWS: [Row; 5] = [
         (1, None, "politics", Some("almaty"), "regional"),
         (2, Some(1), "sport", None, "partner"),
         (3, Some(1), "economy", Some("astana"), "regional"),
@@ -97,13 +100,13 @@ mod tests {
         out
     }
 
-    fn placement(row: &(i64, Option<i64>, &'static str, Option<&'static str>, &str)) -> Placement<'static> {
+    fn placement(row: &Row) -> Placement<'static> {
         Placement { category: row.2, region: row.3, partner: row.4 == "partner" }
     }
 
     /// The stories in `slice` by the Rust rule.
     fn by_rule(slice: &Slice) -> BTreeSet<i64> {
-        let story = |row: &(i64, Option<i64>, _, _, _)| row.1.unwrap_or(row.0);
+        let story = |row: &Row| row.1.unwrap_or(row.0);
         ROWS.iter()
             .filter(|row| match slice {
                 Slice::Partners => row.1.is_none() && slice.takes(&placement(row)),
