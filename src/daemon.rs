@@ -220,7 +220,7 @@ impl Daemon {
     /// Read on the state reader: the daemon's loop never waits for the
     /// writer to finish a group.
     pub async fn due_sources(&self) -> anyhow::Result<Vec<Source>> {
-        Scheduler::new(self.ctx.clone(), &self.config).due(&self.config).await
+        crate::scheduler::due(&self.ctx, &self.config).await
     }
 
     /// Serves HTTP and polls on schedule until SIGINT/SIGTERM.

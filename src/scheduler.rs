@@ -97,20 +97,9 @@ impl Scheduler {
         self.polls.len()
     }
 
-    /// Enabled sources of `config` that are due now (never fetched, or
-    /// past their time), read on the state reader off the async side.
+    /// Enabled sources of `config` that are due now ([`due`]).
     pub async fn due(&self, config: &Config) -> anyhow::Result<Vec<Source>> {
-        let states = Arc::clone(&self.ctx.states);
-        let next = tokio::task::spawn_blocking(move || states.lock().unwrap_or_else(|p| p.into_inner()).next_due()).await??;
-        let next: HashMap<String, Option<i64>> = next.into_iter().collect();
-        let now = chrono::Utc::now().timestamp();
-        Ok(config
-            .sources
-            .iter()
-            // A source missing from the map was disabled by its upstream (410).
-            .filter(|s| s.enabled && next.get(&s.id).is_some_and(|t| t.is_none_or(|t| t <= now)))
-            .cloned()
-            .collect())
+        due(&self.ctx, config).await
     }
 
     /// Starts a poll of each of `sources` that is not running already and
@@ -235,6 +224,22 @@ impl Scheduler {
             self.polls.abort_all();
         }
     }
+}
+
+/// Enabled sources of `config` that are due now (never fetched, or past
+/// their time), read on the state reader off the async side.
+pub async fn due(ctx: &Context, config: &Config) -> anyhow::Result<Vec<Source>> {
+    let states = Arc::clone(&ctx.states);
+    let next = tokio::task::spawn_blocking(move || states.lock().unwrap_or_else(|p| p.into_inner()).next_due()).await??;
+    let next: HashMap<String, Option<i64>> = next.into_iter().collect();
+    let now = chrono::Utc::now().timestamp();
+    Ok(config
+        .sources
+        .iter()
+        // A source missing from the map was disabled by its upstream (410).
+        .filter(|s| s.enabled && next.get(&s.id).is_some_and(|t| t.is_none_or(|t| t <= now)))
+        .cloned()
+        .collect())
 }
 
 /// One batch of due pages, then the health of their sources (read off the
