@@ -7,13 +7,11 @@
 //! same items with matching off (no band keys) for the baseline. The
 //! difference is what dedup costs per item.
 
-use std::time::Duration;
-
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use syndic::config::Source;
 use syndic::dedup::{Fingerprint, Matcher};
-use syndic::model::{Item, SourceKind};
+use syndic::model::Item;
 use syndic::store::Store;
 
 const SYLLABLES: &[&str] = &[
@@ -69,21 +67,7 @@ fn story(rng: &mut Rng, vocab: &[String], source: &str, n: usize, t: i64) -> Ite
 }
 
 fn source(id: &str) -> Source {
-    Source {
-        id: id.into(),
-        name: id.into(),
-        url: url::Url::parse(&format!("https://{id}.example.kz/rss")).unwrap(),
-        kind: SourceKind::Partner,
-        category: "politics".into(),
-        region: None,
-        priority: 0,
-        interval: Duration::from_secs(900),
-        categories: Default::default(),
-        exclude: Vec::new(),
-        enabled: true,
-        full_text: None,
-        policy: Default::default(),
-    }
+    Source::example(id, url::Url::parse(&format!("https://{id}.example.kz/rss")).unwrap())
 }
 
 fn bench(c: &mut Criterion) {

@@ -3,7 +3,8 @@
 //! bytes, the floor any extraction pays.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use syndic::extract::{self, Rule};
+use syndic::config::Rule;
+use syndic::extract;
 use url::Url;
 
 fn pages() -> Vec<(&'static str, String)> {

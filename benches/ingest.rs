@@ -11,8 +11,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use syndic::config::Source;
 use syndic::fetch::{FetchSettings, Fetcher};
-use syndic::model::SourceKind;
-use syndic::poll::{self, Context};
+use syndic::pipeline::poll::{self, Context};
 use syndic::store::Store;
 
 fn inputs() -> Vec<(String, Vec<u8>)> {
@@ -31,19 +30,9 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
 
 fn source(i: usize) -> Source {
     Source {
-        id: format!("bench-{i}"),
         name: format!("Bench {i}"),
-        url: url::Url::parse(&format!("http://127.0.0.1/feed-{i}.xml")).unwrap(),
-        kind: SourceKind::Partner,
         category: "world".into(),
-        region: None,
-        priority: 0,
-        interval: Duration::from_secs(900),
-        categories: Default::default(),
-        exclude: Vec::new(),
-        enabled: true,
-        full_text: None,
-        policy: Default::default(),
+        ..Source::example(&format!("bench-{i}"), url::Url::parse(&format!("http://127.0.0.1/feed-{i}.xml")).unwrap())
     }
 }
 

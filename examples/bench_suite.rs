@@ -473,7 +473,7 @@ fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
         let t = Instant::now();
         let decoded = syndic::fetch::charset::decode(bytes, None);
         let xml = syndic::fetch::charset::prepare_xml(&decoded.text);
-        let xml = syndic::poll::cap_entries(&xml, syndic::poll::MAX_ENTRIES);
+        let xml = syndic::pipeline::poll::cap_entries(&xml, syndic::pipeline::poll::MAX_ENTRIES);
         let Ok(feed) = syndic::parse::parse(&xml, &source.url, &dates) else { continue };
         spent[0] += t.elapsed();
         let t = Instant::now();

@@ -162,31 +162,9 @@ pub struct Source {
     /// Disabled sources are kept in the database but not polled.
     pub enabled: bool,
     /// How to read the story from article pages; `None`: feed text only.
-    pub full_text: Option<crate::extract::Rule>,
+    pub full_text: Option<Rule>,
     /// What may be republished, and the credit line.
     pub policy: Policy,
-}
-
-impl Source {
-    /// A partner source with every optional setting at its default (for
-    /// tools, benchmarks and fuzzing; real ones come from the source list).
-    pub fn example(id: &str, url: Url) -> Source {
-        Source {
-            id: id.to_string(),
-            name: id.to_string(),
-            url,
-            kind: SourceKind::Partner,
-            category: "politics".into(),
-            region: None,
-            priority: 0,
-            interval: Duration::from_secs(900),
-            categories: HashMap::new(),
-            exclude: Vec::new(),
-            enabled: true,
-            full_text: None,
-            policy: Policy::default(),
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -414,7 +392,10 @@ pub fn unfilled(config: &Config) -> Option<ConfigError> {
 mod fulltext;
 pub mod paths;
 mod report;
+mod rule;
+mod running;
 mod schema;
+mod source;
 mod source_list;
 mod suggest;
 mod values;
@@ -425,6 +406,8 @@ use report::{Report, Scope};
 pub use css::check as check_selector;
 pub use fulltext::Policy;
 pub use source_list::{SourceList, load_sources, parse_sources};
+pub use rule::Rule;
+pub use running::Running;
 pub use values::{IpRange, parse_duration};
 use values::{count, duration, http_url, ip_ranges, regexes};
 

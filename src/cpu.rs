@@ -24,6 +24,20 @@ type Job = Box<dyn FnOnce() + Send>;
 /// pages a thread touches take memory.
 pub const STACK_BYTES: usize = 8 << 20;
 
+/// Why a job gave no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// The job panicked (the message is the panic's); the worker goes on.
+    #[error("internal error: {0}")]
+    Panicked(String),
+    /// No worker thread could be started.
+    #[error("internal error: no CPU worker is running")]
+    NoWorker,
+    /// The worker stopped before it answered.
+    #[error("internal error: the CPU worker stopped")]
+    Stopped,
+}
+
 /// A fixed set of worker threads and their queue; cheap to clone. The
 /// threads end when the last clone is dropped.
 #[derive(Clone)]
@@ -60,16 +74,16 @@ impl Pool {
 
     /// Runs `f` on a worker when one is free and returns its result; a
     /// panic in `f` becomes an error, and the worker goes on.
-    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, JobError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
         });
-        self.queue.send(job).map_err(|_| "internal error: no CPU worker is running".to_string())?;
+        self.queue.send(job).map_err(|_| JobError::NoWorker)?;
         match rx.await {
             Ok(Ok(done)) => Ok(done),
-            Ok(Err(panic)) => Err(format!("internal error: {}", panic_message(panic.as_ref()))),
-            Err(_) => Err("internal error: the CPU worker stopped".into()),
+            Ok(Err(panic)) => Err(JobError::Panicked(panic_message(panic.as_ref()))),
+            Err(_) => Err(JobError::Stopped),
         }
     }
 }
@@ -105,7 +119,7 @@ mod tests {
         let name = pool.run(|| std::thread::current().name().map(str::to_string)).await.unwrap();
         assert_eq!(name.as_deref(), Some("syndic-cpu-0"));
         let failed = pool.run(|| -> u32 { panic!("malformed input") }).await;
-        assert_eq!(failed, Err("internal error: malformed input".to_string()));
+        assert_eq!(failed, Err(JobError::Panicked("malformed input".to_string())));
         assert_eq!(pool.run(|| 2 + 2).await, Ok(4), "the one worker survived the panic");
     }
 

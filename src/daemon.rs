@@ -1,34 +1,37 @@
-//! Wiring: the scheduler loop, the HTTP server, signals.
+//! Wiring: the scheduler's loop, the HTTP server, signals.
 //!
 //! [`Daemon::start`] opens the writer store, syncs the configured sources
-//! and builds the publisher. [`Daemon::run`] binds the listener, then loops:
-//! every second it starts polls for due sources (at most
-//! `max_concurrent_fetches` at once, `per_host_concurrency` per host),
-//! feeds each finished poll's touched slices to the publisher cache, and
-//! reloads the config on SIGHUP (a bad file keeps the running one).
-//! Every hour (the first time ten minutes after start) retention runs,
-//! unless the clock is far ahead of the upstreams' (`clock`); each tick
-//! checks the database file and repairs what a clock that moved back
-//! left in the future (`store::clock`, `store::health`). SIGINT
-//! or SIGTERM stops scheduling, gives in-flight polls ten seconds to finish
-//! (their work is committed per feed), then returns.
+//! and builds the publisher. [`Daemon::run`] binds the listener, then
+//! loops over a `select!` of named steps: every second [`Scheduler`]
+//! starts polls for due sources (within `politeness` limits) and a batch
+//! of full-text pages; each finished poll or batch goes to metrics, the
+//! publisher's cache and the exports; changed config files or SIGHUP
+//! reload the configuration (a bad file keeps the running one). Every hour
+//! (the first time ten minutes after start) retention runs, unless the
+//! clock is far ahead of the upstreams' (`clock`); each tick checks the
+//! database file and repairs what a clock that moved back left in the
+//! future (`store::clock`, `store::health`). SIGINT or SIGTERM ends the
+//! loop; `shutdown` says how the rest stops.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::task::JoinSet;
 
-use crate::config::{self, Config, Source};
+use crate::config::{self, Config, Running, Source};
 use crate::dedup::Matcher;
-use crate::extract;
+
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::metrics::Metrics;
 use crate::normalize::date;
-use crate::politeness::Limits;
-use crate::poll::{self, Context, Outcome, PollReport};
+use crate::pipeline::enrich;
+use crate::pipeline::poll::{Context, Outcome, PollReport};
 use crate::publish::Publisher;
+use crate::scheduler::{Batch, Finished, Scheduler};
 use crate::serve::{self, AppState};
+use crate::shutdown::{self, Asked, Signals, Trigger};
 use crate::store::Store;
 
 /// A configured, opened daemon.
@@ -39,6 +42,11 @@ pub struct Daemon {
     pub ctx: Context,
     /// Feeds and their cache.
     pub publisher: Arc<Publisher>,
+    /// The configuration in force and the last reload's rejection, as the
+    /// publisher and the status page read them.
+    pub running: Arc<Running>,
+    /// Every metric the daemon exports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Daemon {
@@ -48,7 +56,8 @@ impl Daemon {
         store.sync_sources(&config.sources)?;
         // Per-source gauges start from what the store knows, not empty until
         // each source's next poll (hours away for one in backoff).
-        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let metrics = Arc::new(Metrics::new());
+        metrics.seed_error_kinds(&crate::pipeline::PollError::KINDS);
         for source in &config.sources {
             metrics.seed_source(&store.source_state(&source.id)?);
         }
@@ -64,71 +73,72 @@ impl Daemon {
         let matcher = Matcher::of(&config);
         let ctx = Context::new(fetcher, store, Arc::new(move |s| date::parse(s, tz)), matcher, config.daemon.max_concurrent_fetches);
         let config = Arc::new(config);
-        let publisher = Arc::new(Publisher::new(Arc::clone(&config), &config.daemon.database, metrics)?);
-        let daemon = Daemon { config, ctx, publisher };
+        let running = Arc::new(Running::new(Arc::clone(&config)));
+        let publisher = Arc::new(Publisher::new(Arc::clone(&running), &config.daemon.database, Arc::clone(&metrics))?);
+        let daemon = Daemon { config, ctx, publisher, running, metrics };
         // A clock that ran ahead while the daemon was down left its marks.
         daemon.repair_clock(chrono::Utc::now().timestamp())?;
         Ok(daemon)
     }
 
     /// Polls the given sources once, concurrently within the limits, and
-    /// returns their reports in the order given.
+    /// returns their reports in the order given (a source listed twice is
+    /// polled once).
     pub async fn poll_all(&self, sources: &[Source]) -> Vec<PollReport> {
-        let limits = Limits::new(&self.config);
-        let mut set = JoinSet::new();
-        for (i, source) in sources.iter().cloned().enumerate() {
-            let ctx = self.ctx.clone();
-            let limits = limits.clone();
-            set.spawn(async move {
-                let permit = limits.acquire(&source).await;
-                (i, poll::poll_source(&ctx, &source, permit).await)
-            });
-        }
-        let mut reports: Vec<Option<PollReport>> = vec![None; sources.len()];
-        while let Some(joined) = set.join_next().await {
-            if let Ok((i, report)) = joined {
+        let mut scheduler = Scheduler::new(self.ctx.clone(), &self.config);
+        scheduler.start_polls(sources.iter().cloned());
+        let mut reports = HashMap::new();
+        while let Some(done) = scheduler.next(&self.config).await {
+            if let Finished::Poll(report) = done {
                 log_report(&report);
-                self.publisher.metrics().record_poll(&report);
+                self.metrics.record_poll(&report.sample());
                 self.publisher.invalidate(&report.touched);
-                reports[i] = Some(report);
+                reports.insert(report.source_id.clone(), report);
             }
         }
-        reports.into_iter().flatten().collect()
+        sources.iter().filter_map(|s| reports.remove(&s.id)).collect()
     }
 
     /// Runs full-text jobs until none is due (for one-shot commands; the
     /// daemon runs them a batch at a time from its loop).
-    pub async fn extract_all(&self) -> Vec<extract::queue::Outcome> {
+    pub async fn extract_all(&self) -> Vec<enrich::Outcome> {
         if !self.config.sources.iter().any(|s| s.full_text.is_some()) {
             return Vec::new();
         }
-        let limits = Limits::new(&self.config);
-        let mut alerts = extract::queue::Alerts::default();
+        let mut scheduler = Scheduler::new(self.ctx.clone(), &self.config);
         let mut all = Vec::new();
         loop {
-            let outcomes = extract::queue::run_due(&self.ctx, &self.config, &limits).await;
-            if outcomes.is_empty() {
+            let batch = scheduler.batch_now(&self.config).await;
+            if batch.outcomes.is_empty() {
                 break;
             }
-            self.finish_extractions(&outcomes, &mut alerts);
-            all.extend(outcomes);
+            self.finish_batch(&batch);
+            all.extend(batch.outcomes);
         }
         all
     }
 
-    /// Metrics, cache and alerts for a finished batch of extractions.
-    fn finish_extractions(&self, outcomes: &[extract::queue::Outcome], alerts: &mut extract::queue::Alerts) {
-        let metrics = self.publisher.metrics();
+    /// Metrics, cache and exports for a finished batch of extractions.
+    fn finish_batch(&self, batch: &Batch) {
+        let metrics = &self.metrics;
         let mut touched = crate::store::Touched::default();
-        for o in outcomes {
-            metrics.record_extraction(&o.source_id, o.result.as_ref().map_or_else(|(kind, _)| kind.as_str(), |_| "ok"));
+        for o in &batch.outcomes {
+            metrics.record_extraction(&o.source_id, o.result.as_ref().map_or_else(|e| e.extraction_kind(), |_| "ok"));
             touched.slices.extend(o.touched.slices.iter().cloned());
         }
-        for (source, health) in alerts.update(&self.ctx, outcomes) {
-            metrics.set_extract_health(&source, &health);
+        for (source, health) in &batch.health {
+            metrics.set_extract_health(source, health);
         }
         self.publisher.invalidate(&touched);
         self.after_change(&touched);
+    }
+
+    /// A poll's report in logs, metrics, the cache and the exports.
+    fn finish_poll(&self, report: &PollReport) {
+        log_report(report);
+        self.metrics.record_poll(&report.sample());
+        self.publisher.invalidate(&report.touched);
+        self.after_change(&report.touched);
     }
 
     /// Deletes stories older than `retention` (never one a feed still
@@ -209,18 +219,8 @@ impl Daemon {
     /// Enabled sources that are due now (never fetched, or past their time).
     /// Read on the state reader: the daemon's loop never waits for the
     /// writer to finish a group.
-    pub fn due_sources(&self) -> anyhow::Result<Vec<Source>> {
-        let next = self.ctx.states.lock().unwrap_or_else(|p| p.into_inner()).next_due()?;
-        let next: HashMap<String, Option<i64>> = next.into_iter().collect();
-        let now = chrono::Utc::now().timestamp();
-        Ok(self
-            .config
-            .sources
-            .iter()
-            // A source missing from the map was disabled by its upstream (410).
-            .filter(|s| s.enabled && next.get(&s.id).is_some_and(|t| t.is_none_or(|t| t <= now)))
-            .cloned()
-            .collect())
+    pub async fn due_sources(&self) -> anyhow::Result<Vec<Source>> {
+        crate::scheduler::due(&self.ctx, &self.config).await
     }
 
     /// Serves HTTP and polls on schedule until SIGINT/SIGTERM.
@@ -236,16 +236,19 @@ impl Daemon {
         tracing::info!(%addr, sources = self.config.sources.len(), "listening");
         // An item link at our own address must not make us fetch ourselves.
         self.ctx.fetcher.set_own_listener(addr);
-        let last_tick = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let last_tick = Arc::new(AtomicI64::new(0));
         let health = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).health();
         let front = serve::Front::new(Arc::new(AppState {
             publisher: Arc::clone(&self.publisher),
             store: Arc::clone(&self.ctx.store),
+            states: Arc::clone(&self.ctx.states),
+            metrics: Arc::clone(&self.metrics),
+            running: Arc::clone(&self.running),
             last_tick: Arc::clone(&last_tick),
             health: Arc::clone(&health),
         }));
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let server_stop = stop_rx.clone();
+        let stop = Trigger::default();
+        let server_stop = stop.subscribe();
         let fds = serve::conn::raise_fd_limit();
         tracing::debug!(open_files = fds, "open-file limit");
         let server = tokio::spawn(async move { serve::conn::serve(listener, front, server_stop).await });
@@ -255,24 +258,15 @@ impl Daemon {
         notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]);
         let result = self.schedule_loop(&last_tick, &health).await;
         notify(&[sd_notify::NotifyState::Stopping]);
-        let _ = stop_tx.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+        stop.fire();
+        shutdown::wait(server, shutdown::SERVER_GRACE).await;
         result
     }
 
-    async fn schedule_loop(
-        &mut self,
-        last_tick: &std::sync::atomic::AtomicI64,
-        health: &crate::store::health::Health,
-    ) -> anyhow::Result<()> {
-        let watchdog = sd_notify::watchdog_enabled();
-        let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
-        let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
-        let mut in_flight: JoinSet<PollReport> = JoinSet::new();
-        let mut extracting: JoinSet<Vec<extract::queue::Outcome>> = JoinSet::new();
-        let mut alerts = extract::queue::Alerts::default();
-        let mut running: HashSet<String> = HashSet::new();
-        let mut limits = Limits::new(&self.config);
+    /// Ticks, finished work, config changes and signals, until a stop.
+    async fn schedule_loop(&mut self, last_tick: &AtomicI64, health: &crate::store::health::Health) -> anyhow::Result<()> {
+        let mut signals = Signals::install()?;
+        let mut scheduler = Scheduler::new(self.ctx.clone(), &self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         // The first round waits for the first polls: their answers' `Date`
         // tells whether the clock is to be trusted (a store alone cannot
@@ -284,117 +278,85 @@ impl Daemon {
         let mut stamps = self.config_stamps();
         loop {
             tokio::select! {
-                _ = prune_tick.tick() => {
-                    let daemon = self.prune_handle();
-                    tokio::task::spawn_blocking(move || match daemon.prune() {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(rows = n, "retention: pruned old items"),
-                        Err(e) => tracing::error!(error = %e, "retention: pruning failed; will retry"),
-                    });
-                }
-                _ = tick.tick() => {
-                    let now = chrono::Utc::now().timestamp();
-                    let previous = last_tick.swap(now, std::sync::atomic::Ordering::Relaxed);
-                    // A stat a second: a deleted or replaced database file is
-                    // logged (once) and reported by /healthz within a tick.
-                    health.check_file();
-                    // The wall clock moved back (an NTP step, an admin's fix):
-                    // what the fast clock stored is brought back to now.
-                    if previous > 0 && now < previous - 60 {
-                        let daemon = self.prune_handle();
-                        tokio::task::spawn_blocking(move || {
-                            if let Err(e) = daemon.repair_clock(now) {
-                                tracing::error!(error = %e, "could not repair times after the clock moved back; will retry at the next retention round");
-                            }
-                        });
-                    }
-                    // Pinged from the loop itself: a hung loop stops the pings
-                    // and systemd restarts the service.
-                    if watchdog.is_some() {
-                        notify(&[sd_notify::NotifyState::Watchdog]);
-                    }
-                    if extracting.is_empty() && self.config.sources.iter().any(|s| s.full_text.is_some()) {
-                        let (ctx, config, limits) = (self.ctx.clone(), Arc::clone(&self.config), limits.clone());
-                        extracting.spawn(async move { extract::queue::run_due(&ctx, &config, &limits).await });
-                    }
-                    for source in self.due_sources()? {
-                        if limits.is_blocked(&source) {
-                            continue;
-                        }
-                        if running.insert(source.id.clone()) {
-                            let ctx = self.ctx.clone();
-                            let limits = limits.clone();
-                            in_flight.spawn(async move {
-                                let permit = limits.acquire(&source).await;
-                                poll::poll_source(&ctx, &source, permit).await
-                            });
-                        }
-                    }
-                }
-                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                    if let Ok(report) = joined {
-                        log_report(&report);
-                        if let (Some(wait), Some(source)) = (report.retry_after, self.config.source(&report.source_id)) {
-                            limits.block_host(source, wait);
-                            tracing::warn!(source = %report.source_id, seconds = wait.as_secs(), "host asked to wait (Retry-After); all its sources pause");
-                        }
-                        self.publisher.metrics().record_poll(&report);
-                        self.publisher.invalidate(&report.touched);
-                        self.after_change(&report.touched);
-                        running.remove(&report.source_id);
-                    }
-                }
-                Some(joined) = extracting.join_next(), if !extracting.is_empty() => {
-                    if let Ok(outcomes) = joined {
-                        self.finish_extractions(&outcomes, &mut alerts);
-                    }
-                }
+                _ = prune_tick.tick() => self.prune_in_background(),
+                _ = tick.tick() => self.on_tick(&mut scheduler, last_tick, health).await?,
+                Some(done) = scheduler.next(&self.config), if scheduler.is_busy() => match done {
+                    Finished::Poll(report) => self.finish_poll(&report),
+                    Finished::Batch(batch) => self.finish_batch(&batch),
+                },
                 _ = watch_tick.tick() => {
                     let now = self.config_stamps();
                     if now != stamps {
                         tracing::info!("configuration files changed; reloading");
-                        notify(&[sd_notify::NotifyState::Reloading]);
                         // A reload the database could not record (locked, disk
                         // full) is tried again on the next watch tick.
-                        if self.reload() != Reload::StoreFailed {
+                        if self.reload(&scheduler).await != Reload::StoreFailed {
                             stamps = now;
                         }
-                        limits = Limits::new(&self.config);
-                        notify(&[sd_notify::NotifyState::Ready]);
                     }
                 }
-                _ = sighup.recv() => {
-                    stamps = self.config_stamps();
-                    notify(&[sd_notify::NotifyState::Reloading]);
-                    self.reload();
-                    notify(&[sd_notify::NotifyState::Ready]);
-                    limits = Limits::new(&self.config);
-                }
-                _ = sigterm.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
+                asked = signals.next() => match asked {
+                    Asked::Reload => {
+                        stamps = self.config_stamps();
+                        self.reload(&scheduler).await;
+                    }
+                    Asked::Stop => break,
+                },
             }
         }
-        tracing::info!(in_flight = in_flight.len(), "shutting down");
-        let drain = async {
-            while let Some(joined) = in_flight.join_next().await {
-                if let Ok(report) = joined {
-                    log_report(&report);
-                }
-            }
-        };
-        if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
-            tracing::warn!("in-flight fetches cancelled after 10 s");
-            in_flight.abort_all();
-        }
-        // Page extractions commit one page at a time: stopping them loses
-        // nothing but the page in hand, which stays queued.
-        extracting.abort_all();
+        tracing::info!(in_flight = scheduler.polls_in_flight(), "shutting down");
+        scheduler.drain(&self.config, shutdown::POLL_GRACE, log_report).await;
         Ok(())
+    }
+
+    /// One second's chores: the clock and database-file checks, the
+    /// watchdog ping, and starting what is due.
+    async fn on_tick(&self, scheduler: &mut Scheduler, last_tick: &AtomicI64, health: &crate::store::health::Health) -> anyhow::Result<()> {
+        let now = chrono::Utc::now().timestamp();
+        let previous = last_tick.swap(now, Ordering::Relaxed);
+        // A stat a second: a deleted or replaced database file is
+        // logged (once) and reported by /healthz within a tick.
+        health.check_file();
+        // The wall clock moved back (an NTP step, an admin's fix):
+        // what the fast clock stored is brought back to now.
+        if previous > 0 && now < previous - 60 {
+            let daemon = self.prune_handle();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = daemon.repair_clock(now) {
+                    tracing::error!(error = %e, "could not repair times after the clock moved back; will retry at the next retention round");
+                }
+            });
+        }
+        // Pinged from the loop itself: a hung loop stops the pings
+        // and systemd restarts the service.
+        if sd_notify::watchdog_enabled().is_some() {
+            notify(&[sd_notify::NotifyState::Watchdog]);
+        }
+        scheduler.start_batch(&self.config);
+        let due = scheduler.due(&self.config).await?;
+        scheduler.start_polls(due);
+        Ok(())
+    }
+
+    /// Retention, on the blocking pool.
+    fn prune_in_background(&self) {
+        let daemon = self.prune_handle();
+        tokio::task::spawn_blocking(move || match daemon.prune() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "retention: pruned old items"),
+            Err(e) => tracing::error!(error = %e, "retention: pruning failed; will retry"),
+        });
     }
 
     /// A cheap copy sharing the store and publisher, for background work.
     fn prune_handle(&self) -> Daemon {
-        Daemon { config: Arc::clone(&self.config), ctx: self.ctx.clone(), publisher: Arc::clone(&self.publisher) }
+        Daemon {
+            config: Arc::clone(&self.config),
+            ctx: self.ctx.clone(),
+            publisher: Arc::clone(&self.publisher),
+            running: Arc::clone(&self.running),
+            metrics: Arc::clone(&self.metrics),
+        }
     }
 
     /// Keeps the static copy current and tells the WebSub hub, when the
@@ -435,28 +397,40 @@ impl Daemon {
         [stamp(&self.config.path), stamp(&self.config.sources_path)]
     }
 
-    fn reload(&mut self) -> Reload {
-        match config::load(&self.config.path) {
-            Ok(new) => {
-                let synced = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).sync_sources(&new.sources);
-                if let Err(e) = synced {
-                    tracing::error!(error = %e, "reload: could not record the new sources; keeping the running configuration, will retry");
-                    return Reload::StoreFailed;
-                }
-                tracing::info!(sources = new.sources.len(), "configuration reloaded");
-                self.publisher.set_config_error(None);
-                self.config = Arc::new(new);
-                self.publisher.set_config(Arc::clone(&self.config));
-                Reload::Done
-            }
+    /// Loads the configuration files again and, when they are valid and
+    /// the store recorded the new sources, puts them in force (the
+    /// scheduler's limits are resized in place). The store is written on
+    /// the blocking pool: the loop's thread never waits for the writer.
+    pub(crate) async fn reload(&mut self, scheduler: &Scheduler) -> Reload {
+        notify(&[sd_notify::NotifyState::Reloading]);
+        let done = self.load_and_apply(scheduler).await;
+        notify(&[sd_notify::NotifyState::Ready]);
+        done
+    }
+
+    async fn load_and_apply(&mut self, scheduler: &Scheduler) -> Reload {
+        let new = match config::load(&self.config.path) {
+            Ok(new) => new,
             Err(errors) => {
-                self.publisher.set_config_error(Some(errors.to_string()));
+                self.running.reject(errors.to_string());
                 for e in &errors.0 {
                     tracing::error!(error = %e, "reload rejected; keeping the running configuration");
                 }
-                Reload::Rejected
+                return Reload::Rejected;
             }
+        };
+        let (store, sources) = (Arc::clone(&self.ctx.store), new.sources.clone());
+        let synced = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).sync_sources(&sources)).await;
+        if let Err(e) = synced.map_err(anyhow::Error::from).and_then(|r| r.map_err(anyhow::Error::from)) {
+            tracing::error!(error = %e, "reload: could not record the new sources; keeping the running configuration, will retry");
+            return Reload::StoreFailed;
         }
+        tracing::info!(sources = new.sources.len(), "configuration reloaded");
+        self.config = Arc::new(new);
+        self.running.set(Arc::clone(&self.config));
+        self.publisher.config_changed();
+        scheduler.reload(&self.config);
+        Reload::Done
     }
 }
 
@@ -465,7 +439,7 @@ const FIRST_PRUNE: Duration = Duration::from_secs(600);
 
 /// How a reload ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reload {
+pub(crate) enum Reload {
     /// The new configuration is in force.
     Done,
     /// The files are invalid; the running configuration stays.
@@ -479,10 +453,6 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
         tracing::warn!(error = %e, "sd_notify failed");
     }
-}
-
-fn signal(kind: tokio::signal::unix::SignalKind) -> anyhow::Result<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(kind).context("cannot install signal handler")
 }
 
 /// One log line per fetch.

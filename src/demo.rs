@@ -19,7 +19,7 @@ use axum::routing::get;
 
 use crate::config;
 use crate::daemon::{Daemon, summary_line};
-use crate::poll::Outcome;
+use crate::pipeline::poll::Outcome;
 
 /// The bundled publishers' feeds: (file name, content type, bytes).
 const FEEDS: &[(&str, &str, &[u8])] = &[

@@ -1,13 +1,22 @@
 //! syndic: a news-feed aggregator.
 //!
-//! The pipeline, one module per stage, in the order data flows:
-//! [`config`] → [`schedule`] → [`fetch`] → [`parse`] → [`normalize`] →
-//! [`dedup`] → [`extract`] (full text, optional) → [`store`] → [`publish`] → [`serve`]. [`poll`] is the
-//! orchestrator that runs one source through the stages, on the threads of
-//! [`cpu`] and the store's writer; [`daemon`] wires
-//! polls ([`clock`] checks the wall clock against the upstreams'), the HTTP server and signals together; [`demo`] runs it all on
-//! bundled sample feeds; [`status`] reports per-source health; [`atomic`]
-//! replaces files whole (exports, imported source lists).
+//! The stages, one module each, in the order data flows (a stage may use
+//! the ones before it, never a later one; `tests/imports.rs` checks):
+//! [`model`] → [`config`] → [`schedule`] → [`politeness`] → [`fetch`] →
+//! [`parse`] → [`normalize`] → [`dedup`] → [`extract`] (full text,
+//! optional) → [`store`] → [`publish`] → [`serve`].
+//!
+//! The runners in [`pipeline`] carry data through the stages: `poll` runs
+//! one source, `enrich` fetches full text for new items; both do their CPU
+//! work on the threads of [`cpu`] and hand items to the store's writer.
+//! [`scheduler`] decides which sources are polled now and owns the work in
+//! flight; [`shutdown`] says how the daemon stops. [`daemon`] wires the
+//! scheduler, the HTTP server and signals together ([`clock`] checks the
+//! wall clock against the upstreams'); [`demo`] runs it all on
+//! bundled sample feeds; [`status`] reports per-source health; [`metrics`]
+//! counts; [`atomic`] replaces files whole (exports, imported source
+//! lists); [`cli`] holds code only the command line uses. The map of it
+//! all is `docs/architecture.md`.
 
 pub mod atomic;
 pub mod cli;
@@ -23,10 +32,12 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod parse;
+pub mod pipeline;
 pub mod politeness;
-pub mod poll;
 pub mod publish;
 pub mod schedule;
+pub mod scheduler;
 pub mod serve;
+pub mod shutdown;
 pub mod status;
 pub mod store;

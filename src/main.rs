@@ -208,7 +208,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
             vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?]
         }
         None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
-        None => daemon.due_sources()?,
+        None => daemon.due_sources().await?,
     };
     let reports = daemon.poll_all(&sources).await;
     for r in &reports {
@@ -219,7 +219,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
         let ok = pages.iter().filter(|p| p.result.is_ok()).count();
         println!("full text: {ok} of {} pages extracted", pages.len());
     }
-    let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::poll::Outcome::Failed(_))).count();
+    let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::pipeline::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
     if failed > 0 {
         anyhow::bail!("{failed} of {} sources failed (see the lines above)", reports.len());
@@ -236,7 +236,8 @@ async fn extract(
     base: Option<String>,
     html: bool,
 ) -> anyhow::Result<()> {
-    use syndic::extract::{Rule, preview};
+    use syndic::cli::preview;
+    use syndic::config::Rule;
     // The configuration is needed for --source; otherwise it only lends its
     // client settings and zone when it is there.
     let config = match (&source, files::locate(config_flag.clone())) {

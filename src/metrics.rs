@@ -5,6 +5,8 @@
 //! (requests by route and status). Label values are bounded: routes are
 //! fixed names, outcomes an enum, sources the configured ids.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -14,7 +16,26 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::poll::{Outcome, PollReport};
+use crate::store::IngestStats;
+
+/// One finished poll, as the metrics see it (`pipeline::poll::PollReport::sample`).
+#[derive(Debug, Clone, Copy)]
+pub struct PollSample<'a> {
+    /// The source polled.
+    pub source: &'a str,
+    /// `ok`, `not_modified` or `failed`.
+    pub outcome: &'static str,
+    /// The error's kind when it failed.
+    pub error_kind: Option<&'static str>,
+    /// Wall time.
+    pub elapsed: std::time::Duration,
+    /// Body bytes.
+    pub bytes: u64,
+    /// Store counts.
+    pub stats: &'a IngestStats,
+    /// Entries in the last body that parsed.
+    pub last_entries: Option<usize>,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
@@ -47,6 +68,10 @@ struct RequestLabel {
 pub struct Metrics {
     registry: Registry,
     fetches: Family<OutcomeLabel, Counter>,
+    fetch_errors: Family<KindLabel, Counter>,
+    /// Each failing source's last error kind, for `/status.json` (since
+    /// start: the store keeps the message, not the kind).
+    last_error_kinds: Mutex<HashMap<String, &'static str>>,
     fetch_seconds: Histogram,
     fetch_bytes: Counter,
     items: Family<KindLabel, Counter>,
@@ -81,6 +106,8 @@ impl Metrics {
         let feed_not_modified = requests.get_or_create(&RequestLabel { route: "feed", status: 304 }).clone();
         let m = Metrics {
             fetches: Family::default(),
+            fetch_errors: Family::default(),
+            last_error_kinds: Mutex::default(),
             fetch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
             fetch_bytes: Counter::default(),
             items: Family::default(),
@@ -99,6 +126,11 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register("fetches", "Fetches by outcome (ok, not_modified, failed)", m.fetches.clone());
+        registry.register(
+            "fetch_errors",
+            "Failed polls by kind (timeout, transport, http_status, too_large, refused, parse, store, internal)",
+            m.fetch_errors.clone(),
+        );
         registry.register("fetch_duration_seconds", "Time per fetch, body and ingest included", m.fetch_seconds.clone());
         registry.register("fetch_bytes", "Response body bytes received", m.fetch_bytes.clone());
         registry.register("items", "Items stored by kind (new, updated, merged)", m.items.clone());
@@ -123,25 +155,31 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
+    /// Exports every error kind from the start, at 0.
+    pub fn seed_error_kinds(&self, kinds: &[&'static str]) {
+        for &kind in kinds {
+            let _ = self.fetch_errors.get_or_create(&KindLabel { kind });
+        }
+    }
+
     /// Records one finished poll.
-    pub fn record_poll(&self, r: &PollReport) {
-        let outcome = match r.outcome {
-            Outcome::Ingested => "ok",
-            Outcome::NotModified => "not_modified",
-            Outcome::Failed(_) => "failed",
-        };
-        self.fetches.get_or_create(&OutcomeLabel { outcome }).inc();
+    pub fn record_poll(&self, r: &PollSample<'_>) {
+        self.fetches.get_or_create(&OutcomeLabel { outcome: r.outcome }).inc();
         self.fetch_seconds.observe(r.elapsed.as_secs_f64());
         self.fetch_bytes.inc_by(r.bytes);
         self.items.get_or_create(&KindLabel { kind: "new" }).inc_by(r.stats.new);
         self.items.get_or_create(&KindLabel { kind: "updated" }).inc_by(r.stats.updated);
         self.items.get_or_create(&KindLabel { kind: "merged" }).inc_by(r.stats.duplicates);
-        let source = SourceLabel { source: r.source_id.clone() };
-        match r.outcome {
-            Outcome::Failed(_) => {
+        let source = SourceLabel { source: r.source.to_string() };
+        let mut kinds = self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner());
+        match r.error_kind {
+            Some(kind) => {
                 self.failures.get_or_create(&source).inc();
+                self.fetch_errors.get_or_create(&KindLabel { kind }).inc();
+                kinds.insert(r.source.to_string(), kind);
             }
-            _ => {
+            None => {
+                kinds.remove(r.source);
                 if let Some(n) = r.last_entries {
                     self.entries.get_or_create(&source).set(n as i64);
                 }
@@ -149,6 +187,12 @@ impl Metrics {
                 self.last_success.get_or_create(&source).set(chrono::Utc::now().timestamp() as f64);
             }
         }
+    }
+
+    /// The kind of the error a source's last poll failed with, when it
+    /// failed since the daemon started.
+    pub fn last_error_kind(&self, source: &str) -> Option<&'static str> {
+        self.last_error_kinds.lock().unwrap_or_else(|p| p.into_inner()).get(source).copied()
     }
 
     /// A source's gauges as the store last recorded them (at start).

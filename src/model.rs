@@ -128,7 +128,8 @@ impl Item {
     }
 }
 
-/// A subset of the stored stories that is published as one feed.
+/// A subset of the stored stories that is published as one feed. Which
+/// stories it holds is defined once, in `store::slice`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Slice {
     /// Every story.

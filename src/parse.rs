@@ -39,7 +39,7 @@ pub struct ParsedFeed {
 }
 
 /// Why a body is not a feed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// Nothing but whitespace.
     #[error("empty body")]

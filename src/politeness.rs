@@ -32,28 +32,96 @@ struct Host {
     blocked_until: Option<Instant>,
 }
 
-/// The shared limits; cheap to clone.
+/// The shared limits; cheap to clone. One set lives as long as the
+/// daemon: a reload resizes it in place ([`Limits::resize`]), so the
+/// fetches in flight keep counting against the new sizes and hosts that
+/// asked us to wait stay blocked.
 #[derive(Clone)]
 pub struct Limits {
     global: Arc<Semaphore>,
     hosts: Arc<Mutex<HashMap<String, Host>>>,
+    sizes: Arc<Mutex<Sizes>>,
+}
+
+/// The configured sizes the semaphores were last set to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sizes {
+    global: usize,
     per_host: usize,
     spacing: Duration,
+}
+
+impl Sizes {
+    fn of(config: &Config) -> Sizes {
+        Sizes {
+            global: config.daemon.max_concurrent_fetches,
+            per_host: config.daemon.per_host_concurrency,
+            spacing: config.daemon.per_host_spacing,
+        }
+    }
 }
 
 fn host_of(source: &Source) -> String {
     source.url.host_str().unwrap_or_default().to_ascii_lowercase()
 }
 
+/// Changes `semaphore`'s size from `from` to `to` permits. Growing adds
+/// permits at once; shrinking takes free permits away now and the rest as
+/// the fetches holding them finish (a background task waits for them).
+fn resize_semaphore(semaphore: &Arc<Semaphore>, from: usize, to: usize) {
+    if to > from {
+        semaphore.add_permits(to - from);
+        return;
+    }
+    let owed = from - to - semaphore.forget_permits(from - to);
+    let Ok(owed) = u32::try_from(owed) else { return };
+    if owed == 0 {
+        return;
+    }
+    let semaphore = Arc::clone(semaphore);
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            if let Ok(permits) = semaphore.acquire_many_owned(owed).await {
+                permits.forget();
+            }
+        });
+    }
+}
+
 impl Limits {
     /// Limits from `[daemon]`.
     pub fn new(config: &Config) -> Limits {
+        let sizes = Sizes::of(config);
         Limits {
-            global: Arc::new(Semaphore::new(config.daemon.max_concurrent_fetches)),
+            global: Arc::new(Semaphore::new(sizes.global)),
             hosts: Arc::new(Mutex::new(HashMap::new())),
-            per_host: config.daemon.per_host_concurrency,
-            spacing: config.daemon.per_host_spacing,
+            sizes: Arc::new(Mutex::new(sizes)),
         }
+    }
+
+    /// Applies a reloaded `[daemon]`: the global and per-host caps and the
+    /// spacing change in place. Permits held by fetches in flight stay
+    /// counted, and host blocks (Retry-After) and reserved start times are
+    /// kept: building new limits instead let old and new fetches overlap
+    /// (up to twice the cap in flight) and forgot every block.
+    pub fn resize(&self, config: &Config) {
+        let new = Sizes::of(config);
+        let mut sizes = self.sizes.lock().unwrap_or_else(|p| p.into_inner());
+        if *sizes == new {
+            return;
+        }
+        resize_semaphore(&self.global, sizes.global, new.global);
+        if sizes.per_host != new.per_host {
+            let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            for slots in hosts.values().filter_map(|h| h.slots.as_ref()) {
+                resize_semaphore(slots, sizes.per_host, new.per_host);
+            }
+        }
+        *sizes = new;
+    }
+
+    fn sizes(&self) -> Sizes {
+        *self.sizes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits for a host slot, the host's spacing and a global slot.
@@ -68,10 +136,11 @@ impl Limits {
     }
 
     async fn acquire_host(&self, host: String) -> Option<Permit> {
+        let Sizes { per_host, spacing, .. } = self.sizes();
         let slots = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             let h = hosts.entry(host.clone()).or_default();
-            Arc::clone(h.slots.get_or_insert_with(|| Arc::new(Semaphore::new(self.per_host))))
+            Arc::clone(h.slots.get_or_insert_with(|| Arc::new(Semaphore::new(per_host))))
         };
         let host_permit = slots.acquire_owned().await.ok()?;
         // Reserve the next start time for this host, then sleep until ours.
@@ -80,7 +149,7 @@ impl Limits {
             let h = hosts.entry(host).or_default();
             let now = Instant::now();
             let start = h.next_start.map_or(now, |t| t.max(now));
-            h.next_start = Some(start + self.spacing);
+            h.next_start = Some(start + spacing);
             start
         };
         tokio::time::sleep_until(start).await;

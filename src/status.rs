@@ -35,6 +35,11 @@ pub struct SourceStatus {
     pub state: SourceState,
     /// Full-text extraction, for sources that use it.
     pub full_text: Option<FullText>,
+    /// The kind of the error the last poll failed with (`timeout`,
+    /// `http_status`, `parse`, …: the `kind` label of
+    /// `syndic_fetch_errors_total`), when it failed since the daemon started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error_kind: Option<&'static str>,
 }
 
 /// A source's full-text extraction at a glance.
@@ -60,7 +65,7 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 None => None,
                 Some(rule) => Some(FullText {
                     rule: rule.describe(),
-                    health: store.extraction_health(&s.id)?,
+                    health: crate::extract::health::of(&store.extraction_attempts(&s.id)?),
                     last_error: store.last_extraction_error(&s.id)?,
                 }),
             };
@@ -78,6 +83,7 @@ pub fn collect(config: &Config, store: &Store) -> Result<Vec<SourceStatus>, Stor
                 health,
                 state,
                 full_text,
+                last_error_kind: None,
             })
         })
         .collect::<Result<_, StoreError>>()?;

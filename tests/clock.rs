@@ -99,7 +99,7 @@ fn stories_stored_on_a_fast_clock_do_not_top_the_feeds_once_it_moves_back() {
     // that clock's time.
     let fast = Utc::now() + Duration::days(1);
     let undated = feed("fast", 3, 60, false);
-    let prepared = syndic::poll::prepare(&d.ctx, &source, &undated, None, &url, fast).unwrap();
+    let prepared = syndic::pipeline::poll::prepare(&d.ctx, &source, &undated, None, &url, fast).unwrap();
     prepared.store(&d.ctx, 0, fast).unwrap();
     d.ctx.store.lock().unwrap().record_fetch("c", &fetched_at(fast.timestamp())).unwrap();
     assert!(titles(&d, &Slice::All)[0].starts_with("fast"));

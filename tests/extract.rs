@@ -7,7 +7,8 @@ mod common;
 
 use std::path::Path;
 
-use syndic::extract::{self, ExtractError, Rule};
+use syndic::config::Rule;
+use syndic::extract::{self, ExtractError};
 use syndic::fetch::charset;
 use url::Url;
 

@@ -273,7 +273,7 @@ fn hundred_thousand_items_are_capped() {
     let r = fetch("100k-items.xml");
     r.ingested();
     assert!(r.hostile().contains("entries=5000"), "{}", r.hostile());
-    assert_eq!(r.titles().len(), syndic::poll::MAX_ENTRIES);
+    assert_eq!(r.titles().len(), syndic::pipeline::poll::MAX_ENTRIES);
     eprintln!("100k items: peak RSS {} MB", r.max_rss_mb);
 }
 

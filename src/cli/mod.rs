@@ -4,3 +4,4 @@
 pub mod files;
 pub mod man;
 pub mod opml;
+pub mod preview;

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Report;
+use super::Rule;
 use super::css;
-use crate::extract::Rule;
 
 /// What a partner allows us to republish.
 #[derive(Debug, Clone, PartialEq, Eq)]

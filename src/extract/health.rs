@@ -37,6 +37,12 @@ pub struct Health {
 /// Failures in a row (newest first) that raise the "matched nothing" flag.
 const NO_MATCH_RUN: usize = 3;
 
+/// The health of a source with these attempts (newest first), `None`
+/// before its first attempt.
+pub fn of(attempts: &[Attempt]) -> Option<Health> {
+    (!attempts.is_empty()).then(|| judge(attempts))
+}
+
 /// Judges `attempts`, newest first (at most [`WINDOW`] are read).
 pub fn judge(attempts: &[Attempt]) -> Health {
     let window = &attempts[..attempts.len().min(WINDOW)];

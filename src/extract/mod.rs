@@ -12,61 +12,21 @@
 //!
 //! Page metadata ([`meta`]) is read in both modes: headline, lead, `og:image`,
 //! publication date and author from `<meta>` tags and JSON-LD.
-//! [`queue`] runs extractions for new items in the daemon; [`health`] turns
-//! their outcomes into breakage alerts.
+//! [`health`] turns extraction outcomes into breakage alerts; the runner
+//! that fetches pages for new items is `pipeline::enrich`, and the rule
+//! itself ([`Rule`]) is part of the configuration.
 
 pub mod clean;
 pub mod health;
 pub mod meta;
-pub mod preview;
-pub mod queue;
 
 use chrono::{DateTime, Utc};
-use scraper::{Html, Selector};
+use scraper::Html;
 use url::Url;
 
+use crate::config::Rule;
 use crate::normalize::html::Sanitizer;
 use crate::normalize::text;
-
-/// How a source's article pages are read.
-#[derive(Debug, Clone)]
-pub enum Rule {
-    /// The elements matching `selector`, minus those matching `remove`.
-    Selector {
-        /// Where the story is, as written in the config.
-        css: String,
-        /// `css`, compiled.
-        selector: Selector,
-        /// What to cut out of it, as written.
-        remove_css: Vec<String>,
-        /// `remove_css`, compiled.
-        remove: Vec<Selector>,
-    },
-    /// Readability-style detection.
-    Auto,
-}
-
-impl Rule {
-    /// A selector rule from CSS text; the error names the selector that
-    /// does not parse.
-    pub fn selector(css: &str, remove: &[String]) -> Result<Rule, String> {
-        let compile = |s: &str| Selector::parse(s).map_err(|e| format!("{s:?} is not a valid CSS selector: {e}"));
-        Ok(Rule::Selector {
-            css: css.to_string(),
-            selector: compile(css)?,
-            remove_css: remove.to_vec(),
-            remove: remove.iter().map(|r| compile(r)).collect::<Result<_, _>>()?,
-        })
-    }
-
-    /// `auto` or the selector, for logs and the status page.
-    pub fn describe(&self) -> String {
-        match self {
-            Rule::Auto => "auto".into(),
-            Rule::Selector { css, .. } => css.clone(),
-        }
-    }
-}
 
 /// What an article page gave.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,23 +4,15 @@ use std::time::Duration;
 use chrono::TimeZone;
 
 use super::*;
-use crate::model::SourceKind;
 
 fn source() -> Source {
     Source {
-        id: "liter".into(),
         name: "Liter.kz".into(),
-        url: ::url::Url::parse("https://liter.kz/rss").unwrap(),
-        kind: SourceKind::Partner,
-        category: "politics".into(),
         region: Some("almaty".into()),
-        priority: 0,
         interval: Duration::from_secs(600),
         categories: HashMap::from([("спорт".to_string(), "sport".to_string())]),
         exclude: vec![regex::Regex::new("(?i)реклама").unwrap()],
-        enabled: true,
-        full_text: None,
-        policy: Default::default(),
+        ..Source::example("liter", ::url::Url::parse("https://liter.kz/rss").unwrap())
     }
 }
 

@@ -15,6 +15,7 @@
 //! costs its requester a render, not the daemon its memory.
 
 pub mod atom;
+pub mod coding;
 pub mod export;
 pub mod index;
 pub mod json;
@@ -31,10 +32,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
+use crate::config::{Config, Running};
 use crate::model::Slice;
-use crate::serve::encoding::Coding;
+use crate::store::slice::Placement;
 use crate::store::{Store, StoreError, StoredItem, Touched};
+use coding::Coding;
 
 /// Namespace of our own extension elements (credits).
 pub const SYNDIC_NAMESPACE: &str = "https://github.com/syndic/syndic/ns/1.0";
@@ -169,7 +171,8 @@ impl Rendered {
 
 /// Renders and caches feeds.
 pub struct Publisher {
-    config: RwLock<Arc<Config>>,
+    /// The configuration in force (the daemon replaces it on reload).
+    running: Arc<Running>,
     reader: Mutex<Store>,
     /// Full-length renders: one per configured slice and format at most.
     cache: RwLock<HashMap<(Slice, Format), Arc<Rendered>>>,
@@ -178,47 +181,30 @@ pub struct Publisher {
     /// change and must not be cached after it, or the change would stay
     /// invisible until the next one.
     generation: std::sync::atomic::AtomicU64,
+    /// Where renders are counted (the publisher does not hand it out).
     metrics: Arc<crate::metrics::Metrics>,
-    config_error: RwLock<Option<String>>,
 }
 
 impl Publisher {
     /// A publisher reading from the database at `db`.
-    pub fn new(config: Arc<Config>, db: &Path, metrics: Arc<crate::metrics::Metrics>) -> Result<Publisher, StoreError> {
+    pub fn new(running: Arc<Running>, db: &Path, metrics: Arc<crate::metrics::Metrics>) -> Result<Publisher, StoreError> {
         Ok(Publisher {
-            config: RwLock::new(config),
+            running,
             reader: Mutex::new(Store::open_reader(db)?),
             cache: RwLock::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             metrics,
-            config_error: RwLock::new(None),
         })
-    }
-
-    /// Records why the last reload was rejected (`None`: it succeeded).
-    pub fn set_config_error(&self, error: Option<String>) {
-        *self.config_error.write().unwrap_or_else(|p| p.into_inner()) = error;
-    }
-
-    /// Why the last reload was rejected, if it was.
-    pub fn config_error(&self) -> Option<String> {
-        self.config_error.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// The daemon's metrics.
-    pub fn metrics(&self) -> &crate::metrics::Metrics {
-        &self.metrics
     }
 
     /// The configuration in force.
     pub fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+        self.running.get()
     }
 
-    /// Switches to a new configuration; every cached feed is dropped
-    /// because titles, names and slices may have changed.
-    pub fn set_config(&self, config: Arc<Config>) {
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+    /// Drops every cached feed after the configuration in force changed
+    /// (titles, names and slices may have changed with it).
+    pub fn config_changed(&self) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         cache.clear();
@@ -256,12 +242,9 @@ impl Publisher {
         out.extend(config.regions.iter().map(|r| Slice::Region(r.slug.clone())));
         let mut pairs: Vec<Slice> = Vec::new();
         for s in config.sources.iter().filter(|s| s.enabled) {
-            if let Some(region) = &s.region {
-                for category in std::iter::once(&s.category).chain(s.categories.values()) {
-                    let slice = Slice::CategoryRegion(category.clone(), region.clone());
-                    if !pairs.contains(&slice) {
-                        pairs.push(slice);
-                    }
+            for slice in placements(s).flat_map(|p| Slice::containing(&p)) {
+                if matches!(slice, Slice::CategoryRegion(..)) && !pairs.contains(&slice) {
+                    pairs.push(slice);
                 }
             }
         }
@@ -280,7 +263,7 @@ impl Publisher {
     /// the server can answer from it without leaving the async runtime.
     /// Only full-length feeds are cached (see the module notes).
     pub fn cached(&self, slice: &Slice, format: Format, limit: Option<usize>) -> Option<Arc<Rendered>> {
-        let per_feed = self.config.read().unwrap_or_else(|p| p.into_inner()).daemon.items_per_feed;
+        let per_feed = self.running.read(|c| c.daemon.items_per_feed);
         if limit.is_some_and(|l| l < per_feed) {
             return None;
         }
@@ -387,21 +370,21 @@ pub fn slice_title(config: &Config, slice: &Slice) -> Option<String> {
     }
 }
 
+/// Where a source's items can be placed: its category, or any its feed's
+/// own categories map to, in its region.
+fn placements(s: &crate::config::Source) -> impl Iterator<Item = Placement<'_>> {
+    let partner = s.kind == crate::model::SourceKind::Partner;
+    std::iter::once(&s.category).chain(s.categories.values()).map(move |c| Placement { category: c, region: s.region.as_deref(), partner })
+}
+
 /// The shortest poll interval among the enabled sources that can feed
 /// `slice` (the default interval when none does), in seconds.
 fn max_age(config: &Config, slice: &Slice) -> u64 {
-    let in_category = |s: &crate::config::Source, c: &str| s.category == c || s.categories.values().any(|v| v == c);
     config
         .sources
         .iter()
         .filter(|s| s.enabled)
-        .filter(|s| match slice {
-            Slice::All => true,
-            Slice::Partners => s.kind == crate::model::SourceKind::Partner,
-            Slice::Category(c) => in_category(s, c),
-            Slice::Region(r) => s.region.as_deref() == Some(r.as_str()),
-            Slice::CategoryRegion(c, r) => in_category(s, c) && s.region.as_deref() == Some(r.as_str()),
-        })
+        .filter(|s| placements(s).any(|p| slice.takes(&p)))
         .map(|s| s.interval.as_secs())
         .min()
         .unwrap_or(config.daemon.default_interval.as_secs())
@@ -475,7 +458,9 @@ mod tests {
         std::fs::write(dir.path().join("sources.toml"), "[[category]]\nslug = \"politics\"\ntitle = \"Политика\"\n").unwrap();
         let config = Arc::new(crate::config::load(&dir.path().join("syndic.toml")).unwrap());
         drop(Store::open(&config.daemon.database).unwrap());
-        let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
+        let publisher =
+            Publisher::new(Arc::new(Running::new(Arc::clone(&config))), &config.daemon.database, Arc::new(crate::metrics::Metrics::new()))
+                .unwrap();
         let render = publisher.feed(&Slice::All, Format::Rss).unwrap().unwrap();
         let key = (Slice::All, Format::Rss);
         assert!(publisher.cached(&Slice::All, Format::Rss, None).is_some(), "a quiet render is kept");
@@ -502,7 +487,9 @@ mod tests {
         std::fs::write(dir.path().join("sources.toml"), "").unwrap();
         let config = Arc::new(crate::config::load(&dir.path().join("syndic.toml")).unwrap());
         drop(Store::open(&config.daemon.database).unwrap());
-        let publisher = Publisher::new(Arc::clone(&config), &config.daemon.database, Arc::new(crate::metrics::Metrics::new())).unwrap();
+        let publisher =
+            Publisher::new(Arc::new(Running::new(Arc::clone(&config))), &config.daemon.database, Arc::new(crate::metrics::Metrics::new()))
+                .unwrap();
         for limit in 0..500 {
             for format in Format::ALL {
                 publisher.feed_limited(&Slice::All, format, Some(limit)).unwrap().unwrap();

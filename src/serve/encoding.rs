@@ -11,36 +11,7 @@
 
 use axum::http::{HeaderMap, header};
 
-/// A content coding we serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    /// The body as rendered.
-    Identity,
-    /// `Content-Encoding: gzip`.
-    Gzip,
-    /// `Content-Encoding: br`.
-    Brotli,
-}
-
-impl Coding {
-    /// The `Content-Encoding` token, `None` for identity.
-    pub fn token(self) -> Option<&'static str> {
-        match self {
-            Coding::Identity => None,
-            Coding::Gzip => Some("gzip"),
-            Coding::Brotli => Some("br"),
-        }
-    }
-
-    /// The entity tag of this coding's body, from the identity body's
-    /// quoted tag: `"abc"` → `"abc-gzip"`.
-    pub fn etag(self, identity: &str) -> String {
-        match self.token() {
-            None => identity.to_string(),
-            Some(token) => format!("{}-{token}\"", identity.strip_suffix('"').unwrap_or(identity)),
-        }
-    }
-}
+pub use crate::publish::coding::Coding;
 
 /// The coding to answer a request with.
 pub fn choose(req: &HeaderMap) -> Coding {

@@ -39,8 +39,16 @@ use crate::publish::{Format, Publisher, Rendered};
 pub struct AppState {
     /// Feeds and their cache.
     pub publisher: Arc<Publisher>,
-    /// The writer connection (status queries, health).
+    /// The writer connection (`/healthz` checks that it is free).
     pub store: Arc<std::sync::Mutex<crate::store::Store>>,
+    /// A reading connection for the status pages: they never wait for the
+    /// writer to finish a group (the writer itself when the store has no
+    /// file).
+    pub states: Arc<std::sync::Mutex<crate::store::Store>>,
+    /// Every metric the daemon exports.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The configuration in force and the last reload's rejection.
+    pub running: Arc<crate::config::Running>,
     /// Unix time of the scheduler's last tick (0 before the first).
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
     /// The database file and the last commit.
@@ -109,7 +117,7 @@ impl Front {
         }
         let hit = self.state.publisher.cached(&slice, format, None)?;
         let response = respond(&hit, request.headers());
-        self.state.publisher.metrics().record_request("feed", response.status().as_u16());
+        self.state.metrics.record_request("feed", response.status().as_u16());
         Some(response)
     }
 }
@@ -268,13 +276,12 @@ async fn admin_only(State(state): State<Arc<AppState>>, request: Request, next: 
 async fn count_requests(State(state): State<Arc<AppState>>, request: Request, next: axum::middleware::Next) -> Response {
     let route = crate::metrics::route_of(request.uri().path());
     let response = next.run(request).await;
-    state.publisher.metrics().record_request(route, response.status().as_u16());
+    state.metrics.record_request(route, response.status().as_u16());
     response
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.publisher.metrics().encode())
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode()).into_response()
 }
 
 /// 200 when the database file is the one opened, its last commit went
@@ -313,9 +320,15 @@ fn export_problem(state: &AppState) -> Option<String> {
 
 async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceStatus>, Response> {
     let config = state.publisher.config();
-    let store = Arc::clone(&state.store);
+    let store = Arc::clone(&state.states);
     match tokio::task::spawn_blocking(move || crate::status::collect(&config, &store.lock().unwrap_or_else(|p| p.into_inner()))).await {
-        Ok(Ok(rows)) => Ok(rows),
+        Ok(Ok(mut rows)) => {
+            let metrics = &state.metrics;
+            for row in &mut rows {
+                row.last_error_kind = metrics.last_error_kind(&row.id);
+            }
+            Ok(rows)
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "status query failed");
             Err((StatusCode::SERVICE_UNAVAILABLE, "status temporarily unavailable\n").into_response())
@@ -332,7 +345,7 @@ async fn status_html(State(state): State<Arc<AppState>>) -> Response {
             pages::html(crate::status::html(
                 &rows,
                 crate::status::Problems {
-                    config: state.publisher.config_error().as_deref(),
+                    config: state.running.error().as_deref(),
                     database: state.health.problem().as_deref(),
                     export: export.as_deref(),
                 },
@@ -347,7 +360,7 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
             let body = serde_json::json!({
-                "config_error": state.publisher.config_error(),
+                "config_error": state.running.error(),
                 "database_error": state.health.problem(),
                 "export_error": export_problem(&state),
                 "sources": rows

@@ -13,7 +13,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::items::slices_of;
 use super::{Store, StoreError, Touched};
-use crate::extract::health::{self, Attempt, Health};
+use crate::extract::health::{self, Attempt};
 
 /// Outcomes kept per source.
 const LOG_PER_SOURCE: i64 = 50;
@@ -116,16 +116,17 @@ impl Store {
         Ok(self.conn.execute("DELETE FROM extract_jobs WHERE source_id = ?1", [source_id])?)
     }
 
-    /// The extraction health of one source, `None` before its first attempt.
-    pub fn extraction_health(&self, source_id: &str) -> Result<Option<Health>, StoreError> {
-        let attempts = self
+    /// The latest extraction attempts of one source, newest first (at most
+    /// [`health::WINDOW`]). The store only hands them back: whether the
+    /// source looks broken is for `extract::health` to judge.
+    pub fn extraction_attempts(&self, source_id: &str) -> Result<Vec<Attempt>, StoreError> {
+        Ok(self
             .conn
             .prepare_cached("SELECT ok, chars, error_kind FROM extractions WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2")?
             .query_map(params![source_id, health::WINDOW as i64], |r| {
                 Ok(Attempt { ok: r.get(0)?, chars: r.get::<_, i64>(1)?.max(0) as usize, error: r.get(2)? })
             })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((!attempts.is_empty()).then(|| health::judge(&attempts)))
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     /// The most recent extraction error of a source.

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::bands::BandIndex;
+use super::slice::Placement;
 use super::{FetchRecord, Store, StoreError};
 use crate::dedup::{self, Fingerprint, Matcher, Rank};
 use crate::model::{Item, Slice};
@@ -448,15 +449,7 @@ impl Batch<'_> {
             return Ok(());
         }
         self.last_own = Some((item.category.clone(), item.region.clone(), partner));
-        self.slices.insert(Slice::All);
-        self.slices.insert(Slice::Category(item.category.clone()));
-        if let Some(region) = &item.region {
-            self.slices.insert(Slice::Region(region.clone()));
-            self.slices.insert(Slice::CategoryRegion(item.category.clone(), region.clone()));
-        }
-        if partner {
-            self.slices.insert(Slice::Partners);
-        }
+        self.slices.extend(Slice::containing(&Placement { category: &item.category, region: item.region.as_deref(), partner }));
         Ok(())
     }
 }
@@ -485,14 +478,7 @@ pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) ->
             let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
             for row in rows {
                 let (category, region, kind) = row?;
-                if let Some(region) = region {
-                    slices.insert(Slice::CategoryRegion(category.clone(), region.clone()));
-                    slices.insert(Slice::Region(region));
-                }
-                slices.insert(Slice::Category(category));
-                if kind == "partner" {
-                    slices.insert(Slice::Partners);
-                }
+                slices.extend(Slice::containing(&Placement { category: &category, region: region.as_deref(), partner: kind == "partner" }));
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod lock;
 pub mod read;
 pub mod retention;
 pub mod schema;
+pub mod slice;
 pub mod sources;
 
 use std::path::Path;

@@ -93,15 +93,7 @@ impl Store {
     /// The newest `limit` canonical stories of a slice, newest first, each
     /// with the other sources that carried it.
     pub fn feed_items(&self, slice: &Slice, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
-        let (filter, args): (&str, Vec<&str>) = match slice {
-            Slice::All => ("1", vec![]),
-            Slice::Category(c) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2)", vec![c]),
-            Slice::Region(r) => ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE region = ?2)", vec![r]),
-            Slice::Partners => ("s.kind = 'partner'", vec![]),
-            Slice::CategoryRegion(c, r) => {
-                ("i.id IN (SELECT coalesce(duplicate_of, id) FROM items WHERE category = ?2 AND region = ?3)", vec![c, r])
-            }
-        };
+        let (filter, args) = slice.sql_filter();
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
              WHERE i.duplicate_of IS NULL AND {filter} ORDER BY i.published_at DESC, i.id DESC LIMIT ?1"

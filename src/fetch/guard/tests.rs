@@ -168,7 +168,13 @@ async fn a_name_resolving_out_of_reach_is_refused_at_connect_time() {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
         }
     });
-    let fetcher = super::super::Fetcher::new(crate::extract::preview::default_settings()).unwrap();
+    let fetcher = super::super::Fetcher::new(super::super::FetchSettings {
+        user_agent: "syndic-test".into(),
+        connect_timeout: std::time::Duration::from_secs(10),
+        total_timeout: std::time::Duration::from_secs(30),
+        max_body_bytes: 16 << 20,
+    })
+    .unwrap();
     let url = format!("http://localhost:{port}/");
     let public = fetcher.guarded(Reach { home: Public }).unwrap();
     let error = public.get(&url).send().await.expect_err("loopback is out of a public source's reach");

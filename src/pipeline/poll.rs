@@ -14,12 +14,14 @@ use chrono::{DateTime, Utc};
 use crate::config::Source;
 use crate::dedup;
 use crate::fetch::{Body, FetchError, Fetched, Fetcher, charset};
+use crate::metrics::PollSample;
 use crate::model::Item;
 use crate::normalize::Normalizer;
 use crate::parse::{self, DateParser};
+use crate::pipeline::PollError;
 use crate::politeness::Permit;
 use crate::schedule;
-use crate::store::{FetchRecord, GroupCommit, IngestStats, Pending, Store, Stored, Touched};
+use crate::store::{FetchRecord, GroupCommit, IngestStats, Pending, Store, Touched};
 
 /// What a poll needs; cheap to clone.
 #[derive(Clone)]
@@ -94,7 +96,7 @@ pub enum Outcome {
     /// A body was parsed and stored.
     Ingested,
     /// Fetching, decoding, parsing or storing failed.
-    Failed(String),
+    Failed(PollError),
 }
 
 /// What one poll did, for logs, the CLI and the cache.
@@ -123,26 +125,56 @@ pub struct PollReport {
     pub retry_after: Option<Duration>,
 }
 
+impl PollReport {
+    /// A report of nothing done yet (it ends as "not modified").
+    pub fn new(source_id: &str) -> PollReport {
+        PollReport {
+            source_id: source_id.to_string(),
+            outcome: Outcome::NotModified,
+            status: None,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            entries: 0,
+            last_entries: None,
+            stats: IngestStats::default(),
+            touched: Touched::default(),
+            retry_after: None,
+        }
+    }
+
+    /// The report in metric terms.
+    pub fn sample(&self) -> PollSample<'_> {
+        let (outcome, error_kind) = match &self.outcome {
+            Outcome::Ingested => ("ok", None),
+            Outcome::NotModified => ("not_modified", None),
+            Outcome::Failed(e) => ("failed", Some(e.kind())),
+        };
+        PollSample {
+            source: &self.source_id,
+            outcome,
+            error_kind,
+            elapsed: self.elapsed,
+            bytes: self.bytes,
+            stats: &self.stats,
+            last_entries: self.last_entries,
+        }
+    }
+
+    /// A poll that failed before it fetched anything.
+    pub fn failed(source_id: &str, error: PollError) -> PollReport {
+        PollReport { outcome: Outcome::Failed(error), ..PollReport::new(source_id) }
+    }
+}
+
 /// Polls one source once and records the result. `permit`, the
 /// publisher's limits for this fetch, is given back when the response is in.
 pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>) -> PollReport {
     let started = std::time::Instant::now();
-    let mut report = PollReport {
-        source_id: source.id.clone(),
-        outcome: Outcome::NotModified,
-        status: None,
-        bytes: 0,
-        elapsed: Duration::ZERO,
-        entries: 0,
-        last_entries: None,
-        stats: IngestStats::default(),
-        touched: Touched::default(),
-        retry_after: None,
-    };
+    let mut report = PollReport::new(&source.id);
     let state = {
         let store = Arc::clone(&ctx.states);
         let id = source.id.clone();
-        blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).source_state(&id).map_err(|e| e.to_string())).await
+        blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).source_state(&id).map_err(store_error)).await
     };
     let state = match state {
         Ok(state) => state,
@@ -184,10 +216,9 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
                 let store = Arc::clone(&ctx.store);
                 let id = source.id.clone();
                 let to = moved_to.clone();
-                let _ = blocking(move || {
-                    store.lock().unwrap_or_else(|p| p.into_inner()).set_moved_to(&id, to.as_deref()).map_err(|e| e.to_string())
-                })
-                .await;
+                let _ =
+                    blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).set_moved_to(&id, to.as_deref()).map_err(store_error))
+                        .await;
             }
             report.status = Some(body.status);
             report.bytes = body.bytes.len() as u64;
@@ -205,8 +236,8 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
                     recorded = true;
                 }
                 Err(e) => {
-                    report.outcome = Outcome::Failed(e.clone());
-                    record.error = Some(e);
+                    record.error = Some(e.to_string());
+                    report.outcome = Outcome::Failed(e);
                     record.next_fetch_at = next(now, source, failures + 1, None);
                 }
             }
@@ -224,13 +255,11 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
                 let id = source.id.clone();
                 let reason = "the feed answered 410 Gone: polling stopped; change its url (or remove it) in the source list".to_string();
                 tracing::error!(source = %source.id, url = %source.url, "{reason}");
-                let _ = blocking(move || {
-                    store.lock().unwrap_or_else(|p| p.into_inner()).disable_source(&id, &reason).map_err(|e| e.to_string())
-                })
-                .await;
+                let _ = blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).disable_source(&id, &reason).map_err(store_error))
+                    .await;
             }
             record.error = Some(e.to_string());
-            report.outcome = Outcome::Failed(e.to_string());
+            report.outcome = Outcome::Failed(e.into());
             record.next_fetch_at = next(now, source, failures + 1, retry_after);
         }
     }
@@ -241,8 +270,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
     record.duration_ms = report.elapsed.as_millis() as u64;
     let store = Arc::clone(&ctx.store);
     let id = source.id.clone();
-    if let Err(e) =
-        blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(|e| e.to_string())).await
+    if let Err(e) = blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(store_error)).await
     {
         tracing::error!(source = %source.id, error = %e, "could not record fetch result");
     }
@@ -272,7 +300,7 @@ async fn ingest(
     now: DateTime<Utc>,
     ticket: Option<tokio::sync::OwnedSemaphorePermit>,
     fetch: Fetch,
-) -> Result<Ingested, String> {
+) -> Result<Ingested, PollError> {
     let (worker_ctx, source) = (ctx.clone(), source.clone());
     // Items are dated (and seen) by the upstreams' clocks when ours is far
     // ahead of them: stamped by a jumped clock, they would top every feed
@@ -293,10 +321,10 @@ async fn ingest(
             let entries = prepared.entries;
             record.entries = Some(entries as u64);
             let feed = prepared.pending(source.priority, dated, ticket, Some((source.id, record)));
-            Ok::<_, String>((entries, worker_ctx.commits.submit(feed)))
+            Ok::<_, PollError>((entries, worker_ctx.commits.submit(feed)))
         })
         .await??;
-    let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into()))?;
+    let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into())).map_err(PollError::Store)?;
     Ok((entries, stats, touched))
 }
 
@@ -313,8 +341,8 @@ pub struct Prepared {
 impl Prepared {
     /// Stores the items (with other feeds' when the writer is busy),
     /// waiting for the writer (not on an async runtime's thread).
-    pub fn store(self, ctx: &Context, priority: i64, now: DateTime<Utc>) -> Stored {
-        ctx.commits.store(self.pending(priority, now, None, None))
+    pub fn store(self, ctx: &Context, priority: i64, now: DateTime<Utc>) -> Result<(IngestStats, Touched), PollError> {
+        ctx.commits.store(self.pending(priority, now, None, None)).map_err(PollError::Store)
     }
 
     /// The items as a feed for the writer.
@@ -338,11 +366,11 @@ pub fn prepare(
     http_charset: Option<&str>,
     url: &url::Url,
     now: DateTime<Utc>,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, PollError> {
     let decoded = charset::decode(bytes, http_charset);
     let xml = charset::prepare_xml(&decoded.text);
     let xml = cap_entries(&xml, MAX_ENTRIES);
-    let feed = parse::parse(&xml, url, &ctx.dates).map_err(|e| e.to_string())?;
+    let feed = parse::parse(&xml, url, &ctx.dates)?;
     let normalizer = Normalizer::new(source, url, now);
     let entries = feed.entries.len();
     let mut feed = feed;
@@ -416,8 +444,12 @@ fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<
 }
 
 /// Runs `f` on the blocking pool; a panic there becomes an error.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(format!("internal error: {e}")))
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, PollError> + Send + 'static) -> Result<T, PollError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(PollError::Internal(format!("internal error: {e}"))))
+}
+
+fn store_error(e: crate::store::StoreError) -> PollError {
+    PollError::Store(e.to_string())
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{Extracted, Rule};
+use crate::config::Rule;
+use crate::extract::Extracted;
 use crate::fetch::{FetchSettings, Fetched, Fetcher, Validators, charset};
 
 /// The page to read: a URL, or a file with the URL it should be read as.
@@ -52,11 +53,11 @@ pub async fn run(target: Target, rule: &Rule, settings: FetchSettings, tz: chron
         },
     };
     let decoded = charset::decode_page(&bytes, charset_label.as_deref());
-    match super::extract(&decoded.text, &url, rule, tz) {
+    match crate::extract::extract(&decoded.text, &url, rule, tz) {
         Ok(page) => Ok(report(&page, rule, &url, decoded.encoding.name(), html)),
         Err(e) => {
             let mut message = format!("{url}: {e}");
-            let suggestions = super::suggest(&decoded.text, 5);
+            let suggestions = crate::extract::suggest(&decoded.text, 5);
             if !suggestions.is_empty() {
                 let _ = write!(message, "\nelements holding the most paragraph text: {}", suggestions.join(", "));
             }

@@ -19,11 +19,12 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::config::Config;
-use crate::extract::{self, health::Health};
+use crate::config::{Config, Rule};
+use crate::extract::{self, health, health::Health};
 use crate::fetch::{FetchError, Fetched, charset};
+use crate::pipeline::PollError;
+use crate::pipeline::poll::Context;
 use crate::politeness::Limits;
-use crate::poll::Context;
 use crate::store::Touched;
 use crate::store::extract::{Found, Job};
 
@@ -43,8 +44,8 @@ pub struct Outcome {
     pub source_id: String,
     /// The page.
     pub url: String,
-    /// Characters extracted, or (failure kind, message).
-    pub result: Result<usize, (String, String)>,
+    /// Characters extracted, or why not.
+    pub result: Result<usize, PollError>,
     /// Feed slices that changed.
     pub touched: Touched,
 }
@@ -71,12 +72,7 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
         let source = config.source(&job.source_id);
         let Some((rule, feed_url)) = source.and_then(|s| Some((s.full_text.clone()?, s.url.clone()))) else {
             // The admin turned full text off (or removed the source).
-            if dropped.insert(job.source_id.clone()) {
-                let mut store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = store.drop_extractions(&job.source_id) {
-                    tracing::error!(source = %job.source_id, error = %e, "full text: cannot drop jobs");
-                }
-            }
+            dropped.insert(job.source_id);
             continue;
         };
         let Ok(url) = Url::parse(&job.url) else { continue };
@@ -87,6 +83,18 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
         let limits = limits.clone();
         let tz = config.daemon.timezone;
         set.spawn(async move { run_one(&ctx, &limits, job, (url, feed_url), rule, tz).await });
+    }
+    if !dropped.is_empty() {
+        let store = Arc::clone(&ctx.store);
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            for source in dropped {
+                if let Err(e) = store.drop_extractions(&source) {
+                    tracing::error!(source = %source, error = %e, "full text: cannot drop jobs");
+                }
+            }
+        })
+        .await;
     }
     let mut outcomes = Vec::new();
     while let Some(joined) = set.join_next().await {
@@ -99,7 +107,7 @@ pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Ve
 
 /// `urls`: the page, and the feed it was linked from (whose class bounds
 /// what the page and its redirects may reach).
-async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rule: extract::Rule, tz: chrono_tz::Tz) -> Outcome {
+async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rule: Rule, tz: chrono_tz::Tz) -> Outcome {
     let (url, feed_url) = urls;
     let fetched = {
         let _permit = limits.acquire_url(&url).await;
@@ -114,33 +122,29 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
     // and only then is the writer's connection taken.
     let extracted = ctx
         .cpu
-        .run(move || {
-            // A failed fetch is (message, when to retry).
-            match fetched {
-                Ok(Fetched::Body(body)) => {
-                    let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
-                    Ok(extract::extract(&decoded.text, &body.final_url, &rule, tz))
-                }
-                Ok(Fetched::NotModified { .. }) => Err(("the server answered 304 to an unconditional request".to_string(), None)),
-                Err(e) => {
-                    let retry = retryable(&e) && job_attempts + 1 < MAX_ATTEMPTS;
-                    let at = retry.then(|| now + (RETRY_BASE.as_secs() << job_attempts.clamp(0, 8)) as i64);
-                    Err((format!("{e}{}", if retry { "; will retry" } else { "" }), at))
-                }
+        .run(move || match fetched {
+            Ok(Fetched::Body(body)) => {
+                let decoded = charset::decode_page(&body.bytes, body.charset.as_deref());
+                extract::extract(&decoded.text, &body.final_url, &rule, tz).map_err(PollError::from)
             }
+            Ok(Fetched::NotModified { .. }) => {
+                Err(FetchError::Transport("the server answered 304 to an unconditional request".into()).into())
+            }
+            Err(e) => Err(e.into()),
         })
-        .await;
+        .await
+        .unwrap_or_else(|e| Err(e.into()));
+    // A failed fetch that may pass is tried again later, with backoff.
+    let retry_at = match &extracted {
+        Err(PollError::Fetch(e)) if retryable(e) && job_attempts + 1 < MAX_ATTEMPTS => {
+            Some(now + (RETRY_BASE.as_secs() << job_attempts.clamp(0, 8)) as i64)
+        }
+        _ => None,
+    };
     let work = tokio::task::spawn_blocking(move || {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        let extracted = match extracted {
-            Ok(extracted) => extracted,
-            Err(e) => {
-                store.extraction_failed(&job, "internal", &e, now, None)?;
-                return Ok((Err(("internal".to_string(), e)), Touched::default()));
-            }
-        };
         match extracted {
-            Ok(Ok(page)) => {
+            Ok(page) => {
                 let found = Found {
                     html: &page.html,
                     chars: page.chars,
@@ -151,13 +155,10 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
                 let touched = store.extraction_done(&job, &found, now)?;
                 Ok((Ok(page.chars), touched))
             }
-            Ok(Err(e)) => {
-                store.extraction_failed(&job, e.kind(), &e.to_string(), now, None)?;
-                Ok((Err((e.kind().to_string(), e.to_string())), Touched::default()))
-            }
-            Err((message, at)) => {
-                store.extraction_failed(&job, "fetch", &message, now, at)?;
-                Ok((Err(("fetch".to_string(), message)), Touched::default()))
+            Err(e) => {
+                let retry = if retry_at.is_some() { "; will retry" } else { "" };
+                store.extraction_failed(&job, e.extraction_kind(), &format!("{e}{retry}"), now, retry_at)?;
+                Ok((Err(e), Touched::default()))
             }
         }
     })
@@ -166,14 +167,15 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
             let e: crate::store::StoreError = e;
-            (Err(("store".to_string(), e.to_string())), Touched::default())
+            (Err(PollError::Store(e.to_string())), Touched::default())
         }
-        Err(e) => (Err(("internal".to_string(), e.to_string())), Touched::default()),
+        Err(e) => (Err(PollError::Internal(e.to_string())), Touched::default()),
     };
     match &result {
         Ok(chars) => tracing::info!(source = %source_id, url = %page_url, chars, "full text extracted"),
-        Err((kind, e)) => {
-            tracing::warn!(source = %source_id, url = %page_url, kind = %kind, error = %e, "full text not extracted; the feed's summary stays")
+        Err(e) => {
+            let retry = if retry_at.is_some() { "; will retry" } else { "" };
+            tracing::warn!(source = %source_id, url = %page_url, kind = e.extraction_kind(), error = %format!("{e}{retry}"), "full text not extracted; the feed's summary stays")
         }
     }
     Outcome { source_id, url: page_url, result, touched }
@@ -196,14 +198,12 @@ pub struct Alerts {
 }
 
 impl Alerts {
-    /// Re-judges the sources of `outcomes`, logs changes, returns the
-    /// health of each for metrics.
-    pub fn update(&mut self, ctx: &Context, outcomes: &[Outcome]) -> BTreeMap<String, Health> {
-        let sources: HashSet<&str> = outcomes.iter().map(|o| o.source_id.as_str()).collect();
-        let store = ctx.store.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = BTreeMap::new();
-        for source in sources {
-            let Ok(Some(health)) = store.extraction_health(source) else { continue };
+    /// Logs the sources whose health changed between flagged and not.
+    /// Pure bookkeeping: the health was read off the async side
+    /// ([`health_of`]).
+    pub fn update(&mut self, health: &BTreeMap<String, Health>) {
+        for (source, health) in health {
+            let source = source.as_str();
             match (&health.alert, self.flagged.contains(source)) {
                 (Some(alert), false) => {
                     tracing::error!(source, alert = %alert, "full-text extraction is broken; check the selector with `syndic extract`");
@@ -215,8 +215,30 @@ impl Alerts {
                 }
                 _ => {}
             }
-            out.insert(source.to_string(), health);
+        }
+    }
+}
+
+/// The extraction health of the sources of `outcomes`, judged from their
+/// latest attempts, read on the state reader on the blocking pool (never
+/// the writer's lock on the async side).
+pub async fn health_of(ctx: &Context, outcomes: &[Outcome]) -> BTreeMap<String, Health> {
+    let sources: HashSet<String> = outcomes.iter().map(|o| o.source_id.clone()).collect();
+    let states = Arc::clone(&ctx.states);
+    let read = tokio::task::spawn_blocking(move || {
+        let store = states.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = BTreeMap::new();
+        for source in sources {
+            match store.extraction_attempts(&source) {
+                Ok(attempts) => {
+                    if let Some(health) = health::of(&attempts) {
+                        out.insert(source, health);
+                    }
+                }
+                Err(e) => tracing::warn!(source = %source, error = %e, "full text: cannot read the extraction log"),
+            }
         }
         out
-    }
+    });
+    read.await.unwrap_or_default()
 }
