@@ -405,9 +405,9 @@ use report::{Report, Scope};
 
 pub use css::check as check_selector;
 pub use fulltext::Policy;
-pub use source_list::{SourceList, load_sources, parse_sources};
 pub use rule::Rule;
 pub use running::Running;
+pub use source_list::{SourceList, load_sources, parse_sources};
 pub use values::{IpRange, parse_duration};
 use values::{count, duration, http_url, ip_ranges, regexes};
 
