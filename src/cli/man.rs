@@ -11,24 +11,31 @@ use std::path::{Path, PathBuf};
 const EXTRA: &str = r#".SH FILES
 .TP
 \fI/etc/syndic/syndic.toml\fR
-Daemon settings (packaged installs); see \fBsyndic.toml\fR(5). Without
-\fB\-\-config\fR, commands read \fIconfig/syndic.toml\fR.
+Daemon settings; see \fBsyndic.toml\fR(5). Commands read \fB\-\-config\fR
+\fIFILE\fR, else \fB$SYNDIC_CONFIG\fR, else \fIconfig/syndic.toml\fR when it
+exists in the working directory, else this file. Relative paths in it
+resolve against its own directory.
 .TP
 \fI/etc/syndic/sources.toml\fR
 The source list: categories, regions and feeds.
 .TP
 \fI/var/lib/syndic/syndic.db\fR
-The SQLite database of the packaged service.
+The SQLite database when \fBdatabase\fR is not set (under systemd,
+\fB$STATE_DIRECTORY\fR/syndic.db).
 .TP
 \fI/usr/share/doc/syndic/\fR
 README and the guides: configuration, operations (systemd, nginx, backups,
 upgrades), performance, testing.
 .SH ENVIRONMENT
 .TP
+\fBSYNDIC_CONFIG\fR
+The settings file, when \fB\-\-config\fR is not given.
+.TP
 \fBSYNDIC_LOG\fR
 Log filter, such as \fBdebug\fR or \fBsyndic=trace\fR (default \fBinfo\fR).
 .SH EXIT STATUS
-0 on success; 1 on any failure, an invalid configuration included.
+0 on success; 1 on any failure: an invalid configuration, a missing
+database for a command that only reads, or (\fBfetch\fR) any source that failed.
 .SH SEE ALSO
 \fBsyndic.toml\fR(5), \fBsystemctl\fR(1), \fBjournalctl\fR(1)
 "#;
