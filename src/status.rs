@@ -1,10 +1,6 @@
-//! Per-source health for admins: the status page ([`page`]), `/status.json`
+//! Per-source health for admins: the status page (`publish::status_page`), `/status.json`
 //! and the `syndic sources` table all come from [`collect`], broken sources
 //! first; [`counts`] is the summary line of the status and index pages.
-
-pub mod page;
-
-pub use page::{Problems, html};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -90,7 +90,7 @@ fn sources_line(publisher: &Publisher) -> Result<String, StoreError> {
     let states: std::collections::HashMap<&str, &crate::store::SourceState> = states.iter().map(|s| (s.id.as_str(), s)).collect();
     let never = crate::store::SourceState::default();
     let healths = config.sources.iter().map(|s| crate::status::health(s, states.get(s.id.as_str()).copied().unwrap_or(&never), false));
-    Ok(crate::status::page::summary_line(&crate::status::counts(healths)))
+    Ok(super::status_page::summary_line(&crate::status::counts(healths)))
 }
 
 /// The sections' tables share column widths, so that they line up.

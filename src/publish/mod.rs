@@ -24,6 +24,7 @@ pub mod opml;
 pub mod page;
 pub mod policy;
 pub mod rss;
+pub mod status_page;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -355,9 +356,13 @@ fn shared_headers(etag: &str, modified: std::time::SystemTime, max_age: u64) -> 
     }
     // The same URL is a page for browsers (see `serve::negotiate`): caches
     // must key on what decides that as well as on the coding.
-    headers.insert(header::VARY, HeaderValue::from_static(crate::serve::negotiate::VARY));
+    headers.insert(header::VARY, HeaderValue::from_static(VARY));
     headers
 }
+
+/// The request headers that choose the representation of a feed URL: the
+/// page or the feed (`serve::negotiate`), and the coding.
+pub const VARY: &str = "Accept, Sec-Fetch-Dest, Accept-Encoding";
 
 /// The title of a slice, or `None` when it is not configured.
 pub fn slice_title(config: &Config, slice: &Slice) -> Option<String> {

@@ -342,9 +342,9 @@ async fn status_html(State(state): State<Arc<AppState>>) -> Response {
         Ok(rows) => {
             let config = state.publisher.config();
             let export = export_problem(&state);
-            pages::html(crate::status::html(
+            pages::html(crate::publish::status_page::html(
                 &rows,
-                crate::status::Problems {
+                crate::publish::status_page::Problems {
                     config: state.running.error().as_deref(),
                     database: state.health.problem().as_deref(),
                     export: export.as_deref(),

@@ -32,8 +32,7 @@
 
 use axum::http::{HeaderMap, header};
 
-/// The request headers that choose the representation of a feed URL.
-pub const VARY: &str = "Accept, Sec-Fetch-Dest, Accept-Encoding";
+pub use crate::publish::VARY;
 
 /// Media types that mean "the feed itself" when a request names them.
 const FEED_TYPES: &[&str] = &[

@@ -10,9 +10,9 @@
 //! portal's zone, named on the page; categories by their titles. On a
 //! phone each row becomes a labelled card.
 
-use super::{SourceStatus, counts, full_text_note, note};
+use super::layout::{self, Frame, attr, text};
 use crate::config::Config;
-use crate::publish::layout::{self, Frame, attr, text};
+use crate::status::{SourceStatus, counts, full_text_note, note};
 
 /// A problem of the daemon shown above everything: its CSS class, the
 /// heading and the details (shown as preformatted text).
