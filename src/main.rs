@@ -244,8 +244,7 @@ async fn extract(
 }
 
 fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Result<()> {
-    use std::io::Write;
-    use syndic::dedup::{Matcher, pairs};
+    use syndic::dedup::Matcher;
     // The daemon's window and boilerplate rules when its settings load;
     // the defaults (what a fresh install runs with) otherwise.
     let matcher = match config::load(config) {
@@ -255,49 +254,8 @@ fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Resu
             Matcher::default()
         }
     };
-    let pairs = pairs::read(path)?;
-    let mut score = pairs::Score::default();
-    // Per deciding rule: pairs, labelled same, labelled different.
-    let mut rules: std::collections::BTreeMap<&str, [usize; 3]> = std::collections::BTreeMap::new();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for pair in &pairs {
-        let d = pairs::decide(pair, &matcher);
-        let (shared, a, b) = d.shared;
-        let label = match pair.label {
-            Some(true) => "same",
-            Some(false) => "different",
-            None => "-",
-        };
-        writeln!(
-            out,
-            "{}\t{:.3}\t{}\tshared={shared}/{a}/{b}\ttitle={:.2}\tlabel={label}",
-            if d.same { "dup" } else { "distinct" },
-            d.score,
-            d.rule,
-            d.title_overlap
-        )?;
-        let counts = rules.entry(d.rule).or_default();
-        counts[0] += 1;
-        if let Some(label) = pair.label {
-            score.add(label, d.same);
-            counts[if label { 1 } else { 2 }] += 1;
-        }
-    }
-    if score.pairs() > 0 {
-        writeln!(
-            out,
-            "precision={:.3} recall={:.3} f1={:.3} pairs={} false_merge_rate={:.4}",
-            score.precision(),
-            score.recall(),
-            score.f1(),
-            score.pairs(),
-            score.false_merge_rate()
-        )?;
-    }
-    // Which rule made each merge (and each false one), which vetoed.
-    for (rule, [n, same, different]) in rules {
-        writeln!(out, "rule\t{rule}\tpairs={n}\tlabelled_same={same}\tlabelled_different={different}")?;
-    }
+    let pairs = syndic::cli::dedup_check::read(path)?;
+    syndic::cli::dedup_check::report(&pairs, &matcher, &mut std::io::BufWriter::new(std::io::stdout().lock()))?;
     Ok(())
 }
 

@@ -7,13 +7,14 @@ mod common;
 use std::path::Path;
 
 use common::{Setup, TestSource, Upstream, corpus};
-use syndic::dedup::pairs::{self, Score};
+use syndic::cli::dedup_check::{self as pairs, Score};
+use syndic::dedup::pairs::decide;
 
 fn score(files: &[&Path]) -> Score {
     let mut score = Score::default();
     for f in files {
         for pair in pairs::read(f).unwrap() {
-            let d = pairs::decide(&pair, &syndic::dedup::Matcher::default());
+            let d = decide(&pair, &syndic::dedup::Matcher::default());
             score.add(pair.label.unwrap(), d.same);
         }
     }

@@ -1,4 +1,5 @@
 //! Code only the command line uses: the admin's one-shot commands that are
 //! not a stage of the daemon's pipeline.
 
+pub mod dedup_check;
 pub mod opml_import;
