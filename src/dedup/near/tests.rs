@@ -167,12 +167,19 @@ fn different_stories_on_one_topic_stay_apart() {
 fn profile_bytes_round_trip() {
     let p = profile("Курс доллара 450 тенге", "Нацбанк установил курс на сегодня по итогам торгов", &[]);
     assert_eq!(Profile::from_bytes(&p.to_bytes()), Some(p.clone()));
-    let named = profile("Матч «Кайрат» — «Астана» перенесли", "Игра состоится в воскресенье на Центральном стадионе", &[]);
+    let named = profile("Матч «Кайрат» — «Астана» перенесли", "Игра состоится в воскресенье на Центральном стадионе в Алматы", &[]);
     assert!(!named.names.is_empty());
     assert_eq!(Profile::from_bytes(&named.to_bytes()), Some(named.clone()));
-    // A profile stored before names were kept reads with none.
-    let old = &named.to_bytes()[..named.to_bytes().len() - 4 - 8 * named.names.len()];
-    assert_eq!(Profile::from_bytes(old), Some(Profile { names: Vec::new(), ..named }));
+    assert!(!named.entities.is_empty() && !named.places.is_empty());
+    // A profile stored before names were kept reads with none (nor entities).
+    let later = [&named.names, &named.entities, &named.places, &named.dates];
+    let old = &named.to_bytes()[..named.to_bytes().len() - later.iter().map(|l| 4 + 8 * l.len()).sum::<usize>()];
+    let bare = Profile { names: Vec::new(), entities: Vec::new(), places: Vec::new(), dates: Vec::new(), ..named.clone() };
+    assert_eq!(Profile::from_bytes(old), Some(bare));
+    // One stored before the entities reads with its names and no entities.
+    let with_names = &named.to_bytes()[..named.to_bytes().len() - later[1..].iter().map(|l| 4 + 8 * l.len()).sum::<usize>()];
+    let named_only = Profile { entities: Vec::new(), places: Vec::new(), dates: Vec::new(), ..named };
+    assert_eq!(Profile::from_bytes(with_names), Some(named_only));
     assert_eq!(Profile::from_bytes(&p.to_bytes()[..5]), None);
     assert_eq!(Profile::from_bytes(&[]), None);
 }
