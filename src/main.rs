@@ -48,9 +48,17 @@ enum Command {
     },
     /// The same-story decision on pairs of texts (TSV or ParaPhraser XML).
     DedupCheck {
-        /// The pairs file.
+        /// A pairs file (TSV or ParaPhraser XML); repeat for several.
+        #[arg(long, required = true)]
+        pairs: Vec<PathBuf>,
+        /// Cross-validate instead: tune the thresholds on K−1 folds, score
+        /// the held-out one, each file held out in turn too, with hard
+        /// negatives made from the pairs and a per-veto ablation.
         #[arg(long)]
-        pairs: PathBuf,
+        folds: Option<usize>,
+        /// The seed of the fold split.
+        #[arg(long, default_value_t = 25)]
+        seed: u64,
     },
     /// Preview full-text extraction of an article page (before saving a selector).
     Extract {
@@ -119,7 +127,7 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
-        Command::DedupCheck { pairs } => dedup_check(&pairs, &cli.config),
+        Command::DedupCheck { pairs, folds, seed } => dedup_check(&pairs, folds, seed, &cli.config),
         Command::Compact => load(&cli.config).and_then(|c| {
             let done = syndic::store::compact(&c.daemon.database)?;
             let mb = |b: u64| b as f64 / 1e6;
@@ -243,7 +251,8 @@ async fn extract(
     Ok(())
 }
 
-fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Result<()> {
+fn dedup_check(paths: &[PathBuf], folds: Option<usize>, seed: u64, config: &std::path::Path) -> anyhow::Result<()> {
+    use syndic::cli::{dedup_check, dedup_cv};
     use syndic::dedup::Matcher;
     // The daemon's window and boilerplate rules when its settings load;
     // the defaults (what a fresh install runs with) otherwise.
@@ -254,8 +263,19 @@ fn dedup_check(path: &std::path::Path, config: &std::path::Path) -> anyhow::Resu
             Matcher::default()
         }
     };
-    let pairs = syndic::cli::dedup_check::read(path)?;
-    syndic::cli::dedup_check::report(&pairs, &matcher, &mut std::io::BufWriter::new(std::io::stdout().lock()))?;
+    let mut sets = Vec::new();
+    for path in paths {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        sets.push(dedup_cv::Set { name, pairs: dedup_check::read(path)? });
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match folds {
+        Some(folds) => dedup_cv::run(&sets, &matcher, folds, seed, &mut out)?,
+        None => {
+            let pairs: Vec<_> = sets.into_iter().flat_map(|s| s.pairs).collect();
+            dedup_check::report(&pairs, &matcher, &mut out)?;
+        }
+    }
     Ok(())
 }
 

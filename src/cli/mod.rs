@@ -2,4 +2,6 @@
 //! not a stage of the daemon's pipeline.
 
 pub mod dedup_check;
+pub mod dedup_cv;
+pub mod hard_negatives;
 pub mod opml_import;

@@ -22,11 +22,13 @@ pub struct Matcher {
     pub window_secs: i64,
     /// The admin's boilerplate rules, on top of the built-in ones.
     pub rules: Vec<regex::Regex>,
+    /// Thresholds and vetoes (the defaults but in `dedup-check`'s experiments).
+    pub settings: near::Settings,
 }
 
 impl Default for Matcher {
     fn default() -> Self {
-        Matcher { window_secs: 72 * 3600, rules: Vec::new() }
+        Matcher { window_secs: 72 * 3600, rules: Vec::new(), settings: near::Settings::default() }
     }
 }
 
@@ -44,7 +46,11 @@ pub struct Fingerprint {
 impl Matcher {
     /// The daemon's matcher for `config` (its window and boilerplate rules).
     pub fn of(config: &crate::config::Config) -> Matcher {
-        Matcher { window_secs: config.daemon.dedup_window.as_secs() as i64, rules: config.daemon.dedup_boilerplate.clone() }
+        Matcher {
+            window_secs: config.daemon.dedup_window.as_secs() as i64,
+            rules: config.daemon.dedup_boilerplate.clone(),
+            settings: near::Settings::default(),
+        }
     }
 
     /// The near-duplicate decision between a new item and a known story,
@@ -56,10 +62,10 @@ impl Matcher {
         if let (Some(a), Some(b)) = (new.published_at, known.published_at)
             && (a - b).abs() > self.window_secs
         {
-            let verdict = near::compare(new.profile, known.profile, true);
+            let verdict = near::compare_with(new.profile, known.profile, true, &self.settings);
             return near::Verdict { same: false, rule: "veto:window", ..verdict };
         }
-        near::compare(new.profile, known.profile, same_site(new, known))
+        near::compare_with(new.profile, known.profile, same_site(new, known), &self.settings)
     }
 
     /// The fingerprint of a title and text.

@@ -53,30 +53,61 @@ pub struct Decision {
     pub title_overlap: f64,
 }
 
-/// The daemon's decision on a pair (see the module docs).
-pub fn decide(a: &Pair, matcher: &Matcher) -> Decision {
-    let exact = |rule| Decision { same: true, score: 1.0, rule, shared: (0, 0, 0), title_overlap: 0.0 };
+/// A pair made ready for deciding, many times over (with other
+/// settings): its exact verdict if an exact rule decides it, else each
+/// side's profile and what the store knows of it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    exact: Option<&'static str>,
+    profiles: (near::Profile, near::Profile),
+    links: (Option<String>, Option<String>),
+    times: (Option<i64>, Option<i64>),
+    sources: (Option<String>, Option<String>),
+}
+
+/// Everything [`decide_prepared`] needs of `pair`: the link and content
+/// rules applied, the profiles built (with `matcher`'s boilerplate rules).
+pub fn prepare(pair: &Pair, matcher: &Matcher) -> Prepared {
     let clean = |link: &Option<String>| link.as_deref().and_then(|l| crate::normalize::url::clean(l, None));
-    let (link_a, link_b) = (clean(&a.link_a), clean(&a.link_b));
-    if let (Some(x), Some(y)) = (&link_a, &link_b)
-        && crate::normalize::url::canonical(x) == crate::normalize::url::canonical(y)
-    {
-        return exact("link");
-    }
-    let within = |windows: i64| match (a.time_a, a.time_b) {
+    let (link_a, link_b) = (clean(&pair.link_a), clean(&pair.link_b));
+    let within = |windows: i64| match (pair.time_a, pair.time_b) {
         (Some(x), Some(y)) => (x - y).abs() <= windows * matcher.window_secs,
         _ => true,
     };
-    if let (Some(x), Some(y)) = (content_hash(&a.title_a, &a.text_a), content_hash(&a.title_b, &a.text_b))
-        && x == y
-        && within(2)
-    {
-        return exact("content");
+    let same_link =
+        matches!((&link_a, &link_b), (Some(x), Some(y)) if crate::normalize::url::canonical(x) == crate::normalize::url::canonical(y));
+    let same_hash = matches!(
+        (content_hash(&pair.title_a, &pair.text_a), content_hash(&pair.title_b, &pair.text_b)),
+        (Some(x), Some(y)) if x == y && within(2)
+    );
+    let exact = if same_link {
+        Some("link")
+    } else if same_hash {
+        Some("content")
+    } else {
+        None
+    };
+    Prepared {
+        exact,
+        profiles: (near::profile(&pair.title_a, &pair.text_a, &matcher.rules), near::profile(&pair.title_b, &pair.text_b, &matcher.rules)),
+        links: (link_a.map(String::from), link_b.map(String::from)),
+        times: (pair.time_a, pair.time_b),
+        sources: (pair.source_a.clone(), pair.source_b.clone()),
     }
-    let (pa, pb) = (near::profile(&a.title_a, &a.text_a, &matcher.rules), near::profile(&a.title_b, &a.text_b, &matcher.rules));
-    let new = Side { source_id: a.source_a.as_deref(), link: link_a.as_ref().map(url::Url::as_str), published_at: a.time_a, profile: &pa };
-    let known =
-        Side { source_id: a.source_b.as_deref(), link: link_b.as_ref().map(url::Url::as_str), published_at: a.time_b, profile: &pb };
+}
+
+/// The daemon's decision on a pair (see the module docs).
+pub fn decide(pair: &Pair, matcher: &Matcher) -> Decision {
+    decide_prepared(&prepare(pair, matcher), matcher)
+}
+
+/// [`decide`] on a [`prepare`]d pair, with `matcher`'s window and settings.
+pub fn decide_prepared(p: &Prepared, matcher: &Matcher) -> Decision {
+    if let Some(rule) = p.exact {
+        return Decision { same: true, score: 1.0, rule, shared: (0, 0, 0), title_overlap: 0.0 };
+    }
+    let new = Side { source_id: p.sources.0.as_deref(), link: p.links.0.as_deref(), published_at: p.times.0, profile: &p.profiles.0 };
+    let known = Side { source_id: p.sources.1.as_deref(), link: p.links.1.as_deref(), published_at: p.times.1, profile: &p.profiles.1 };
     let v = matcher.near_decision(&new, &known);
     Decision { same: v.same, score: v.score, rule: v.rule, shared: v.shared, title_overlap: v.title_overlap }
 }

@@ -1,0 +1,275 @@
+//! `syndic dedup-check --folds K`: the same-story decision cross-validated
+//! on the labelled pools, so that its figures say how it does on pairs it
+//! was not tuned on.
+//!
+//! The pairs of every `--pairs` file, and the hard negatives made from
+//! them ([`super::hard_negatives`]), are split two ways: into K folds by a
+//! seeded hash of each pair's first title (pairs that share a first title,
+//! and the hard negatives made from a pair, stay in one fold), and file by
+//! file (each file held out in turn: train pool against exam pool, then
+//! swapped). On each split the four thresholds of [`Settings`] are chosen
+//! on the training part alone (the most recall at precision ≥ 0.98 and at
+//! most 0.5 % false merges on hard negatives; failing that, the most
+//! precision) and the held-out part is scored with them. Training and
+//! held-out figures are printed side by side, then which rule made the
+//! held-out false merges, then the hard negatives by kind, then an
+//! ablation: the whole procedure again with each veto off.
+
+use std::io::Write;
+
+use crate::dedup::Matcher;
+use crate::dedup::near::{Settings, Vetoes};
+use crate::dedup::pairs::{Pair, Prepared, decide_prepared, prepare};
+
+use super::dedup_check::Score;
+use super::hard_negatives;
+
+/// A file's labelled pairs.
+#[derive(Debug, Clone)]
+pub struct Set {
+    /// Its name (the file name).
+    pub name: String,
+    /// Its pairs.
+    pub pairs: Vec<Pair>,
+}
+
+/// One labelled pair ready to decide.
+struct Case {
+    /// Index of its set.
+    set: usize,
+    /// The hard-negative kind, or `None` for a pool pair.
+    hard: Option<&'static str>,
+    label: bool,
+    /// What keeps related pairs in one fold.
+    group: u64,
+    prepared: Prepared,
+}
+
+/// Precision on pool pairs and false merges on hard negatives.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    pool: Score,
+    hard: Score,
+}
+
+impl Tally {
+    fn line(&self) -> String {
+        format!(
+            "P={:.3} R={:.3} FMR={:.4} hard_FMR={:.4} (pairs={} hard={})",
+            self.pool.precision(),
+            self.pool.recall(),
+            self.pool.false_merge_rate(),
+            self.hard.false_merge_rate(),
+            self.pool.pairs(),
+            self.hard.pairs()
+        )
+    }
+}
+
+/// The thresholds tried on each training part.
+fn grid(vetoes: Vetoes) -> Vec<Settings> {
+    let mut out = Vec::new();
+    for same_text in [0.5, 0.6, 0.7] {
+        for title_overlap in [0.5, 0.65, 0.8] {
+            for title_lead in [0.35, 0.5] {
+                for headline in [0.6, 0.7, 0.8] {
+                    out.push(Settings { same_text, title_overlap, title_lead, headline, vetoes });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every case's verdict (same story?) and deciding rule under each setting.
+type Verdicts = Vec<Vec<(bool, &'static str)>>;
+
+fn verdicts(cases: &[Case], settings: &[Settings], matcher: &Matcher) -> Verdicts {
+    settings
+        .iter()
+        .map(|s| {
+            let m = Matcher { settings: *s, ..matcher.clone() };
+            cases.iter().map(|c| decide_prepared(&c.prepared, &m)).map(|d| (d.same, d.rule)).collect()
+        })
+        .collect()
+}
+
+fn tally(cases: &[Case], verdicts: &[(bool, &'static str)], keep: &dyn Fn(&Case) -> bool) -> Tally {
+    let mut t = Tally::default();
+    for (c, (same, _)) in cases.iter().zip(verdicts).filter(|(c, _)| keep(c)) {
+        if c.hard.is_some() { t.hard.add(c.label, *same) } else { t.pool.add(c.label, *same) }
+    }
+    t
+}
+
+/// The setting chosen on the training cases (see the module docs).
+fn tune(cases: &[Case], all: &Verdicts, train: &dyn Fn(&Case) -> bool) -> usize {
+    let scored: Vec<Tally> = all.iter().map(|v| tally(cases, v, train)).collect();
+    let feasible = |t: &Tally| t.pool.precision() >= 0.98 && t.hard.false_merge_rate() <= 0.005;
+    let key = |t: &Tally| if feasible(t) { (1, t.pool.recall(), t.pool.precision()) } else { (0, t.pool.precision(), t.pool.recall()) };
+    (0..scored.len()).max_by(|&a, &b| key(&scored[a]).partial_cmp(&key(&scored[b])).unwrap_or(std::cmp::Ordering::Equal)).unwrap_or(0)
+}
+
+/// One split's outcome.
+struct Outcome {
+    name: String,
+    chosen: usize,
+    train: Tally,
+    held: Tally,
+}
+
+fn split(cases: &[Case], all: &Verdicts, name: String, held_out: &dyn Fn(&Case) -> bool) -> Outcome {
+    let chosen = tune(cases, all, &|c| !held_out(c));
+    Outcome { name, chosen, train: tally(cases, &all[chosen], &|c| !held_out(c)), held: tally(cases, &all[chosen], held_out) }
+}
+
+fn fold_of(c: &Case, seed: u64, folds: usize) -> usize {
+    (xxhash_rust::xxh3::xxh3_64_with_seed(&c.group.to_le_bytes(), seed) % folds as u64) as usize
+}
+
+/// Runs the cross-validation (see the module docs) and prints its report.
+pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut impl Write) -> std::io::Result<()> {
+    let folds = folds.max(2);
+    let cases = cases(sets, matcher);
+    let hard = cases.iter().filter(|c| c.hard.is_some()).count();
+    writeln!(out, "# {} labelled pool pairs and {hard} hard negatives; {folds} folds, seed {seed}", cases.len() - hard)?;
+    let settings = grid(Vetoes::ALL);
+    let all = verdicts(&cases, &settings, matcher);
+    let kfold: Vec<Outcome> =
+        (0..folds).map(|f| split(&cases, &all, format!("fold {}", f + 1), &|c| fold_of(c, seed, folds) == f)).collect();
+    let by_file: Vec<Outcome> =
+        sets.iter().enumerate().map(|(i, s)| split(&cases, &all, format!("held out {}", s.name), &|c| c.set == i)).collect();
+    for (title, outcomes) in [("k-fold", &kfold), ("file by file", &by_file)] {
+        writeln!(out, "## {title}: thresholds tuned on the training part, scored on the held-out part")?;
+        for o in outcomes.iter() {
+            let s = &settings[o.chosen];
+            writeln!(
+                out,
+                "{}\ttuned text={} title={} lead={} headline={}\ttrain {}\theld-out {}",
+                o.name,
+                s.same_text,
+                s.title_overlap,
+                s.title_lead,
+                s.headline,
+                o.train.line(),
+                o.held.line()
+            )?;
+        }
+        let mean = |f: &dyn Fn(&Outcome) -> f64| outcomes.iter().map(f).sum::<f64>() / outcomes.len().max(1) as f64;
+        writeln!(
+            out,
+            "mean\ttrain P={:.3} R={:.3} hard_FMR={:.4}\theld-out P={:.3} R={:.3} FMR={:.4} hard_FMR={:.4}",
+            mean(&|o| o.train.pool.precision()),
+            mean(&|o| o.train.pool.recall()),
+            mean(&|o| o.train.hard.false_merge_rate()),
+            mean(&|o| o.held.pool.precision()),
+            mean(&|o| o.held.pool.recall()),
+            mean(&|o| o.held.pool.false_merge_rate()),
+            mean(&|o| o.held.hard.false_merge_rate()),
+        )?;
+    }
+    held_out_detail(sets, &cases, &all, &kfold, seed, folds, out)?;
+    writeln!(out, "## ablation: k-fold mean held-out figures with one veto off (thresholds re-tuned)")?;
+    let mut configs: Vec<(String, Vetoes)> = vec![("all vetoes".into(), Vetoes::ALL)];
+    configs.extend(Vetoes::NAMES.iter().map(|n| (format!("without {n}"), Vetoes::ALL.without(n))));
+    configs.push(("no vetoes".into(), Vetoes::NAMES.iter().fold(Vetoes::ALL, |v, n| v.without(n))));
+    for (name, vetoes) in configs {
+        let settings = grid(vetoes);
+        let all = verdicts(&cases, &settings, matcher);
+        let outcomes: Vec<Outcome> = (0..folds).map(|f| split(&cases, &all, String::new(), &|c| fold_of(c, seed, folds) == f)).collect();
+        let mut pooled = Tally::default();
+        for o in &outcomes {
+            add(&mut pooled.pool, &o.held.pool);
+            add(&mut pooled.hard, &o.held.hard);
+        }
+        let mean = |f: &dyn Fn(&Outcome) -> f64| outcomes.iter().map(f).sum::<f64>() / outcomes.len() as f64;
+        writeln!(
+            out,
+            "{name}\theld-out mean P={:.3} R={:.3} hard_FMR={:.4}\tpooled FP={} TP={} hard FP={}",
+            mean(&|o| o.held.pool.precision()),
+            mean(&|o| o.held.pool.recall()),
+            mean(&|o| o.held.hard.false_merge_rate()),
+            pooled.pool.false_pos,
+            pooled.pool.true_pos,
+            pooled.hard.false_pos
+        )?;
+    }
+    Ok(())
+}
+
+fn add(to: &mut Score, s: &Score) {
+    to.true_pos += s.true_pos;
+    to.false_pos += s.false_pos;
+    to.false_neg += s.false_neg;
+    to.true_neg += s.true_neg;
+}
+
+/// Held-out figures per file, merges and false merges per rule, and hard
+/// negatives per kind, over all k folds (each case decided once, by the
+/// thresholds its training folds chose).
+fn held_out_detail(
+    sets: &[Set],
+    cases: &[Case],
+    all: &Verdicts,
+    kfold: &[Outcome],
+    seed: u64,
+    folds: usize,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut per_set = vec![Score::default(); sets.len()];
+    let mut rules: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
+    let mut kinds: std::collections::BTreeMap<&str, [usize; 2]> = Default::default();
+    for (i, c) in cases.iter().enumerate() {
+        let (same, rule) = all[kfold[fold_of(c, seed, folds)].chosen][i];
+        match c.hard {
+            Some(kind) => {
+                let k = kinds.entry(kind).or_default();
+                k[0] += usize::from(same);
+                k[1] += 1;
+            }
+            None => per_set[c.set].add(c.label, same),
+        }
+        let r = rules.entry(rule).or_default();
+        r[0] += 1;
+        r[1] += usize::from(same && c.label);
+        r[2] += usize::from(same && !c.label);
+    }
+    writeln!(out, "## held-out, k folds pooled: by file")?;
+    for (s, score) in sets.iter().zip(&per_set) {
+        writeln!(
+            out,
+            "{}\tP={:.3} R={:.3} FMR={:.4} pairs={}",
+            s.name,
+            score.precision(),
+            score.recall(),
+            score.false_merge_rate(),
+            score.pairs()
+        )?;
+    }
+    writeln!(out, "## held-out, k folds pooled: by deciding rule (a false merge names its rule)")?;
+    for (rule, [n, merged_same, false_merges]) in rules {
+        writeln!(out, "rule\t{rule}\tpairs={n}\ttrue_merges={merged_same}\tfalse_merges={false_merges}")?;
+    }
+    writeln!(out, "## held-out, k folds pooled: hard negatives by kind")?;
+    for (kind, [merged, n]) in kinds {
+        writeln!(out, "hard\t{kind}\tmerged={merged}/{n}\tFMR={:.4}", merged as f64 / n.max(1) as f64)?;
+    }
+    Ok(())
+}
+
+/// The labelled pairs of every set and their hard negatives, prepared.
+fn cases(sets: &[Set], matcher: &Matcher) -> Vec<Case> {
+    let group = |p: &Pair| xxhash_rust::xxh3::xxh3_64(p.title_a.to_lowercase().trim().as_bytes());
+    let mut cases = Vec::new();
+    for (set, s) in sets.iter().enumerate() {
+        let labelled: Vec<Pair> = s.pairs.iter().filter(|p| p.label.is_some()).cloned().collect();
+        for p in &labelled {
+            cases.push(Case { set, hard: None, label: p.label == Some(true), group: group(p), prepared: prepare(p, matcher) });
+        }
+        for h in hard_negatives::generate(&labelled) {
+            let g = group(&labelled[h.origin]);
+            cases.push(Case { set, hard: Some(h.kind), label: false, group: g, prepared: prepare(&h.pair, matcher) });
+        }
+    }
+    cases
+}

@@ -1,0 +1,183 @@
+//! Hard negatives for `dedup-check`: pairs of different stories that look
+//! alike, made from the labelled pools' own texts.
+//!
+//! Every item of the pools (each side of a pair, once) gives up to five
+//! copies that differ from it in one thing only, everywhere in its title
+//! and text: the quoted name («X» → «Y», a name quoted in another title of
+//! the pools), a proper noun of the title (another title's proper noun),
+//! a number of the title (n → n + k), a place (a Kazakhstan or Russian
+//! city in the same case form, or the word after "в"/"под"), or a day
+//! ("8 ноября" → "9 ноября"). Each pool pair labelled *different* also
+//! gives one pair with the same template prefix ("[РЕЛИЗ] ", "Срочно: ",
+//! …) on both titles. An item and its copy are the templated stories
+//! that fooled the matcher on unseen news (issue #25): alike in every
+//! word but the one that says which story it is. All are labelled
+//! different; each keeps the index of the pool pair it came from, so
+//! that cross-validation keeps it in that pair's fold.
+
+use regex::Regex;
+
+use crate::dedup::pairs::Pair;
+
+/// One hard negative: its kind, the pool pair it came from, the pair.
+#[derive(Debug, Clone)]
+pub struct HardNegative {
+    /// "names", "proper", "numbers", "places", "dates" or "template".
+    pub kind: &'static str,
+    /// Index of the pool pair it was made from.
+    pub origin: usize,
+    /// The pair (labelled different).
+    pub pair: Pair,
+}
+
+/// Template prefixes of the kind one source puts on many stories.
+const PREFIXES: &[&str] = &["[РЕЛИЗ] ", "Срочно: ", "Новости Казахстана: ", "Эксклюзив: ", "Мнение: "];
+
+/// Cities in three case forms (nominative, prepositional, genitive).
+const CITIES: &[[&str; 3]] = &[
+    ["Тараз", "Таразе", "Тараза"],
+    ["Караганда", "Караганде", "Караганды"],
+    ["Шымкент", "Шымкенте", "Шымкента"],
+    ["Павлодар", "Павлодаре", "Павлодара"],
+    ["Костанай", "Костанае", "Костаная"],
+    ["Астана", "Астане", "Астаны"],
+    ["Актобе", "Актобе", "Актобе"],
+    ["Москва", "Москве", "Москвы"],
+    ["Казань", "Казани", "Казани"],
+    ["Омск", "Омске", "Омска"],
+    ["Новосибирск", "Новосибирске", "Новосибирска"],
+    ["Екатеринбург", "Екатеринбурге", "Екатеринбурга"],
+];
+
+/// The hard negatives of `pairs` (see the module docs).
+pub fn generate(pairs: &[Pair]) -> Vec<HardNegative> {
+    let quoted = Regex::new(r"«([^«»]{2,40})»").ok();
+    let number = Regex::new(r"\d+").ok();
+    let date =
+        Regex::new(r"\b([1-9]|[12]\d|3[01]) (января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)").ok();
+    let located = Regex::new(r"(?:^|\s)(?:в|во|под|В|Во|Под) (\p{Lu}\p{Ll}{3,})").ok();
+    let (Some(quoted), Some(number), Some(date), Some(located)) = (quoted, number, date, located) else { return Vec::new() };
+    let names: Vec<&str> =
+        pairs.iter().flat_map(|p| [&p.title_a, &p.title_b]).filter_map(|t| quoted.captures(t)?.get(1)).map(|m| m.as_str()).collect();
+    let propers: Vec<&str> = pairs.iter().flat_map(|p| [&p.title_a, &p.title_b]).filter_map(|t| title_proper(t)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (origin, pair) in pairs.iter().enumerate() {
+        if pair.label == Some(false) {
+            let prefix = PREFIXES[origin % PREFIXES.len()];
+            let pair = Pair { title_a: format!("{prefix}{}", pair.title_a), title_b: format!("{prefix}{}", pair.title_b), ..pair.clone() };
+            out.push(HardNegative { kind: "template", origin, pair });
+        }
+        for (title, text) in [(&pair.title_a, &pair.text_a), (&pair.title_b, &pair.text_b)] {
+            if !seen.insert(title.clone()) {
+                continue;
+            }
+            let pick = |list: &[&'_ str], avoid: &str| -> Option<String> {
+                let n = list.len();
+                (0..n).map(|k| list[(origin * 7919 + k * 31) % n]).find(|c| !c.is_empty() && stem5(c) != stem5(avoid)).map(str::to_string)
+            };
+            let mut push = |kind, (t, x): (String, String)| {
+                if &t != title || &x != text {
+                    let pair =
+                        Pair { title_a: title.clone(), text_a: text.clone(), title_b: t, text_b: x, label: Some(false), ..Pair::default() };
+                    out.push(HardNegative { kind, origin, pair });
+                }
+            };
+            if let Some(name) = quoted.captures(title).and_then(|c| c.get(1)).map(|m| m.as_str())
+                && let Some(other) = pick(&names, name)
+            {
+                push("names", (title.replace(name, &other), text.replace(name, &other)));
+            }
+            if let Some(word) = title_proper(title)
+                && let Some(other) = pick(&propers, word)
+            {
+                push("proper", (replace_stem(title, word, &other), replace_stem(text, word, &other)));
+            }
+            if let Some(n) = number.find(title).map(|m| m.as_str())
+                && let Ok(value) = n.parse::<u64>()
+                && let Ok(whole) = Regex::new(&format!(r"\b{n}\b"))
+            {
+                let other = (value + 1 + origin as u64 % 9).to_string();
+                push(
+                    "numbers",
+                    (whole.replace_all(title, other.as_str()).into_owned(), whole.replace_all(text, other.as_str()).into_owned()),
+                );
+            }
+            if let Some(moved) = move_place(title, text, origin, &located) {
+                push("places", moved);
+            }
+            let both = format!("{title}\n{text}");
+            if let Some(c) = date.captures(&both)
+                && let (Some(day), Some(month)) = (c.get(1), c.get(2))
+            {
+                let (from, day) = (c[0].to_string(), day.as_str().parse::<u32>().unwrap_or(1));
+                let to = format!("{} {}", day % 28 + 1, month.as_str());
+                push("dates", (title.replace(&from, &to), text.replace(&from, &to)));
+            }
+        }
+    }
+    out
+}
+
+/// The first five characters of a word, lower-cased.
+fn stem5(word: &str) -> String {
+    word.chars().take(5).flat_map(char::to_lowercase).collect()
+}
+
+/// The first capitalised word of a title that is not its first word, not
+/// in capitals throughout and at least four letters long.
+fn title_proper(title: &str) -> Option<&str> {
+    title.split_whitespace().skip(1).map(|w| w.trim_matches(|c: char| !c.is_alphabetic())).find(|w| {
+        w.chars().count() >= 4
+            && w.chars().all(char::is_alphabetic)
+            && w.chars().next().is_some_and(char::is_uppercase)
+            && w.chars().skip(1).all(char::is_lowercase)
+    })
+}
+
+/// `text` with every word that begins as `word`'s stem does replaced by `with`.
+fn replace_stem(text: &str, word: &str, with: &str) -> String {
+    let stem: String = word.chars().take(5.min(word.chars().count().saturating_sub(1)).max(3)).collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, token) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let start = token.find(|c: char| c.is_alphabetic()).unwrap_or(token.len());
+        let core_end = token[start..].find(|c: char| !c.is_alphabetic()).map_or(token.len(), |e| start + e);
+        if token[start..core_end].starts_with(&stem) {
+            out.push_str(&token[..start]);
+            out.push_str(with);
+            out.push_str(&token[core_end..]);
+        } else {
+            out.push_str(token);
+        }
+    }
+    out
+}
+
+/// `title` and `text` with their first city moved to another (every case
+/// form to the same form of the other), or else the word after the
+/// title's first "в"/"под" moved to another city (prepositional).
+fn move_place(title: &str, text: &str, origin: usize, located: &Regex) -> Option<(String, String)> {
+    let both = format!("{title}\n{text}");
+    let word = |s: &str, w: &str| s.split(|c: char| !c.is_alphabetic()).any(|t| t == w);
+    let found = CITIES.iter().position(|forms| forms.iter().any(|f| word(&both, f)));
+    let other = |avoid: usize| CITIES[(origin + 1 + (origin % (CITIES.len() - 1)) + avoid) % CITIES.len()];
+    if let Some(i) = found {
+        let to = if other(i) == CITIES[i] { CITIES[(i + 1) % CITIES.len()] } else { other(i) };
+        let mut moved = (title.to_string(), text.to_string());
+        // Longest forms first: "Астане" before "Астана" would never clash, but "Омске" holds "Омск".
+        let mut forms: Vec<(usize, &str)> = CITIES[i].iter().copied().enumerate().collect();
+        forms.sort_by_key(|(_, f)| std::cmp::Reverse(f.len()));
+        for (case, form) in forms {
+            if let Ok(re) = Regex::new(&format!(r"\b{form}\b")) {
+                moved = (re.replace_all(&moved.0, to[case]).into_owned(), re.replace_all(&moved.1, to[case]).into_owned());
+            }
+        }
+        return Some(moved);
+    }
+    let place = located.captures(title)?.get(1)?.as_str();
+    let to = other(0)[1];
+    Some((replace_stem(title, place, to), replace_stem(text, place, to)))
+}
