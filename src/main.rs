@@ -59,6 +59,10 @@ enum Command {
         /// The seed of the fold split.
         #[arg(long, default_value_t = 25)]
         seed: u64,
+        /// Write the hard negatives made from the pairs to this TSV (and
+        /// decide nothing), to read them one by one.
+        #[arg(long)]
+        write_hard: Option<PathBuf>,
     },
     /// Preview full-text extraction of an article page (before saving a selector).
     Extract {
@@ -127,7 +131,7 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
-        Command::DedupCheck { pairs, folds, seed } => dedup_check(&pairs, folds, seed, &cli.config),
+        Command::DedupCheck { pairs, folds, seed, write_hard } => dedup_check(&pairs, folds, seed, write_hard.as_deref(), &cli.config),
         Command::Compact => load(&cli.config).and_then(|c| {
             let done = syndic::store::compact(&c.daemon.database)?;
             let mb = |b: u64| b as f64 / 1e6;
@@ -251,8 +255,14 @@ async fn extract(
     Ok(())
 }
 
-fn dedup_check(paths: &[PathBuf], folds: Option<usize>, seed: u64, config: &std::path::Path) -> anyhow::Result<()> {
-    use syndic::cli::{dedup_check, dedup_cv};
+fn dedup_check(
+    paths: &[PathBuf],
+    folds: Option<usize>,
+    seed: u64,
+    write_hard: Option<&std::path::Path>,
+    config: &std::path::Path,
+) -> anyhow::Result<()> {
+    use syndic::cli::{dedup_check, dedup_cv, hard_negatives};
     use syndic::dedup::Matcher;
     // The daemon's window and boilerplate rules when its settings load;
     // the defaults (what a fresh install runs with) otherwise.
@@ -267,6 +277,15 @@ fn dedup_check(paths: &[PathBuf], folds: Option<usize>, seed: u64, config: &std:
     for path in paths {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         sets.push(dedup_cv::Set { name, pairs: dedup_check::read(path)? });
+    }
+    if let Some(path) = write_hard {
+        let mut negatives = Vec::new();
+        for set in &sets {
+            let labelled: Vec<_> = set.pairs.iter().filter(|p| p.label.is_some()).cloned().collect();
+            negatives.extend(hard_negatives::generate(&labelled));
+        }
+        hard_negatives::write_tsv(&negatives, &mut std::io::BufWriter::new(std::fs::File::create(path)?))?;
+        return Ok(());
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match folds {

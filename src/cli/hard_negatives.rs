@@ -7,7 +7,10 @@
 //! the pools), a proper noun of the title (another title's proper noun),
 //! a number of the title (n → n + k), a place (a Kazakhstan or Russian
 //! city in the same case form, or the word after "в"/"под"), or a day
-//! ("8 ноября" → "9 ноября"). Each pool pair labelled *different* also
+//! ("8 ноября" → "9 ноября", when it is in the title or the only day of
+//! title and lead). Only copies that differ in the title or the first 300
+//! characters of the text count (a detail changed deep in the text leaves
+//! the same story). Each pool pair labelled *different* also
 //! gives one pair with the same template prefix ("[РЕЛИЗ] ", "Срочно: ",
 //! …) on both titles. An item and its copy are the templated stories
 //! that fooled the matcher on unseen news (issue #25): alike in every
@@ -29,6 +32,9 @@ pub struct HardNegative {
     /// The pair (labelled different).
     pub pair: Pair,
 }
+
+/// What counts as the lead of a text, in characters.
+const LEAD_CHARS: usize = 300;
 
 /// Template prefixes of the kind one source puts on many stories.
 const PREFIXES: &[&str] = &["[РЕЛИЗ] ", "Срочно: ", "Новости Казахстана: ", "Эксклюзив: ", "Мнение: "];
@@ -76,8 +82,11 @@ pub fn generate(pairs: &[Pair]) -> Vec<HardNegative> {
                 let n = list.len();
                 (0..n).map(|k| list[(origin * 7919 + k * 31) % n]).find(|c| !c.is_empty() && stem5(c) != stem5(avoid)).map(str::to_string)
             };
+            // A copy counts only when it differs in the title or the
+            // lead (a detail changed deep in the text is the same story).
+            let lead = |s: &str| s.chars().take(LEAD_CHARS).collect::<String>();
             let mut push = |kind, (t, x): (String, String)| {
-                if &t != title || &x != text {
+                if &t != title || lead(&x) != lead(text) {
                     let pair =
                         Pair { title_a: title.clone(), text_a: text.clone(), title_b: t, text_b: x, label: Some(false), ..Pair::default() };
                     out.push(HardNegative { kind, origin, pair });
@@ -106,8 +115,12 @@ pub fn generate(pairs: &[Pair]) -> Vec<HardNegative> {
             if let Some(moved) = move_place(title, text, origin, &located) {
                 push("places", moved);
             }
-            let both = format!("{title}\n{text}");
+            let both = format!("{title}\n{}", lead(text));
+            // A day in the title, or the only day of title and lead: the
+            // day the story is about, not one of several it mentions.
+            let days: std::collections::HashSet<&str> = date.find_iter(&both).map(|m| m.as_str()).collect();
             if let Some(c) = date.captures(&both)
+                && (days.len() == 1 || date.is_match(title))
                 && let (Some(day), Some(month)) = (c.get(1), c.get(2))
             {
                 let (from, day) = (c[0].to_string(), day.as_str().parse::<u32>().unwrap_or(1));
@@ -117,6 +130,18 @@ pub fn generate(pairs: &[Pair]) -> Vec<HardNegative> {
         }
     }
     out
+}
+
+/// Writes hard negatives as a TSV `dedup-check --pairs` reads (with a
+/// `kind` column it ignores), to look at them one by one.
+pub fn write_tsv(negatives: &[HardNegative], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    writeln!(out, "kind\ttitle_a\ttext_a\ttitle_b\ttext_b\tlabel")?;
+    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    for h in negatives {
+        let p = &h.pair;
+        writeln!(out, "{}\t{}\t{}\t{}\t{}\t0", h.kind, clean(&p.title_a), clean(&p.text_a), clean(&p.title_b), clean(&p.text_b))?;
+    }
+    Ok(())
 }
 
 /// The first five characters of a word, lower-cased.
@@ -135,24 +160,20 @@ fn title_proper(title: &str) -> Option<&str> {
     })
 }
 
-/// `text` with every word that begins as `word`'s stem does replaced by `with`.
+/// `text` with every word (run of letters, so that "Ростов-на-Дону"
+/// counts its parts) that begins as `word`'s stem does replaced by `with`.
 fn replace_stem(text: &str, word: &str, with: &str) -> String {
     let stem: String = word.chars().take(5.min(word.chars().count().saturating_sub(1)).max(3)).collect();
     let mut out = String::with_capacity(text.len());
-    for (i, token) in text.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let start = token.find(|c: char| c.is_alphabetic()).unwrap_or(token.len());
-        let core_end = token[start..].find(|c: char| !c.is_alphabetic()).map_or(token.len(), |e| start + e);
-        if token[start..core_end].starts_with(&stem) {
-            out.push_str(&token[..start]);
-            out.push_str(with);
-            out.push_str(&token[core_end..]);
-        } else {
-            out.push_str(token);
-        }
+    let mut rest = text;
+    while let Some(start) = rest.find(char::is_alphabetic) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !c.is_alphabetic()).unwrap_or(run.len());
+        out.push_str(if run[..end].starts_with(&stem) { with } else { &run[..end] });
+        rest = &run[end..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -160,7 +181,7 @@ fn replace_stem(text: &str, word: &str, with: &str) -> String {
 /// form to the same form of the other), or else the word after the
 /// title's first "в"/"под" moved to another city (prepositional).
 fn move_place(title: &str, text: &str, origin: usize, located: &Regex) -> Option<(String, String)> {
-    let both = format!("{title}\n{text}");
+    let both = format!("{title}\n{}", text.chars().take(LEAD_CHARS).collect::<String>());
     let word = |s: &str, w: &str| s.split(|c: char| !c.is_alphabetic()).any(|t| t == w);
     let found = CITIES.iter().position(|forms| forms.iter().any(|f| word(&both, f)));
     let other = |avoid: usize| CITIES[(origin + 1 + (origin % (CITIES.len() - 1)) + avoid) % CITIES.len()];

@@ -4,11 +4,13 @@
 //! first words of its text): a set of crude stems (the first five letters
 //! of each content word, Kazakh letters folded to Russian), the title's own
 //! stems, the numbers in the title, whether the title is a template
-//! (weather, exchange rates, horoscopes), and MinHash band keys over the
-//! stems. Band keys find candidates cheaply (an index lookup per band);
-//! [`compare`] then decides on the actual stem sets, with vetoes: titles
-//! with numbers but none in common, titles quoting names but none in
-//! common («Голосуйте за «X»» and «… за «Y»»), template headlines that are not
+//! (weather, exchange rates, horoscopes), what it is about ([`entities`]:
+//! quoted names, proper nouns, places, days), and MinHash band keys over
+//! the stems. Band keys find candidates cheaply (an index lookup per
+//! band); [`compare`] then decides on the actual stem sets, with vetoes
+//! ([`vetoes`]): titles each with a number the other lacks, quoted names
+//! that differ («Голосуйте за «X»» and «… за «Y»»), proper nouns, places or
+//! days each side names alone, template headlines that are not
 //! near-identical, and two different articles of the same site are never
 //! merged. Wrong merges hide news; precision comes first.
 
@@ -89,6 +91,8 @@ pub struct Profile {
     pub places: Vec<u64>,
     /// Days named in title and lead (`month * 32 + day`), sorted, unique.
     pub dates: Vec<u64>,
+    /// Stems of the capitalised words of title and lead, sorted, unique.
+    pub capitalised: Vec<u64>,
 }
 
 impl Profile {
@@ -118,7 +122,7 @@ impl Profile {
             slot.copy_from_slice(&v.to_le_bytes());
         }
         // Then the entities (profiles stored before them end at the names).
-        for list in [&self.entities, &self.places, &self.dates] {
+        for list in [&self.entities, &self.places, &self.dates, &self.capitalised] {
             out.extend_from_slice(&(list.len() as u32).to_le_bytes());
             list.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
         }
@@ -152,11 +156,11 @@ impl Profile {
             tail = rest;
             Some(head.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect())
         };
-        let (names, entities, places, dates) = (optional()?, optional()?, optional()?, optional()?);
+        let (names, entities, places, dates, capitalised) = (optional()?, optional()?, optional()?, optional()?, optional()?);
         let numbers = lists.pop()?;
         let title = lists.pop()?;
         let stems = lists.pop()?;
-        Some(Profile { stems, title, numbers, template: template == 1, lead, names, entities, places, dates })
+        Some(Profile { stems, title, numbers, template: template == 1, lead, names, entities, places, dates, capitalised })
     }
 }
 
@@ -205,6 +209,7 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
         entities: found.title,
         places: found.places,
         dates: found.dates,
+        capitalised: found.capitalised,
     }
 }
 
@@ -453,7 +458,9 @@ fn decide<L: Lists>(a: &L, b: &L, same_site: bool, settings: &Settings) -> Verdi
     if a_stems < 3 || b_stems < 3 {
         return veto("veto:too-short");
     }
-    if settings.vetoes.numbers && a_numbers > 0 && b_numbers > 0 && shared_numbers == 0 {
+    // Each title has a number the other lacks ("погибли 37" and "погибли
+    // 7"; "2 и 5 ноября" and "2 и 6 ноября").
+    if settings.vetoes.numbers && shared_numbers < a_numbers.min(b_numbers).max(1) && a_numbers > 0 && b_numbers > 0 {
         return veto("veto:numbers");
     }
     if let Some(rule) = a.entity_veto(b, &settings.vetoes) {

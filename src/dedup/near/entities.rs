@@ -35,6 +35,10 @@ pub struct Entities {
     pub places: Vec<u64>,
     /// Days named in the title and lead, as `month * 32 + day`.
     pub dates: Vec<u64>,
+    /// Stems of every capitalised word of title and lead, sentence
+    /// starts included: what the other side's proper nouns are looked up
+    /// in (a lower-case "канадский" does not name Канада).
+    pub capitalised: Vec<u64>,
 }
 
 /// Place names whose stems mark a capitalised word as a place wherever it
@@ -173,6 +177,7 @@ pub fn entities(title: &str, lead: &str) -> Entities {
             if chars < 3 || NOT_NAMES.contains(&s) {
                 continue;
             }
+            out.capitalised.push(s);
             let known_place = PLACE_STEMS.contains(&s);
             let proper = !w.start || all_capitals(part) || known_place || named.binary_search(&s).is_ok();
             if !proper {
@@ -191,7 +196,7 @@ pub fn entities(title: &str, lead: &str) -> Entities {
             }
         }
     }
-    for list in [&mut out.title, &mut out.places, &mut out.dates] {
+    for list in [&mut out.title, &mut out.places, &mut out.dates, &mut out.capitalised] {
         list.sort_unstable();
         list.dedup();
     }

@@ -172,13 +172,20 @@ fn profile_bytes_round_trip() {
     assert_eq!(Profile::from_bytes(&named.to_bytes()), Some(named.clone()));
     assert!(!named.entities.is_empty() && !named.places.is_empty());
     // A profile stored before names were kept reads with none (nor entities).
-    let later = [&named.names, &named.entities, &named.places, &named.dates];
+    let later = [&named.names, &named.entities, &named.places, &named.dates, &named.capitalised];
     let old = &named.to_bytes()[..named.to_bytes().len() - later.iter().map(|l| 4 + 8 * l.len()).sum::<usize>()];
-    let bare = Profile { names: Vec::new(), entities: Vec::new(), places: Vec::new(), dates: Vec::new(), ..named.clone() };
+    let bare = Profile {
+        names: Vec::new(),
+        entities: Vec::new(),
+        places: Vec::new(),
+        dates: Vec::new(),
+        capitalised: Vec::new(),
+        ..named.clone()
+    };
     assert_eq!(Profile::from_bytes(old), Some(bare));
     // One stored before the entities reads with its names and no entities.
     let with_names = &named.to_bytes()[..named.to_bytes().len() - later[1..].iter().map(|l| 4 + 8 * l.len()).sum::<usize>()];
-    let named_only = Profile { entities: Vec::new(), places: Vec::new(), dates: Vec::new(), ..named };
+    let named_only = Profile { entities: Vec::new(), places: Vec::new(), dates: Vec::new(), capitalised: Vec::new(), ..named };
     assert_eq!(Profile::from_bytes(with_names), Some(named_only));
     assert_eq!(Profile::from_bytes(&p.to_bytes()[..5]), None);
     assert_eq!(Profile::from_bytes(&[]), None);

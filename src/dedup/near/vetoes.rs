@@ -101,13 +101,13 @@ pub(super) fn entity_veto(a: &Profile, b: &Profile, vetoes: &Vetoes) -> Option<&
     {
         return Some("veto:names");
     }
-    if vetoes.proper && both(&a.entities, &b.entities) && each_names_its_own(&a.entities, &b.entities, &a.stems, &b.stems) {
+    if vetoes.proper && both(&a.entities, &b.entities) && each_names_its_own(&a.entities, &b.entities, &a.capitalised, &b.capitalised) {
         return Some("veto:proper");
     }
     if vetoes.places
         && both(&a.places, &b.places)
         && overlap(&a.places, &b.places) == 0
-        && each_names_its_own(&a.places, &b.places, &a.stems, &b.stems)
+        && each_names_its_own(&a.places, &b.places, &a.capitalised, &b.capitalised)
     {
         return Some("veto:places");
     }
