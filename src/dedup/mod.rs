@@ -13,6 +13,7 @@
 pub mod fold;
 pub mod near;
 pub mod pairs;
+pub mod template;
 
 /// Near-duplicate settings shared by the daemon and `dedup-check`.
 #[derive(Debug, Clone)]
@@ -66,6 +67,13 @@ impl Matcher {
             return near::Verdict { same: false, rule: "veto:window", ..verdict };
         }
         near::compare_with(new.profile, known.profile, same_site(new, known), &self.settings)
+    }
+
+    /// The fingerprint of a title and text from a source with these
+    /// template prefixes (learned from its history): the template is no
+    /// evidence of the story, so it is left out.
+    pub fn fingerprint_templated(&self, title: &str, text: &str, templates: &template::Templates) -> Fingerprint {
+        self.fingerprint(templates.strip(title), text)
     }
 
     /// The fingerprint of a title and text.

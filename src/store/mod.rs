@@ -19,6 +19,7 @@ pub mod read;
 pub mod retention;
 pub mod schema;
 pub mod sources;
+pub mod templates;
 
 use std::path::Path;
 use std::time::Duration;
