@@ -12,7 +12,9 @@
 //! at most 0.8 % false merges on hard negatives; failing that, the most
 //! precision) and the held-out part is scored with them. Training and
 //! held-out figures are printed side by side, then which rule made the
-//! held-out false merges, then the hard negatives by kind, then an
+//! held-out false merges, then the hard negatives by kind, then the
+//! k-fold figures with template prefixes learned from the training folds
+//! (each file one source's history) and stripped, then an
 //! ablation: the whole procedure again with each veto off, with none, and
 //! with each alone.
 
@@ -21,6 +23,7 @@ use std::io::Write;
 use crate::dedup::Matcher;
 use crate::dedup::near::{Settings, Vetoes};
 use crate::dedup::pairs::{Pair, Prepared, decide_prepared, prepare};
+use crate::dedup::template::Templates;
 
 use super::dedup_check::Score;
 use super::hard_negatives;
@@ -136,7 +139,8 @@ fn fold_of(c: &Case, seed: u64, folds: usize) -> usize {
 /// Runs the cross-validation (see the module docs) and prints its report.
 pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut impl Write) -> std::io::Result<()> {
     let folds = folds.max(2);
-    let cases = cases(sets, matcher);
+    let raw = raw_cases(sets);
+    let cases = prepare_all(&raw, matcher, &[]);
     let hard = cases.iter().filter(|c| c.hard.is_some()).count();
     writeln!(out, "# {} labelled pool pairs and {hard} hard negatives; {folds} folds, seed {seed}", cases.len() - hard)?;
     let settings = grid(Vetoes::ALL);
@@ -175,6 +179,7 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
         )?;
     }
     held_out_detail(sets, &cases, &all, &kfold, seed, folds, out)?;
+    with_templates(&raw, sets, matcher, folds, seed, out)?;
     writeln!(out, "## ablation: k-fold mean held-out figures with one veto off, none, or one alone (thresholds re-tuned)")?;
     let mut configs: Vec<(String, Vetoes)> = vec![("all vetoes".into(), Vetoes::ALL)];
     configs.extend(Vetoes::NAMES.iter().map(|n| (format!("without {n}"), Vetoes::ALL.without(n))));
@@ -269,19 +274,75 @@ fn held_out_detail(
     Ok(())
 }
 
-/// The labelled pairs of every set and their hard negatives, prepared.
-fn cases(sets: &[Set], matcher: &Matcher) -> Vec<Case> {
+/// A labelled pair before it is prepared: its set, hard-negative kind,
+/// fold group and the pair.
+struct Raw {
+    set: usize,
+    hard: Option<&'static str>,
+    group: u64,
+    pair: Pair,
+}
+
+/// The labelled pairs of every set and their hard negatives.
+fn raw_cases(sets: &[Set]) -> Vec<Raw> {
     let group = |p: &Pair| xxhash_rust::xxh3::xxh3_64(p.title_a.to_lowercase().trim().as_bytes());
-    let mut cases = Vec::new();
+    let mut raw = Vec::new();
     for (set, s) in sets.iter().enumerate() {
         let labelled: Vec<Pair> = s.pairs.iter().filter(|p| p.label.is_some()).cloned().collect();
-        for p in &labelled {
-            cases.push(Case { set, hard: None, label: p.label == Some(true), group: group(p), prepared: prepare(p, matcher) });
-        }
         for h in hard_negatives::generate(&labelled) {
-            let g = group(&labelled[h.origin]);
-            cases.push(Case { set, hard: Some(h.kind), label: false, group: g, prepared: prepare(&h.pair, matcher) });
+            raw.push(Raw { set, hard: Some(h.kind), group: group(&labelled[h.origin]), pair: h.pair });
         }
+        raw.extend(labelled.into_iter().map(|p| Raw { set, hard: None, group: group(&p), pair: p }));
     }
-    cases
+    raw
+}
+
+/// `raw` prepared, each title without the template prefixes of its set
+/// (none when `templates` is empty).
+fn prepare_all(raw: &[Raw], matcher: &Matcher, templates: &[Templates]) -> Vec<Case> {
+    raw.iter()
+        .map(|r| {
+            let prepared = match templates.get(r.set) {
+                Some(t) => {
+                    let (a, b) = (t.strip(&r.pair.title_a).to_string(), t.strip(&r.pair.title_b).to_string());
+                    prepare(&Pair { title_a: a, title_b: b, ..r.pair.clone() }, matcher)
+                }
+                None => prepare(&r.pair, matcher),
+            };
+            Case { set: r.set, hard: r.hard, label: r.pair.label == Some(true), group: r.group, prepared }
+        })
+        .collect()
+}
+
+/// The k-fold figures again, each title stripped of the template prefixes
+/// its file's training folds show (a file plays one source's history).
+fn with_templates(raw: &[Raw], sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "## k-fold with template prefixes learned from the training folds, file by file")?;
+    let settings = grid(Vetoes::ALL);
+    let mut outcomes = Vec::new();
+    for f in 0..folds {
+        let in_training = |r: &Raw| xxhash_rust::xxh3::xxh3_64_with_seed(&r.group.to_le_bytes(), seed) % folds as u64 != f as u64;
+        let templates: Vec<Templates> = (0..sets.len())
+            .map(|s| {
+                let titles =
+                    raw.iter().filter(|r| r.set == s && in_training(r)).flat_map(|r| [r.pair.title_a.as_str(), r.pair.title_b.as_str()]);
+                Templates::learn(titles)
+            })
+            .collect();
+        let learned: usize = templates.iter().map(|t| t.prefixes().len()).sum();
+        let cases = prepare_all(raw, matcher, &templates);
+        let all = verdicts(&cases, &settings, matcher);
+        let o = split(&cases, &all, format!("fold {} ({learned} templates)", f + 1), &|c| fold_of(c, seed, folds) == f);
+        writeln!(out, "{}\ttrain {}\theld-out {}", o.name, o.train.line(), o.held.line())?;
+        outcomes.push(o);
+    }
+    let mean = |f: &dyn Fn(&Outcome) -> f64| outcomes.iter().map(f).sum::<f64>() / outcomes.len().max(1) as f64;
+    writeln!(
+        out,
+        "mean\theld-out P={:.3} R={:.3} FMR={:.4} hard_FMR={:.4}",
+        mean(&|o| o.held.pool.precision()),
+        mean(&|o| o.held.pool.recall()),
+        mean(&|o| o.held.pool.false_merge_rate()),
+        mean(&|o| o.held.hard.false_merge_rate())
+    )
 }
