@@ -120,16 +120,19 @@ fn tune(cases: &[Case], all: &Verdicts, train: &dyn Fn(&Case) -> bool) -> usize 
 }
 
 /// One split's outcome.
-struct Outcome {
+struct Outcome<'a> {
     name: String,
+    /// Which cases it held out.
+    held_out: Box<dyn Fn(&Case) -> bool + 'a>,
     chosen: usize,
     train: Tally,
     held: Tally,
 }
 
-fn split(cases: &[Case], all: &Verdicts, name: String, held_out: &dyn Fn(&Case) -> bool) -> Outcome {
+fn split<'a>(cases: &[Case], all: &Verdicts, name: String, held_out: impl Fn(&Case) -> bool + 'a) -> Outcome<'a> {
     let chosen = tune(cases, all, &|c| !held_out(c));
-    Outcome { name, chosen, train: tally(cases, &all[chosen], &|c| !held_out(c)), held: tally(cases, &all[chosen], held_out) }
+    let (train, held) = (tally(cases, &all[chosen], &|c| !held_out(c)), tally(cases, &all[chosen], &held_out));
+    Outcome { name, held_out: Box::new(held_out), chosen, train, held }
 }
 
 fn fold_of(c: &Case, seed: u64, folds: usize) -> usize {
@@ -145,24 +148,28 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
     writeln!(out, "# {} labelled pool pairs and {hard} hard negatives; {folds} folds, seed {seed}", cases.len() - hard)?;
     let settings = grid(Vetoes::ALL);
     let all = verdicts(&cases, &settings, matcher);
+    // The daemon's own thresholds (set on these pools before this
+    // experiment: in-sample, shown for comparison, never tuned here).
+    let defaults = verdicts(&cases, &[Settings::default()], matcher).remove(0);
     let kfold: Vec<Outcome> =
-        (0..folds).map(|f| split(&cases, &all, format!("fold {}", f + 1), &|c| fold_of(c, seed, folds) == f)).collect();
+        (0..folds).map(|f| split(&cases, &all, format!("fold {}", f + 1), move |c: &Case| fold_of(c, seed, folds) == f)).collect();
     let by_file: Vec<Outcome> =
-        sets.iter().enumerate().map(|(i, s)| split(&cases, &all, format!("held out {}", s.name), &|c| c.set == i)).collect();
+        sets.iter().enumerate().map(|(i, s)| split(&cases, &all, format!("held out {}", s.name), move |c: &Case| c.set == i)).collect();
     for (title, outcomes) in [("k-fold", &kfold), ("file by file", &by_file)] {
         writeln!(out, "## {title}: thresholds tuned on the training part, scored on the held-out part")?;
         for o in outcomes.iter() {
             let s = &settings[o.chosen];
             writeln!(
                 out,
-                "{}\ttuned text={} title={} lead={} headline={}\ttrain {}\theld-out {}",
+                "{}\ttuned text={} title={} lead={} headline={}\ttrain {}\theld-out {}\tdaemon defaults on held-out {}",
                 o.name,
                 s.same_text,
                 s.title_overlap,
                 s.title_lead,
                 s.headline,
                 o.train.line(),
-                o.held.line()
+                o.held.line(),
+                tally(&cases, &defaults, &o.held_out).line()
             )?;
         }
         let mean = |f: &dyn Fn(&Outcome) -> f64| outcomes.iter().map(f).sum::<f64>() / outcomes.len().max(1) as f64;
@@ -193,7 +200,8 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
     for (name, vetoes) in configs {
         let settings = grid(vetoes);
         let all = verdicts(&cases, &settings, matcher);
-        let outcomes: Vec<Outcome> = (0..folds).map(|f| split(&cases, &all, String::new(), &|c| fold_of(c, seed, folds) == f)).collect();
+        let outcomes: Vec<Outcome> =
+            (0..folds).map(|f| split(&cases, &all, String::new(), move |c: &Case| fold_of(c, seed, folds) == f)).collect();
         let mut pooled = Tally::default();
         for o in &outcomes {
             add(&mut pooled.pool, &o.held.pool);
@@ -332,7 +340,7 @@ fn with_templates(raw: &[Raw], sets: &[Set], matcher: &Matcher, folds: usize, se
         let learned: usize = templates.iter().map(|t| t.prefixes().len()).sum();
         let cases = prepare_all(raw, matcher, &templates);
         let all = verdicts(&cases, &settings, matcher);
-        let o = split(&cases, &all, format!("fold {} ({learned} templates)", f + 1), &|c| fold_of(c, seed, folds) == f);
+        let o = split(&cases, &all, format!("fold {} ({learned} templates)", f + 1), move |c: &Case| fold_of(c, seed, folds) == f);
         writeln!(out, "{}\ttrain {}\theld-out {}", o.name, o.train.line(), o.held.line())?;
         outcomes.push(o);
     }

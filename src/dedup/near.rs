@@ -47,7 +47,7 @@ const HEADLINE_SHARED: usize = 4;
 /// Looked up once per word of every title and lead. A fixed table that
 /// feed words are only looked up in, never added to: foldhash is enough,
 /// SipHash's flood resistance buys nothing here.
-static STOP_WORDS: LazyLock<foldhash::HashSet<&'static str>> = LazyLock::new(|| {
+pub(super) static STOP_WORDS: LazyLock<foldhash::HashSet<&'static str>> = LazyLock::new(|| {
     "и в во не что он на я с со как а то все всё она так его но да ты к у же вы за бы по только ее её мне было вот от меня еще ещё нет о из ему \
      теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где \
      есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем \

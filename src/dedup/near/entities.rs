@@ -133,7 +133,10 @@ fn words<'a>(text: &'a str, title: bool, out: &mut Vec<Word<'a>>) {
             out.push(Word { text: core, start: start || opened, title });
             start = false;
         }
-        if tail.contains(['.', '!', '?', '…', ':', ']']) {
+        // In a title, the capital after "Кто-то:" or "[ТЕГ]" is the
+        // next subject's, as often a name as not ("Политолог: Трамп …"):
+        // it counts as a name unless it is a stop word.
+        if tail.contains(['.', '!', '?', '…']) || (!title && tail.contains([':', ']'])) {
             start = true;
         }
     }
@@ -174,7 +177,7 @@ pub fn entities(title: &str, lead: &str) -> Entities {
         let after = ws.get(i + 1).map(|n| n.text);
         for part in w.text.split('-') {
             let (s, chars) = stem(part);
-            if chars < 3 || NOT_NAMES.contains(&s) {
+            if chars < 3 || NOT_NAMES.contains(&s) || is_stop_word(part) {
                 continue;
             }
             out.capitalised.push(s);
@@ -201,6 +204,13 @@ pub fn entities(title: &str, lead: &str) -> Entities {
         list.dedup();
     }
     out
+}
+
+/// A stop word of [`super::STOP_WORDS`] in any case ("На", "Как").
+fn is_stop_word(word: &str) -> bool {
+    let mut lower = String::with_capacity(word.len());
+    word.chars().for_each(|c| push_lower(c, &mut lower));
+    super::STOP_WORDS.contains(lower.as_str())
 }
 
 /// `word` lower-cased equals `lower` (a short lower-case Cyrillic word).

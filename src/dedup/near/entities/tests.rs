@@ -21,7 +21,9 @@ fn proper_nouns_are_capitalised_words_not_at_a_sentence_start() {
     let e = entities("ЦИК Казахстана снял полномочия", "");
     assert_eq!(e.title, stems(&["ЦИК", "Казахстана"]));
     let e = entities("СМИ: Россия может передать Украине корабли", "");
-    assert_eq!(e.title, stems(&["Украине"]), "a word after a colon starts a sentence; СМИ names nothing");
+    assert_eq!(e.title, stems(&["Россия", "Украине"]), "a capital after a title's colon is a name; СМИ names nothing");
+    let e = entities("Итоги: Как прошли выборы в Астане", "");
+    assert_eq!(e.title, stems(&["Астане"]), "a stop word after a colon is none");
 }
 
 #[test]
