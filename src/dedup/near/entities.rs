@@ -16,7 +16,8 @@
 //! Таразе", "под Винницей") or before a word such as "области" or
 //! "ауданы". All are kept as the same five-letter stems the text is
 //! compared on, so case forms meet ("Астана", "Астане", "Астанада").
-//! Dates are a day and a month ("8 ноября", "08.11.2019", "8 қараша").
+//! Dates are a day and a month ("8 ноября", "08.11.2019", "8 қараша"),
+//! but for a dateline's at the start of the lead.
 //!
 //! One pass over the title and lead's words, no regex and no allocation
 //! per word (stems are built on the stack): this runs for every item.
@@ -67,6 +68,9 @@ const LOCATIVE: &[&str] = &["в", "во", "на", "под", "у", "из", "бл�
 /// Word starts after a place ("Алматинской области", "Беляевском районе",
 /// "Алматы облысында").
 const PLACE_NOUNS: &[&str] = &["област", "район", "край", "крае", "округ", "облыс", "аудан", "селе", "поселк"];
+
+/// Words at the start of a lead that may be a dateline.
+const DATELINE_WORDS: usize = 4;
 
 /// Month stems, Russian then Kazakh, in calendar order.
 const MONTHS: [(&str, &str); 12] = [
@@ -154,6 +158,7 @@ fn all_capitals(w: &str) -> bool {
 pub fn entities(title: &str, lead: &str) -> Entities {
     let mut ws = Vec::with_capacity(80);
     words(title, true, &mut ws);
+    let lead_start = ws.len();
     words(lead, false, &mut ws);
     // A title set in capitals throughout says nothing of its names.
     let shouting = title.chars().filter(|c| c.is_alphabetic()).count() > 8 && !title.chars().any(char::is_lowercase);
@@ -167,7 +172,11 @@ pub fn entities(title: &str, lead: &str) -> Entities {
     named.sort_unstable();
     let mut out = Entities::default();
     for (i, w) in ws.iter().enumerate() {
-        if let Some(date) = date(w.text, ws.get(i + 1).map(|n| n.text)) {
+        // A day in the lead's first words is a dateline's ("Москва. 11
+        // ноября. INTERFAX.RU - …"): when the copy was filed, not what
+        // the story is about.
+        let dateline = (lead_start..lead_start + DATELINE_WORDS).contains(&i);
+        if !dateline && let Some(date) = date(w.text, ws.get(i + 1).map(|n| n.text)) {
             out.dates.push(date);
         }
         if !capitalised(w.text) || (shouting && w.title) {
