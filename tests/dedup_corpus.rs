@@ -44,8 +44,12 @@ fn paraphraser_different_headlines_are_rarely_merged() {
         s.recall()
     );
     assert!(s.false_pos + s.true_neg > 2500);
-    assert!(s.false_merge_rate() <= 0.01, "false merge rate {:.4}", s.false_merge_rate());
-    assert!(s.recall() >= 0.25, "headline recall {:.3} regressed", s.recall());
+    // Precision first (#25): at the thresholds cross-validation chose, 5
+    // of 2,500 different headlines merge; a bare headline is merged only
+    // when nearly every word is shared, so recall is low.
+    assert!(s.false_merge_rate() <= 0.003, "false merge rate {:.4}", s.false_merge_rate());
+    assert!(s.precision() >= 0.975, "precision {:.3}", s.precision());
+    assert!(s.recall() >= 0.15, "headline recall {:.3} regressed", s.recall());
 }
 
 #[test]

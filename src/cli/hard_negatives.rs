@@ -208,20 +208,25 @@ mod tests {
     use super::*;
 
     fn pair(title_a: &str, text_a: &str, title_b: &str, text_b: &str, label: bool) -> Pair {
-        Pair { title_a: title_a.into(), text_a: text_a.into(), title_b: title_b.into(), text_b: text_b.into(), label: Some(label), ..Pair::default() }
+        Pair {
+            title_a: title_a.into(),
+            text_a: text_a.into(),
+            title_b: title_b.into(),
+            text_b: text_b.into(),
+            label: Some(label),
+            ..Pair::default()
+        }
     }
 
     #[test]
     fn each_copy_differs_from_its_item_in_one_thing_and_is_labelled_different() {
-        let pairs = [
-            pair(
-                "Голосуйте за проект «Зеленый двор» в Таразе",
-                "Голосование за проект «Зеленый двор» в Таразе продлится до 8 ноября, сообщил аким Таразе Бахыт Оразбеков.",
-                "Фонд «Самрук» выделил 5 млрд тенге Ержану Оспанову",
-                "Средства получит Ержан Оспанов, решение приняли 2 ноября.",
-                false,
-            ),
-        ];
+        let pairs = [pair(
+            "Голосуйте за проект «Зеленый двор» в Таразе",
+            "Голосование за проект «Зеленый двор» в Таразе продлится до 8 ноября, сообщил аким Таразе Бахыт Оразбеков.",
+            "Фонд «Самрук» выделил 5 млрд тенге Ержану Оспанову",
+            "Средства получит Ержан Оспанов, решение приняли 2 ноября.",
+            false,
+        )];
         let made = generate(&pairs);
         let kinds: std::collections::BTreeSet<&str> = made.iter().map(|h| h.kind).collect();
         assert_eq!(kinds, ["dates", "names", "numbers", "places", "proper", "template"].into_iter().collect());
@@ -236,7 +241,10 @@ mod tests {
         let dates = of("dates");
         assert!(dates.text_b.contains("9 ноября") && !dates.text_b.contains("8 ноября"), "{dates:?}");
         let numbers = made.iter().find(|h| h.kind == "numbers").map(|h| &h.pair).unwrap();
-        assert!(numbers.title_a.contains("5 млрд") && !numbers.title_b.contains("5 млрд") && !numbers.text_b.contains("5 млрд"), "{numbers:?}");
+        assert!(
+            numbers.title_a.contains("5 млрд") && !numbers.title_b.contains("5 млрд") && !numbers.text_b.contains("5 млрд"),
+            "{numbers:?}"
+        );
         let template = of("template");
         assert!(template.title_a.starts_with("[РЕЛИЗ] ") && template.title_b.starts_with("[РЕЛИЗ] "));
     }

@@ -42,7 +42,10 @@ fn places_in_their_case_forms_meet_by_stem() {
 fn dates_are_a_day_and_a_month_in_either_language() {
     assert_eq!(entities("Прогноз погоды на 8 ноября", "").dates, [11 * 32 + 8]);
     assert_eq!(entities("Ауа райы: 8 қараша", "").dates, [11 * 32 + 8]);
-    assert_eq!(entities("Сессия 08.11.2019", "Первое заседание комиссии пройдет 9-го мая, второе 5 марта.").dates, [3 * 32 + 5, 5 * 32 + 9, 11 * 32 + 8]);
+    assert_eq!(
+        entities("Сессия 08.11.2019", "Первое заседание комиссии пройдет 9-го мая, второе 5 марта.").dates,
+        [3 * 32 + 5, 5 * 32 + 9, 11 * 32 + 8]
+    );
     assert!(entities("В 8 утра", "").dates.is_empty());
     // A dateline's day is when the copy was filed.
     let e = entities("Репертуар «Соловья» перенесут в «Каро»", "Москва. 11 ноября. INTERFAX.RU - Закрытие намечено на 2 декабря.");
