@@ -148,8 +148,9 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
     writeln!(out, "# {} labelled pool pairs and {hard} hard negatives; {folds} folds, seed {seed}", cases.len() - hard)?;
     let settings = grid(Vetoes::ALL);
     let all = verdicts(&cases, &settings, matcher);
-    // The daemon's own thresholds (set on these pools before this
-    // experiment: in-sample, shown for comparison, never tuned here).
+    // The daemon's own thresholds, for comparison: its defaults are what
+    // every training fold chose, so on a held-out fold they are not
+    // strictly unseen (the tuned column is).
     let defaults = verdicts(&cases, &[Settings::default()], matcher).remove(0);
     let kfold: Vec<Outcome> =
         (0..folds).map(|f| split(&cases, &all, format!("fold {}", f + 1), move |c: &Case| fold_of(c, seed, folds) == f)).collect();

@@ -236,7 +236,9 @@ fn date(word: &str, next: Option<&str>) -> Option<u64> {
         return None;
     }
     let month = match parts.next() {
-        Some(m) => m.parse::<u64>().ok().filter(|m| (1..=12).contains(m))?,
+        // Two-digit months only: "12.5" is a decimal, not the 12th of May.
+        Some(m) if m.len() == 2 => m.parse::<u64>().ok().filter(|m| (1..=12).contains(m))?,
+        Some(_) => return None,
         None => {
             let next = next?;
             let lower: String = next.chars().flat_map(char::to_lowercase).collect();

@@ -47,6 +47,7 @@ fn dates_are_a_day_and_a_month_in_either_language() {
         [3 * 32 + 5, 5 * 32 + 9, 11 * 32 + 8]
     );
     assert!(entities("В 8 утра", "").dates.is_empty());
+    assert!(entities("Ставку снизили до 12.5 процента", "").dates.is_empty(), "a decimal is no date");
     // A dateline's day is when the copy was filed.
     let e = entities("Репертуар «Соловья» перенесут в «Каро»", "Москва. 11 ноября. INTERFAX.RU - Закрытие намечено на 2 декабря.");
     assert_eq!(e.dates, [12 * 32 + 2]);
