@@ -279,6 +279,17 @@ mod tests {
     }
 
     #[test]
+    fn a_sources_template_prefix_is_left_out_of_its_fingerprint() {
+        let history = ["Kaspi", "Halyk", "Beeline", "Kcell", "Jusan"].map(|c| format!("[РЕЛИЗ] {c} запустил новый сервис"));
+        let templates = template::Templates::learn(history.iter().map(String::as_str));
+        let m = Matcher::default();
+        let text = "Компания Freedom запустила сервис для малого бизнеса в регионах Казахстана.";
+        let templated = m.fingerprint_templated("[РЕЛИЗ] Freedom запустил сервис", text, &templates);
+        assert_eq!(templated, m.fingerprint("Freedom запустил сервис", text));
+        assert_ne!(templated, m.fingerprint("[РЕЛИЗ] Freedom запустил сервис", text));
+    }
+
+    #[test]
     fn rank_table() {
         let r = |priority, published_at, id| Rank { priority, published_at, id };
         assert!(outranks(&r(10, 500, 2), &r(0, 100, 1)), "priority first");
