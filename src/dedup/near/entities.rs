@@ -20,11 +20,12 @@
 //! but for a dateline's at the start of the lead.
 //!
 //! One pass over the title and lead's words, no regex and no allocation
-//! per word (stems are built on the stack): this runs for every item.
+//! per word (stems and lower-cased words are built on the stack): this
+//! runs for every item.
 
 use std::sync::LazyLock;
 
-use super::super::fold::{kazakh_to_russian, push_lower};
+use super::super::fold::kazakh_to_russian;
 use super::STEM_CHARS;
 
 /// Entities of one item, each list sorted and unique.
@@ -94,22 +95,35 @@ const MONTHS: [(&str, &str); 12] = [
 pub(super) fn stem(word: &str) -> (u64, usize) {
     let mut buf = [0u8; STEM_CHARS * 4];
     let (mut len, mut chars) = (0, 0);
-    let mut lower = String::new();
     for c in word.chars() {
         chars += 1;
-        if chars > STEM_CHARS {
-            continue;
+        if chars <= STEM_CHARS {
+            len += kazakh_to_russian(lower(c)).encode_utf8(&mut buf[len..]).len();
         }
-        let c = if c.is_ascii() {
-            c.to_ascii_lowercase()
-        } else {
-            lower.clear();
-            push_lower(c, &mut lower);
-            lower.chars().next().unwrap_or(c)
-        };
-        len += kazakh_to_russian(c).encode_utf8(&mut buf[len..]).len();
     }
     (xxhash_rust::xxh3::xxh3_64(&buf[..len]), chars)
+}
+
+/// A character lower-cased as the fold does it (`ё`→`е`), without allocating.
+fn lower(c: char) -> char {
+    match c.to_lowercase().next().unwrap_or(c) {
+        'ё' => 'е',
+        l => l,
+    }
+}
+
+/// `word` lower-cased into `buf` (no allocation); `None` when it does
+/// not fit (no stop word or month name is that long).
+fn lower_in<'b>(word: &str, buf: &'b mut [u8; 48]) -> Option<&'b str> {
+    let mut len = 0;
+    for c in word.chars() {
+        let l = lower(c);
+        if len + l.len_utf8() > buf.len() {
+            return None;
+        }
+        len += l.encode_utf8(&mut buf[len..]).len();
+    }
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 /// One word of the text with what the rules need to know of its place.
@@ -217,9 +231,8 @@ pub fn entities(title: &str, lead: &str) -> Entities {
 
 /// A stop word of [`super::STOP_WORDS`] in any case ("На", "Как").
 fn is_stop_word(word: &str) -> bool {
-    let mut lower = String::with_capacity(word.len());
-    word.chars().for_each(|c| push_lower(c, &mut lower));
-    super::STOP_WORDS.contains(lower.as_str())
+    let mut buf = [0u8; 48];
+    lower_in(word, &mut buf).is_some_and(|w| super::STOP_WORDS.contains(w))
 }
 
 /// `word` lower-cased equals `lower` (a short lower-case Cyrillic word).
@@ -240,12 +253,12 @@ fn date(word: &str, next: Option<&str>) -> Option<u64> {
         Some(m) if m.len() == 2 => m.parse::<u64>().ok().filter(|m| (1..=12).contains(m))?,
         Some(_) => return None,
         None => {
-            let next = next?;
-            let lower: String = next.chars().flat_map(char::to_lowercase).collect();
+            let mut buf = [0u8; 48];
+            let lower = lower_in(next?, &mut buf)?;
             // "мая"/"май" but not "март": the stem "ма" is matched whole.
             let index = MONTHS.iter().position(|(ru, kk)| {
                 if *ru == "ма" {
-                    matches!(lower.as_str(), "мая" | "май") || lower.starts_with(kk)
+                    matches!(lower, "мая" | "май") || lower.starts_with(kk)
                 } else {
                     lower.starts_with(ru) || lower.starts_with(kk)
                 }
