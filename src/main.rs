@@ -51,9 +51,21 @@ enum Command {
     },
     /// The same-story decision on pairs of texts (TSV or ParaPhraser XML).
     DedupCheck {
-        /// The pairs file.
+        /// A pairs file (TSV or ParaPhraser XML); repeat for several.
+        #[arg(long, required = true)]
+        pairs: Vec<PathBuf>,
+        /// Cross-validate instead: tune the thresholds on K−1 folds, score
+        /// the held-out one, each file held out in turn too, with hard
+        /// negatives made from the pairs and a per-veto ablation.
         #[arg(long)]
-        pairs: PathBuf,
+        folds: Option<usize>,
+        /// The seed of the fold split.
+        #[arg(long, default_value_t = 25)]
+        seed: u64,
+        /// Write the hard negatives made from the pairs to this TSV (and
+        /// decide nothing), to read them one by one.
+        #[arg(long)]
+        write_hard: Option<PathBuf>,
     },
     /// Preview full-text extraction of an article page (before saving a selector).
     Extract {
@@ -135,7 +147,7 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             runtime()?.block_on(fetch(c, source, all))
         }),
-        Command::DedupCheck { pairs } => dedup_check(&pairs, cli.config),
+        Command::DedupCheck { pairs, folds, seed, write_hard } => dedup_check(&pairs, folds, seed, write_hard.as_deref(), cli.config),
         Command::Compact => files::load(cli.config, Database::Reads).and_then(|c| {
             let done = syndic::store::compact(&c.daemon.database)?;
             let mb = |b: u64| b as f64 / 1e6;
@@ -280,9 +292,15 @@ async fn extract(
     Ok(())
 }
 
-fn dedup_check(path: &std::path::Path, config_flag: Option<PathBuf>) -> anyhow::Result<()> {
-    use std::io::Write;
-    use syndic::dedup::{Matcher, pairs};
+fn dedup_check(
+    paths: &[PathBuf],
+    folds: Option<usize>,
+    seed: u64,
+    write_hard: Option<&std::path::Path>,
+    config_flag: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use syndic::cli::{dedup_check, dedup_cv, hard_negatives};
+    use syndic::dedup::Matcher;
     // The daemon's window and boilerplate rules when its settings load;
     // the defaults (what a fresh install runs with) otherwise.
     let matcher = match files::locate(config_flag).map(|found| (config::load(&found.path), found.path)) {
@@ -299,48 +317,27 @@ fn dedup_check(path: &std::path::Path, config_flag: Option<PathBuf>) -> anyhow::
             Matcher::default()
         }
     };
-    let pairs = pairs::read(path)?;
-    let mut score = pairs::Score::default();
-    // Per deciding rule: pairs, labelled same, labelled different.
-    let mut rules: std::collections::BTreeMap<&str, [usize; 3]> = std::collections::BTreeMap::new();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for pair in &pairs {
-        let d = pairs::decide(pair, &matcher);
-        let (shared, a, b) = d.shared;
-        let label = match pair.label {
-            Some(true) => "same",
-            Some(false) => "different",
-            None => "-",
-        };
-        writeln!(
-            out,
-            "{}\t{:.3}\t{}\tshared={shared}/{a}/{b}\ttitle={:.2}\tlabel={label}",
-            if d.same { "dup" } else { "distinct" },
-            d.score,
-            d.rule,
-            d.title_overlap
-        )?;
-        let counts = rules.entry(d.rule).or_default();
-        counts[0] += 1;
-        if let Some(label) = pair.label {
-            score.add(label, d.same);
-            counts[if label { 1 } else { 2 }] += 1;
+    let mut sets = Vec::new();
+    for path in paths {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        sets.push(dedup_cv::Set { name, pairs: dedup_check::read(path)? });
+    }
+    if let Some(path) = write_hard {
+        let mut negatives = Vec::new();
+        for set in &sets {
+            let labelled: Vec<_> = set.pairs.iter().filter(|p| p.label.is_some()).cloned().collect();
+            negatives.extend(hard_negatives::generate(&labelled));
         }
+        hard_negatives::write_tsv(&negatives, &mut std::io::BufWriter::new(std::fs::File::create(path)?))?;
+        return Ok(());
     }
-    if score.pairs() > 0 {
-        writeln!(
-            out,
-            "precision={:.3} recall={:.3} f1={:.3} pairs={} false_merge_rate={:.4}",
-            score.precision(),
-            score.recall(),
-            score.f1(),
-            score.pairs(),
-            score.false_merge_rate()
-        )?;
-    }
-    // Which rule made each merge (and each false one), which vetoed.
-    for (rule, [n, same, different]) in rules {
-        writeln!(out, "rule\t{rule}\tpairs={n}\tlabelled_same={same}\tlabelled_different={different}")?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match folds {
+        Some(folds) => dedup_cv::run(&sets, &matcher, folds, seed, &mut out)?,
+        None => {
+            let pairs: Vec<_> = sets.into_iter().flat_map(|s| s.pairs).collect();
+            dedup_check::report(&pairs, &matcher, &mut out)?;
+        }
     }
     Ok(())
 }

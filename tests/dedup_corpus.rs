@@ -7,13 +7,14 @@ mod common;
 use std::path::Path;
 
 use common::{Setup, TestSource, Upstream, corpus};
-use syndic::dedup::pairs::{self, Score};
+use syndic::cli::dedup_check::{self as pairs, Score};
+use syndic::dedup::pairs::decide;
 
 fn score(files: &[&Path]) -> Score {
     let mut score = Score::default();
     for f in files {
         for pair in pairs::read(f).unwrap() {
-            let d = pairs::decide(&pair, &syndic::dedup::Matcher::default());
+            let d = decide(&pair, &syndic::dedup::Matcher::default());
             score.add(pair.label.unwrap(), d.same);
         }
     }
@@ -43,8 +44,12 @@ fn paraphraser_different_headlines_are_rarely_merged() {
         s.recall()
     );
     assert!(s.false_pos + s.true_neg > 2500);
-    assert!(s.false_merge_rate() <= 0.01, "false merge rate {:.4}", s.false_merge_rate());
-    assert!(s.recall() >= 0.25, "headline recall {:.3} regressed", s.recall());
+    // Precision first (#25): at the thresholds cross-validation chose, 5
+    // of 2,500 different headlines merge; a bare headline is merged only
+    // when nearly every word is shared, so recall is low.
+    assert!(s.false_merge_rate() <= 0.003, "false merge rate {:.4}", s.false_merge_rate());
+    assert!(s.precision() >= 0.975, "precision {:.3}", s.precision());
+    assert!(s.recall() >= 0.15, "headline recall {:.3} regressed", s.recall());
 }
 
 #[test]
@@ -247,4 +252,43 @@ fn dedup_check_applies_the_link_window_and_same_site_rules() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_syndic")).args(["dedup-check", "--pairs"]).arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pairs.tsv:2: time_a \"yesterday\" is not unix seconds or an RFC 3339 time"));
+}
+
+/// `dedup-check --folds` prints, in one run, training and held-out
+/// figures for every fold and file, the rule of each held-out false
+/// merge, the hard negatives by kind and an ablation of every veto; on
+/// the Telegram pools held out file by file, precision stays at 0.97 or
+/// more.
+#[test]
+fn dedup_check_cross_validates_with_hard_negatives_and_an_ablation() {
+    let Some(corpus) = corpus() else { return };
+    let dedup = corpus.join("dedup");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["dedup-check", "--folds", "3", "--seed", "7", "--pairs"])
+        .arg(dedup.join("ru_train_pool.tsv"))
+        .arg("--pairs")
+        .arg(dedup.join("ru_exam_pool.tsv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let line = |start: &str| stdout.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("no {start:?} in\n{stdout}"));
+    assert!(line("# 40 labelled pool pairs and ").contains("3 folds, seed 7"));
+    for fold in ["fold 1\t", "fold 2\t", "fold 3\t", "held out ru_train_pool.tsv\t", "held out ru_exam_pool.tsv\t"] {
+        let l = line(fold);
+        assert!(l.contains("\ttrain P=") && l.contains("\theld-out P=") && l.contains("hard_FMR="), "{l}");
+    }
+    let by_file: Vec<&str> = stdout.lines().filter(|l| l.starts_with("held out ")).collect();
+    for l in by_file {
+        let held = l.split("\theld-out P=").nth(1).unwrap();
+        let precision: f64 = held[..5].parse().unwrap();
+        assert!(precision >= 0.97, "{l}");
+    }
+    assert!(stdout.lines().any(|l| l.starts_with("rule\tveto:proper\t")), "{stdout}");
+    for kind in ["names", "numbers", "places", "proper", "dates", "template"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("hard\t{kind}\t"))), "no {kind} hard negatives:\n{stdout}");
+    }
+    for config in ["all vetoes", "no vetoes", "without proper", "only places", "only dates"] {
+        assert!(line(config).contains("held-out mean P="), "{stdout}");
+    }
 }

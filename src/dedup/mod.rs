@@ -13,6 +13,7 @@
 pub mod fold;
 pub mod near;
 pub mod pairs;
+pub mod template;
 
 /// Near-duplicate settings shared by the daemon and `dedup-check`.
 #[derive(Debug, Clone)]
@@ -22,11 +23,13 @@ pub struct Matcher {
     pub window_secs: i64,
     /// The admin's boilerplate rules, on top of the built-in ones.
     pub rules: Vec<regex::Regex>,
+    /// Thresholds and vetoes (the defaults but in `dedup-check`'s experiments).
+    pub settings: near::Settings,
 }
 
 impl Default for Matcher {
     fn default() -> Self {
-        Matcher { window_secs: 72 * 3600, rules: Vec::new() }
+        Matcher { window_secs: 72 * 3600, rules: Vec::new(), settings: near::Settings::default() }
     }
 }
 
@@ -44,7 +47,11 @@ pub struct Fingerprint {
 impl Matcher {
     /// The daemon's matcher for `config` (its window and boilerplate rules).
     pub fn of(config: &crate::config::Config) -> Matcher {
-        Matcher { window_secs: config.daemon.dedup_window.as_secs() as i64, rules: config.daemon.dedup_boilerplate.clone() }
+        Matcher {
+            window_secs: config.daemon.dedup_window.as_secs() as i64,
+            rules: config.daemon.dedup_boilerplate.clone(),
+            settings: near::Settings::default(),
+        }
     }
 
     /// The near-duplicate decision between a new item and a known story,
@@ -56,10 +63,17 @@ impl Matcher {
         if let (Some(a), Some(b)) = (new.published_at, known.published_at)
             && (a - b).abs() > self.window_secs
         {
-            let verdict = near::compare(new.profile, known.profile, true);
+            let verdict = near::compare_with(new.profile, known.profile, true, &self.settings);
             return near::Verdict { same: false, rule: "veto:window", ..verdict };
         }
-        near::compare(new.profile, known.profile, same_site(new, known))
+        near::compare_with(new.profile, known.profile, same_site(new, known), &self.settings)
+    }
+
+    /// The fingerprint of a title and text from a source with these
+    /// template prefixes (learned from its history): the template is no
+    /// evidence of the story, so it is left out.
+    pub fn fingerprint_templated(&self, title: &str, text: &str, templates: &template::Templates) -> Fingerprint {
+        self.fingerprint(templates.strip(title), text)
     }
 
     /// The fingerprint of a title and text.
@@ -262,6 +276,17 @@ mod tests {
             let want = fold(&prefix);
             proptest::prop_assert_eq!(&bytes[1..], want.as_bytes());
         }
+    }
+
+    #[test]
+    fn a_sources_template_prefix_is_left_out_of_its_fingerprint() {
+        let history = ["Kaspi", "Halyk", "Beeline", "Kcell", "Jusan"].map(|c| format!("[РЕЛИЗ] {c} запустил новый сервис"));
+        let templates = template::Templates::learn(history.iter().map(String::as_str));
+        let m = Matcher::default();
+        let text = "Компания Freedom запустила сервис для малого бизнеса в регионах Казахстана.";
+        let templated = m.fingerprint_templated("[РЕЛИЗ] Freedom запустил сервис", text, &templates);
+        assert_eq!(templated, m.fingerprint("Freedom запустил сервис", text));
+        assert_ne!(templated, m.fingerprint("[РЕЛИЗ] Freedom запустил сервис", text));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod retention;
 pub mod schema;
 pub mod slice;
 pub mod sources;
+pub mod templates;
 
 use std::path::Path;
 use std::time::Duration;

@@ -69,7 +69,7 @@ impl Sketch {
     /// as [`super::compare`] does for two different sites): `false` means
     /// they are not.
     pub fn may_match(&self, other: &Sketch) -> bool {
-        decide(self, other, false).same
+        decide(self, other, false, &super::Settings::default()).same
     }
 }
 
@@ -120,7 +120,7 @@ mod tests {
             list.sort_unstable();
             list.dedup();
         }
-        Profile { stems, title, numbers, template, lead: lead_stems.len(), names: Vec::new() }
+        Profile { stems, title, numbers, template, lead: lead_stems.len(), ..Profile::default() }
     }
 
     fn sketch(p: &Profile) -> Sketch {

@@ -102,7 +102,15 @@ mod tests {
     use crate::dedup::near::Profile;
 
     fn profile(n: u64) -> Profile {
-        Profile { stems: (n..n + 10).collect(), title: vec![n, n + 1, n + 2], numbers: vec![], template: false, lead: 7, names: vec![] }
+        Profile {
+            stems: (n..n + 10).collect(),
+            title: vec![n, n + 1, n + 2],
+            numbers: vec![],
+            template: false,
+            lead: 7,
+            names: vec![],
+            ..Profile::default()
+        }
     }
 
     fn sketch_of(n: u64) -> Sketch {

@@ -1,0 +1,136 @@
+//! Template prefixes of one source, learned from its history.
+//!
+//! Many sources start whole series of different stories the same way:
+//! "[РЕЛИЗ] …", "Срочно: …", "Голосуйте за проект …", "Новости
+//! Казахстана | …". Two such titles share those words whatever they are
+//! about, so the words are no evidence that two items are one story. A
+//! prefix is a template when it opens at least [`MIN_STORIES`] distinct
+//! titles of the source (and at least one in a hundred of them): the
+//! words before a separator (":", "|", " — ", "]") when at most
+//! [`MAX_WORDS`] long, or the first three or four words. One- and two-word
+//! openings ("В Алматы …") are never templates: they are too often the
+//! place or the person the story is about. [`Templates::strip`] takes the
+//! longest template off a title before it is fingerprinted.
+
+use std::collections::HashMap;
+
+/// Distinct titles a prefix must open to be a template.
+pub const MIN_STORIES: usize = 5;
+/// Words a separator-ended prefix may have.
+const MAX_WORDS: usize = 5;
+
+/// One source's template prefixes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Templates {
+    /// Lower-cased prefixes, longest first.
+    prefixes: Vec<String>,
+}
+
+/// The candidate prefixes of a title (lower-cased, as byte lengths of
+/// `title`): up to a separator, and the first three and four words; each
+/// leaves some title after it.
+fn candidates(title: &str) -> impl Iterator<Item = usize> + '_ {
+    let separator = ["]", ":", "|", " — ", " – "]
+        .iter()
+        .filter_map(|s| title.find(s).map(|i| i + s.len()))
+        .min()
+        .filter(|&end| title[..end].split_whitespace().count() <= MAX_WORDS);
+    let words = |n: usize| {
+        let mut ends = title.split_whitespace().map(|w| w.as_ptr() as usize - title.as_ptr() as usize + w.len());
+        ends.nth(n - 1)
+    };
+    [separator, words(3), words(4)].into_iter().flatten().filter(move |&end| title[end..].trim().chars().count() >= 3)
+}
+
+impl Templates {
+    /// Learns the templates of a source from its recent `titles`.
+    pub fn learn<'a>(titles: impl IntoIterator<Item = &'a str>) -> Templates {
+        let mut distinct: Vec<String> = titles.into_iter().map(|t| t.trim().to_lowercase()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for title in &distinct {
+            let mut seen: Vec<usize> = candidates(title).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for end in seen {
+                *counts.entry(title[..end].trim_end()).or_default() += 1;
+            }
+        }
+        let needed = MIN_STORIES.max(distinct.len() / 100);
+        let mut prefixes: Vec<String> = counts.into_iter().filter(|(_, n)| *n >= needed).map(|(p, _)| p.to_string()).collect();
+        prefixes.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        Templates { prefixes }
+    }
+
+    /// The learned prefixes, longest first.
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
+    }
+
+    /// `title` without its longest template prefix (the title itself when
+    /// it has none).
+    pub fn strip<'t>(&self, title: &'t str) -> &'t str {
+        let trimmed = title.trim_start();
+        for prefix in &self.prefixes {
+            // Compared lower-cased a character at a time: no allocation.
+            let mut rest = trimmed.char_indices();
+            let matched = prefix.chars().all(|p| rest.next().is_some_and(|(_, c)| c.to_lowercase().eq(std::iter::once(p))));
+            if matched {
+                let end = rest.next().map_or(trimmed.len(), |(i, _)| i);
+                // Whole words only: "Срочно:" but not "Срочно" of "Срочность".
+                if trimmed[end..].starts_with(|c: char| c.is_whitespace() || !c.is_alphanumeric())
+                    || prefix.ends_with(|c: char| !c.is_alphanumeric())
+                {
+                    return trimmed[end..].trim_start();
+                }
+            }
+        }
+        title
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_on_many_distinct_stories_is_a_template_and_is_stripped() {
+        let titles = [
+            "[РЕЛИЗ] Kaspi представил новую услугу для бизнеса",
+            "[РЕЛИЗ] Halyk Bank открыл отделение в Таразе",
+            "[РЕЛИЗ] Beeline запустил тариф для студентов",
+            "[РЕЛИЗ] Air Astana открывает рейсы в Сеул",
+            "[РЕЛИЗ] Kcell представила 5G в Шымкенте",
+            "Голосуйте за проект «Зеленый двор» в конкурсе акимата",
+            "Голосуйте за проект «Светлая улица» в конкурсе акимата",
+            "Голосуйте за проект «Чистый арык» в конкурсе акимата",
+            "Голосуйте за проект «Новая остановка» в конкурсе акимата",
+            "Голосуйте за проект «Детская площадка» в конкурсе акимата",
+            "В Алматы открыли новую школу",
+            "В Алматы закрыли мост на ремонт",
+            "В Алматы выпал первый снег",
+            "В Алматы прошел марафон",
+            "В Алматы подорожал проезд",
+            // The same story twice counts once.
+            "Срочно: в Астане отключат свет",
+            "Срочно: в Астане отключат свет",
+        ];
+        let t = Templates::learn(titles);
+        assert_eq!(t.strip("[РЕЛИЗ] Kaspi представил новую услугу"), "Kaspi представил новую услугу");
+        assert_eq!(t.strip("Голосуйте за проект «Зеленый двор» в конкурсе акимата"), "«Зеленый двор» в конкурсе акимата");
+        assert_eq!(t.strip("В Алматы выпал снег"), "В Алматы выпал снег", "a two-word opening is the story's place");
+        assert_eq!(t.strip("Срочно: в Астане отключат свет"), "Срочно: в Астане отключат свет", "seen on one story only");
+        assert!(Templates::learn(["Один заголовок про выборы"]).prefixes().is_empty());
+    }
+
+    #[test]
+    fn a_template_is_stripped_whatever_its_case_and_only_as_whole_words() {
+        let t = Templates::learn(
+            (0..6).map(|i| ["ВИДЕО: пожар", "ВИДЕО: потоп", "ВИДЕО: авария", "ВИДЕО: ураган", "ВИДЕО: митинг", "ВИДЕО: рекорд"][i]),
+        );
+        assert_eq!(t.prefixes(), ["видео:"]);
+        assert_eq!(t.strip("Видео: обрушение моста в Караганде"), "обрушение моста в Караганде");
+        assert_eq!(t.strip("Видеонаблюдение установят в школах"), "Видеонаблюдение установят в школах");
+    }
+}
