@@ -469,12 +469,16 @@ fn print_stages(all: &[Vec<u8>]) {
 /// stage timed separately over every feed, the store growing as in a real
 /// ingest (one transaction per feed, as `syndic` commits them).
 fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
-    let (seen, spent, _) = stages_store(all);
+    let (seen, spent, _, _) = stages_store(all);
     (seen, spent)
 }
 
-/// [`stages`], and the store it filled (its files already removed).
-fn stages_store(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, syndic::store::Store) {
+/// [`stages`], what the store's matching did for the new items (rows
+/// named, rows read, profiles compared; new items) and the store it
+/// filled (its files already removed).
+type Probed = (syndic::dedup::index::Probe, u64);
+
+fn stages_store(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, Probed, syndic::store::Store) {
     use syndic::config::Source;
     let dir = std::env::temp_dir().join(format!("syndic-bench-stages-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -489,6 +493,7 @@ fn stages_store(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, syndi
     let now = chrono::Utc::now();
     let mut spent = [Duration::ZERO; 4];
     let mut seen = 0;
+    let mut probed: Probed = Default::default();
     for (bytes, source) in all.iter().zip(&sources) {
         let t = Instant::now();
         let decoded = syndic::fetch::charset::decode(bytes, None);
@@ -511,8 +516,10 @@ fn stages_store(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, syndi
             .collect();
         spent[2] += t.elapsed();
         let t = Instant::now();
-        store.ingest(&list, &prints, 0, now.timestamp(), &matcher).unwrap();
+        let (stats, _) = store.ingest(&list, &prints, 0, now.timestamp(), &matcher).unwrap();
         spent[3] += t.elapsed();
+        probed.0 += stats.probe;
+        probed.1 += stats.new;
     }
     let names = [
         "decode + parse (feed-rs)",
@@ -520,7 +527,7 @@ fn stages_store(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, syndi
         "fingerprint (hash, MinHash)",
         "store + dedup (SQLite)",
     ];
-    (seen, names.into_iter().zip(spent).collect(), store)
+    (seen, names.into_iter().zip(spent).collect(), probed, store)
 }
 
 /// 10,000 sources on 1,000 loopback hosts: a 200 cycle (20 new items each)

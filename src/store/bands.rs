@@ -34,21 +34,29 @@
 //! meanwhile are kept. The first ingest after open waits for the build, so
 //! no candidate is missed; serving never waits.
 //!
-//! Beside the keys, each story's canonical row has its profile's sketch
-//! (`sketches`, `dedup::near::Sketch`), built, rolled back and settled
-//! with them: most candidates a key names share it by chance, and their
-//! sketches rule them out without reading their rows.
+//! This is the SQLite store's [`CandidateIndex`]: it names stories, not
+//! rows (see `dedup::index`). A new row's key is added only when no other
+//! row of its story holds it already, and builds keep one row per story
+//! and key: 160 copies of one story hold about the keys of a few, so a
+//! lookup stays as short as with one copy, and a story's keys are never
+//! skipped as too common because many sources told it.
+//!
+//! Beside the keys, each row's story and each story's canonical row's
+//! profile sketch (`rows`, `dedup::near::Sketch`) are built, rolled back
+//! and settled with them: most candidates a key names share it by chance,
+//! and their story's sketch rules them out without reading a row.
 
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::dedup::index::CandidateIndex;
 use crate::dedup::{Matcher, near};
 
-mod sketches;
+mod rows;
 
-use sketches::Sketches;
+use rows::{Rows, RowsMark, UNKNOWN};
 
 /// Fresh keys that trigger a merge, at least (some 5,500 items); the merge
 /// rewrites the array, so a large array waits for more (1/16 of it).
@@ -58,6 +66,11 @@ const MIN_FRESH: usize = 100_000;
 const REBUILD_AFTER: i64 = 30 * 60;
 
 const NONE: u32 = u32::MAX;
+
+/// Entries under a key scanned for one of the new row's story before its
+/// key is added (past that, it is added: a key this common is skipped by
+/// lookups anyway).
+const MAX_SCAN: usize = 64;
 
 /// The entry for `key` of `item`.
 fn entry(key: i64, item: u32) -> u64 {
@@ -83,8 +96,8 @@ pub struct BandIndex {
     dir: Vec<u32>,
     dir_bits: u32,
     fresh: Fresh,
-    /// The profiles' sketches, to rule candidates out without their rows.
-    sketches: Sketches,
+    /// The rows' stories and the canonical rows' sketches.
+    rows: Rows,
     build: Option<Build>,
     /// Whether a build was ever installed (before that, lookups wait).
     loaded: bool,
@@ -100,12 +113,12 @@ struct Build {
     upto: i64,
 }
 
-/// What a build read: the sorted entries and the sketches of the items
-/// from `from` on.
+/// What a build read: the sorted entries (one row per story and key) and
+/// the stories and sketches of the items from `from` on.
 #[derive(Debug)]
 struct Built {
     keys: Vec<u64>,
-    sketches: Sketches,
+    rows: Rows,
     from: i64,
 }
 
@@ -113,38 +126,78 @@ struct Built {
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
     keys: usize,
-    sketches: usize,
+    rows: RowsMark,
+}
+
+impl CandidateIndex for BandIndex {
+    fn insert(&mut self, item: i64, story: i64, keys: &[i64]) {
+        let (Ok(item), Ok(story)) = (u32::try_from(item), u32::try_from(story)) else { return };
+        self.rows.add(item, story, None);
+        self.add_keys(item, keys);
+    }
+
+    fn changed(&mut self, item: i64, keys: &[i64]) {
+        let Ok(item) = u32::try_from(item) else { return };
+        self.rows.forget(item);
+        self.add_keys(item, keys);
+    }
+
+    fn lookup(&self, key: i64, limit: usize, out: &mut Vec<i64>) -> bool {
+        let mut items = self.items(key);
+        out.extend(items.by_ref().take(limit));
+        items.next().is_none()
+    }
+
+    fn story_of(&self, item: i64) -> Option<i64> {
+        self.rows.story(u32::try_from(item).ok()?).map(i64::from)
+    }
+
+    fn merge_story(&mut self, story: i64, into: i64) {
+        if let (Ok(story), Ok(into)) = (u32::try_from(story), u32::try_from(into)) {
+            self.rows.merge(story, into);
+        }
+    }
+
+    fn set_sketch(&mut self, item: i64, sketch: Option<near::Sketch>) {
+        if let Ok(item) = u32::try_from(item) {
+            self.rows.set_sketch(item, sketch);
+        }
+    }
+
+    fn ruled_out(&self, item: i64, new: &near::Sketch) -> bool {
+        let Ok(item) = u32::try_from(item) else { return false };
+        let story = self.rows.story(item).unwrap_or(item);
+        self.rows.sketch(story).is_some_and(|s| !s.may_match(new))
+    }
+
+    fn warm(&self, keys: &[i64]) {
+        BandIndex::warm(self, keys);
+    }
 }
 
 impl BandIndex {
-    /// Adds `key` of `item` (undone by [`BandIndex::rollback_to`] until settled).
+    /// Adds `key` of `item` whatever its story holds (undone by
+    /// [`BandIndex::rollback_to`] until settled).
     pub fn add(&mut self, key: i64, item: i64) {
         if let Ok(item) = u32::try_from(item) {
             self.fresh.add(entry(key, item));
         }
     }
 
-    /// Adds the sketch of new row `item`'s profile (undone by
-    /// [`BandIndex::rollback_to`] until settled).
-    pub fn add_sketch(&mut self, item: i64, sketch: Option<near::Sketch>) {
-        if let Ok(item) = u32::try_from(item) {
-            self.sketches.add(item, sketch);
+    /// Adds those of `keys` that no row of `item`'s story holds yet.
+    fn add_keys(&mut self, item: u32, keys: &[i64]) {
+        let root = self.rows.root(item).unwrap_or(item);
+        for &key in keys {
+            if !self.holds(key, root) {
+                self.fresh.add(entry(key, item));
+            }
         }
     }
 
-    /// Row `item` is no longer matched on the profile it had: it became a
-    /// copy of another story, or its text changed.
-    pub fn forget_sketch(&mut self, item: i64) {
-        if let Ok(item) = u32::try_from(item) {
-            self.sketches.forget(item);
-        }
-    }
-
-    /// Whether row `item`'s sketch shows it cannot be the same story as
-    /// `new` (`false` when it has no usable sketch: then it is read).
-    pub fn ruled_out(&self, item: i64, new: &near::Sketch) -> bool {
-        let sketch = u32::try_from(item).ok().and_then(|item| self.sketches.get(item));
-        sketch.is_some_and(|s| !s.may_match(new))
+    /// Whether a row of the story rooted at `root` is found under `key`
+    /// (among the first [`MAX_SCAN`] rows there).
+    fn holds(&self, key: i64, root: u32) -> bool {
+        self.items(key).take(MAX_SCAN).any(|row| u32::try_from(row).is_ok_and(|row| self.rows.root(row) == Some(root)))
     }
 
     /// The items with `key` (and rarely one with a key that shares its top
@@ -184,21 +237,21 @@ impl BandIndex {
 
     /// A point to roll back to.
     pub fn mark(&self) -> Mark {
-        Mark { keys: self.fresh.keys.len(), sketches: self.sketches.mark() }
+        Mark { keys: self.fresh.keys.len(), rows: self.rows.mark() }
     }
 
     /// Takes back every key and sketch added since `mark` (never a
     /// settled one).
     pub fn rollback_to(&mut self, mark: Mark) {
         self.fresh.rollback_to(mark.keys);
-        self.sketches.rollback_to(mark.sketches);
+        self.rows.rollback_to(mark.rows);
     }
 
     /// The keys and sketches added so far are committed: they are never
     /// rolled back.
     pub fn settle(&mut self) {
         self.fresh.settled = self.fresh.keys.len();
-        self.sketches.settle();
+        self.rows.settle();
     }
 
     /// Keys held.
@@ -236,7 +289,7 @@ impl BandIndex {
         newer.retain(|e| i64::from(item_of(*e)) > upto);
         self.main = built.keys;
         self.merge(&newer);
-        self.sketches.install(built.sketches, built.from, upto);
+        self.rows.install(built.rows, built.from, upto);
         self.loaded = true;
     }
 
@@ -341,32 +394,63 @@ fn first_id_since(conn: &Connection, cutoff: i64) -> Result<i64, StoreError> {
     Ok(lo)
 }
 
-/// The sorted entries (band keys and content hash) and the sketches of
-/// every item stored since `cutoff`, up to id `upto`.
+/// The sorted entries (band keys and content hash, one row per story and
+/// key), the stories and the sketches of every item stored since
+/// `cutoff`, up to id `upto`.
 fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Built, StoreError> {
     let from = first_id_since(conn, cutoff)?;
-    let mut stmt = conn.prepare("SELECT id, profile, content_hash, duplicate_of IS NOT NULL FROM items WHERE id >= ?1 AND id <= ?2")?;
+    let mut stmt = conn.prepare("SELECT id, profile, content_hash, duplicate_of FROM items WHERE id >= ?1 AND id <= ?2")?;
     let mut rows = stmt.query(params![from, upto])?;
     // Room for every item's keys up front: growing by doubling would hold
     // up to twice the index for a moment.
     let items = usize::try_from(upto - from + 1).unwrap_or(0);
     let mut keys = Vec::with_capacity(items.saturating_mul(near::MAX_BANDS + 1));
-    let mut sketches = Sketches::default();
+    let mut stories = Rows::default();
     while let Some(row) = rows.next()? {
         let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
-        if let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) {
+        let duplicate_of: Option<i64> = row.get(3)?;
+        let story = duplicate_of.map_or(Ok(item), u32::try_from).unwrap_or(UNKNOWN);
+        let profile = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes);
+        // A copy is compared through its story's canonical row: it gets no sketch.
+        stories.add(item, story, profile.as_ref().and_then(near::Sketch::of).filter(|_| duplicate_of.is_none()));
+        if let Some(profile) = profile {
             keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
-            // A copy is compared through its story's canonical row: it gets no sketch.
-            let copy: bool = row.get(3)?;
-            sketches.add(item, near::Sketch::of(&profile).filter(|_| !copy));
         }
         if let Some(hash) = row.get::<_, Option<i64>>(2)? {
             keys.push(entry(hash, item));
         }
     }
-    keys.shrink_to_fit();
     keys.sort_unstable();
-    Ok(Built { keys, sketches, from })
+    one_row_per_story(&mut keys, &stories);
+    keys.shrink_to_fit();
+    Ok(Built { keys, rows: stories, from })
+}
+
+/// Keeps, of each run of sorted `keys` with one short key, the first row
+/// of each story (the others' keys are their story's already).
+fn one_row_per_story(keys: &mut Vec<u64>, rows: &Rows) {
+    let mut kept = 0;
+    let mut short = None;
+    // The stories of the run so far: runs are short (a few stories), so a
+    // scan beats a set; past MAX_SCAN stories, rows are kept as they come.
+    let mut stories: Vec<u32> = Vec::new();
+    for at in 0..keys.len() {
+        let e = keys[at];
+        if short != Some(e >> 32) {
+            short = Some(e >> 32);
+            stories.clear();
+        }
+        let story = rows.root(item_of(e)).unwrap_or(item_of(e));
+        if stories.contains(&story) {
+            continue;
+        }
+        if stories.len() < MAX_SCAN {
+            stories.push(story);
+        }
+        keys[kept] = e;
+        kept += 1;
+    }
+    keys.truncate(kept);
 }
 
 impl Store {
@@ -395,7 +479,7 @@ impl Store {
                         Ok(built) => {
                             tracing::info!(
                                 keys = built.keys.len(),
-                                sketches = built.sketches.len(),
+                                sketches = built.rows.sketches(),
                                 ms = started.elapsed().as_millis() as u64,
                                 "duplicate index built from stored profiles and content hashes"
                             );

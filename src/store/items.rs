@@ -7,8 +7,8 @@
 //! upserted on its `(source_id, guid)` key (an entry seen again updates its
 //! row; it never adds one), then the store looks for the
 //! same story under another row (same canonical link; or same content hash,
-//! among the rows in the in-memory index of `store::bands`; or a retelling:
-//! `items::matching`)
+//! among the rows the candidate index names, `store::bands`; or a
+//! retelling: `items::matching`)
 //! and links the two with `duplicate_of` pointing at the canonical copy that
 //! `dedup::outranks` picks. Stories never chain: a duplicate always points
 //! at a canonical row, and a promotion re-points the whole group.
@@ -19,7 +19,8 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::bands::BandIndex;
 use super::{FetchRecord, Store, StoreError};
-use crate::dedup::{self, Fingerprint, Matcher, Rank};
+use crate::dedup::index::{CandidateIndex, Probe};
+use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
 
 mod matching;
@@ -37,6 +38,8 @@ pub struct IngestStats {
     pub duplicates: u64,
     /// Entries seen again unchanged.
     pub unchanged: u64,
+    /// What finding the new rows' stories read and compared.
+    pub probe: Probe,
 }
 
 /// The feed slices an ingest changed, so their rendered bytes can be dropped.
@@ -76,7 +79,9 @@ pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
 /// Ingest work for one feed, inside its savepoint.
 struct Batch<'c> {
     tx: &'c Connection,
-    bands: &'c mut BandIndex,
+    bands: &'c mut dyn CandidateIndex,
+    /// Rows read and profiles compared to find stories.
+    probe: Probe,
     priority: i64,
     now: i64,
     matcher: &'c Matcher,
@@ -238,6 +243,7 @@ fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, ma
     let mut batch = Batch {
         tx: conn,
         bands,
+        probe: Probe::default(),
         priority: feed.priority,
         now: feed.now,
         matcher,
@@ -251,6 +257,7 @@ fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, ma
     for (item, print) in feed.items.iter().zip(feed.prints) {
         batch.add(item, print)?;
     }
+    batch.stats.probe = batch.probe;
     let touched = batch.touched_slices()?;
     if let Some((source, record)) = feed.record {
         let stats = &batch.stats;
@@ -274,15 +281,16 @@ impl Batch<'_> {
                     Some(m) => Some(m),
                     None => self.near_story(item, print)?,
                 };
-                // Only a story's canonical row is compared on its sketch.
-                let mut canonical = true;
+                // The story's canonical row before this one came (this one
+                // for a new story), and whether this one takes it over.
+                let (mut joined, mut takes_over) = (id, false);
                 if let Some(Match { story, rule, score }) = found {
                     self.stats.duplicates += 1;
                     let new = Rank { priority: self.priority, published_at: item.published_at.timestamp(), id };
                     if dedup::outranks(&new, &story) {
                         // The new copy represents the story from now on; the
                         // whole group points at it (no chains).
-                        self.bands.forget_sketch(story.id);
+                        takes_over = true;
                         self.keep_public_identity(story.id, id)?;
                         self.tx.execute(
                             "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4 OR duplicate_of = ?4",
@@ -293,16 +301,20 @@ impl Batch<'_> {
                             "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4",
                             params![story.id, rule, score, id],
                         )?;
-                        canonical = false;
                     }
+                    joined = story.id;
                     self.touched.insert(story.id);
                     self.touched.insert(id);
                 } else {
                     self.own_slices(item)?;
                 }
-                self.add_keys(item, print, id);
-                if canonical {
-                    self.bands.add_sketch(id, print.sketch);
+                self.bands.insert(id, joined, &keys(item, print));
+                if takes_over {
+                    self.bands.merge_story(joined, id);
+                }
+                // Only a story's canonical row is compared on its sketch.
+                if takes_over || joined == id {
+                    self.bands.set_sketch(id, print.sketch);
                 }
             }
         }
@@ -324,16 +336,6 @@ impl Batch<'_> {
             .prepare_cached("UPDATE items SET public_id = ?2, public_link = ?3, updated_at = max(updated_at, ?4) WHERE id = ?1")?
             .execute(params![to, public_id, public_link, self.now])?;
         Ok(())
-    }
-
-    /// Row `id`'s band keys and content hash join the in-memory index.
-    fn add_keys(&mut self, item: &Item, print: &Fingerprint, id: i64) {
-        for key in &print.bands {
-            self.bands.add(*key, id);
-        }
-        if let Some(hash) = item.content_hash {
-            self.bands.add(hash, id);
-        }
     }
 
     fn upsert(&mut self, item: &Item, print: &Fingerprint) -> Result<Upserted, StoreError> {
@@ -382,8 +384,7 @@ impl Batch<'_> {
                 // The text changed: its new keys go in. The old ones find
                 // the row no more, since every candidate is confirmed
                 // against what is stored now; the old sketch is not.
-                self.add_keys(item, print, id);
-                self.bands.forget_sketch(id);
+                self.bands.changed(id, &keys(item, print));
             }
             // Its old category's feed changes too.
             self.touched.insert(id);
@@ -459,6 +460,14 @@ impl Batch<'_> {
         }
         Ok(())
     }
+}
+
+/// An item's keys in the candidate index: its band keys and content hash.
+fn keys(item: &Item, print: &Fingerprint) -> Vec<i64> {
+    let mut keys = Vec::with_capacity(near::MAX_BANDS + 1);
+    keys.extend_from_slice(&print.bands);
+    keys.extend(item.content_hash);
+    keys
 }
 
 /// Every slice that shows one of the `touched` stories or their copies.
