@@ -1,8 +1,11 @@
 //! The in-memory band index: lookups, rollback, merges, builds.
 
+use super::build::{default_cutoff, one_row_per_story};
 use super::*;
 use crate::config::Source;
+use crate::dedup::Matcher;
 use crate::model::Item;
+use crate::store::Store;
 
 /// A key whose top 32 bits are `short` (the low bits vary, as real keys do).
 fn key(short: u32, low: u32) -> i64 {
