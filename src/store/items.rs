@@ -24,8 +24,11 @@ use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
 
 mod matching;
+mod slices;
 
 use matching::Match;
+pub use slices::StorySlices;
+pub(crate) use slices::slices_of;
 
 /// Counts from one ingest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,6 +83,7 @@ pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
 struct Batch<'c> {
     tx: &'c Connection,
     bands: &'c mut dyn CandidateIndex,
+    story_slices: &'c mut StorySlices,
     /// Rows read and profiles compared to find stories.
     probe: Probe,
     priority: i64,
@@ -88,7 +92,7 @@ struct Batch<'c> {
     stats: IngestStats,
     touched: BTreeSet<i64>,
     /// Slices of new items that are stories of their own, known without a
-    /// query (what [`slices_of`] would find for them).
+    /// query (what `slices_of` would find for them).
     slices: BTreeSet<Slice>,
     /// The feed's source and whether it is a partner, looked up once.
     partner: Option<(String, bool)>,
@@ -158,13 +162,13 @@ impl Store {
     /// back and the group stored again with a savepoint per feed.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
         self.bands_before_ingest();
-        let Store { conn, bands, .. } = self;
+        let Store { conn, bands, story_slices, .. } = self;
         let start = bands.mark();
         let optimistic = (|| {
             let tx = conn.transaction()?;
             let mut results = Vec::with_capacity(feeds.len());
             for feed in feeds {
-                match store_feed(&tx, bands, feed, matcher) {
+                match store_feed(&tx, bands, story_slices, feed, matcher) {
                     Ok(done) => results.push(Ok(done)),
                     // Dropping the transaction rolls it back.
                     Err(e) if feeds.len() == 1 => return Ok(Some(vec![Err(e)])),
@@ -178,7 +182,7 @@ impl Store {
             Ok(Some(results)) => Ok(results),
             Ok(None) => {
                 bands.rollback_to(start);
-                ingest_each(conn, bands, feeds, matcher)
+                ingest_each(conn, bands, story_slices, feeds, matcher)
             }
             Err(e) => Err(e),
         };
@@ -203,10 +207,10 @@ impl Store {
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
         self.bands_before_ingest();
-        let Store { conn, bands, .. } = self;
+        let Store { conn, bands, story_slices, .. } = self;
         let mark = bands.mark();
         let tx = conn.transaction()?;
-        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now, record: None }, matcher);
+        let stored = store_feed(&tx, bands, story_slices, &FeedItems { items, prints, priority, now, record: None }, matcher);
         bands.rollback_to(mark);
         tx.rollback()?;
         Ok(stored?.0)
@@ -218,6 +222,7 @@ impl Store {
 fn ingest_each(
     conn: &mut Connection,
     bands: &mut BandIndex,
+    story_slices: &mut StorySlices,
     feeds: &[FeedItems<'_>],
     matcher: &Matcher,
 ) -> Result<Vec<FeedResult>, StoreError> {
@@ -226,7 +231,7 @@ fn ingest_each(
     for feed in feeds {
         let savepoint = tx.savepoint()?;
         let mark = bands.mark();
-        let stored = store_feed(&savepoint, bands, feed, matcher);
+        let stored = store_feed(&savepoint, bands, story_slices, feed, matcher);
         if stored.is_ok() {
             savepoint.commit()?;
         } else {
@@ -239,10 +244,17 @@ fn ingest_each(
     Ok(results)
 }
 
-fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
+fn store_feed(
+    conn: &Connection,
+    bands: &mut BandIndex,
+    story_slices: &mut StorySlices,
+    feed: &FeedItems<'_>,
+    matcher: &Matcher,
+) -> FeedResult {
     let mut batch = Batch {
         tx: conn,
         bands,
+        story_slices,
         probe: Probe::default(),
         priority: feed.priority,
         now: feed.now,
@@ -273,7 +285,7 @@ impl Batch<'_> {
             Upserted::Unchanged => self.stats.unchanged += 1,
             Upserted::Updated(id) => {
                 self.stats.updated += 1;
-                self.touch_story(id)?;
+                self.touch_story(id, item)?;
             }
             Upserted::New(id) => {
                 self.stats.new += 1;
@@ -303,6 +315,11 @@ impl Batch<'_> {
                         )?;
                     }
                     joined = story.id;
+                    let row = slices::row_slices(&item.category, item.region.as_deref(), self.partner(&item.source_id)?);
+                    if takes_over {
+                        self.story_slices.moved(story.id, id);
+                    }
+                    self.story_slices.joined(if takes_over { id } else { story.id }, &row);
                     self.touched.insert(story.id);
                     self.touched.insert(id);
                 } else {
@@ -421,29 +438,48 @@ impl Batch<'_> {
         Ok(Upserted::New(id))
     }
 
-    fn touch_story(&mut self, id: i64) -> Result<(), StoreError> {
-        let story: i64 = self.tx.query_row("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+    /// Row `id`, `item` as stored now, changed: its story is touched, and
+    /// the story appears in the row's slices now too.
+    fn touch_story(&mut self, id: i64, item: &Item) -> Result<(), StoreError> {
+        let story = slices::story_of(self.tx, id)?;
+        let row = slices::row_slices(&item.category, item.region.as_deref(), self.partner(&item.source_id)?);
+        self.story_slices.joined(story, &row);
         self.touched.insert(story);
         Ok(())
     }
 
-    fn touched_slices(&self) -> Result<Touched, StoreError> {
-        let mut touched = slices_of(self.tx, &self.touched)?;
-        touched.slices.extend(self.slices.iter().cloned());
-        Ok(touched)
+    /// Every slice that shows a story this feed touched.
+    fn touched_slices(&mut self) -> Result<Touched, StoreError> {
+        let mut slices = BTreeSet::new();
+        if !self.touched.is_empty() {
+            slices.insert(Slice::All);
+            let mut stories = BTreeSet::new();
+            for id in &self.touched {
+                stories.insert(slices::story_of(self.tx, *id)?);
+            }
+            for story in stories {
+                self.story_slices.add_to(self.tx, story, &mut slices)?;
+            }
+        }
+        slices.extend(self.slices.iter().cloned());
+        Ok(Touched { slices })
+    }
+
+    /// Whether `source` is a partner (looked up once a feed).
+    fn partner(&mut self, source: &str) -> Result<bool, StoreError> {
+        if let Some((known, partner)) = &self.partner
+            && known == source
+        {
+            return Ok(*partner);
+        }
+        let kind: String = self.tx.prepare_cached("SELECT kind FROM sources WHERE id = ?1")?.query_row([source], |r| r.get(0))?;
+        self.partner = Some((source.to_string(), kind == "partner"));
+        Ok(kind == "partner")
     }
 
     /// The slices a new item that is a story of its own appears in.
     fn own_slices(&mut self, item: &Item) -> Result<(), StoreError> {
-        let partner = match &self.partner {
-            Some((source, partner)) if *source == item.source_id => *partner,
-            _ => {
-                let kind: String =
-                    self.tx.prepare_cached("SELECT kind FROM sources WHERE id = ?1")?.query_row([&item.source_id], |r| r.get(0))?;
-                self.partner = Some((item.source_id.clone(), kind == "partner"));
-                kind == "partner"
-            }
-        };
+        let partner = self.partner(&item.source_id)?;
         if self.last_own.as_ref().is_some_and(|(category, region, p)| *category == item.category && *region == item.region && *p == partner)
         {
             return Ok(());
@@ -468,44 +504,6 @@ fn keys(item: &Item, print: &Fingerprint) -> Vec<i64> {
     keys.extend_from_slice(&print.bands);
     keys.extend(item.content_hash);
     keys
-}
-
-/// Every slice that shows one of the `touched` stories or their copies.
-pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) -> Result<Touched, StoreError> {
-    let mut slices = BTreeSet::new();
-    if touched.is_empty() {
-        return Ok(Touched { slices });
-    }
-    slices.insert(Slice::All);
-    // Each touched id is a story's canonical row or a copy of one: the
-    // story is its canonical row plus every row pointing at it. Two
-    // indexed lookups each (an OR across columns would scan the table).
-    let mut canonical = conn.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
-    let mut stories = BTreeSet::new();
-    for id in touched {
-        stories.insert(canonical.query_row([id], |r| r.get::<_, i64>(0))?);
-    }
-    for sql in [
-        "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
-        "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1",
-    ] {
-        let mut stmt = conn.prepare_cached(sql)?;
-        for id in &stories {
-            let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
-            for row in rows {
-                let (category, region, kind) = row?;
-                if let Some(region) = region {
-                    slices.insert(Slice::CategoryRegion(category.clone(), region.clone()));
-                    slices.insert(Slice::Region(region));
-                }
-                slices.insert(Slice::Category(category));
-                if kind == "partner" {
-                    slices.insert(Slice::Partners);
-                }
-            }
-        }
-    }
-    Ok(Touched { slices })
 }
 
 #[cfg(test)]
