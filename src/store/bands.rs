@@ -61,7 +61,7 @@ use rows::{Rows, RowsMark};
 /// rewrites the array, so a large array waits for more (1/16 of it).
 const MIN_FRESH: usize = 100_000;
 
-/// ... or, in a large array, this share of it (1/16).
+/// A large array waits for fresh keys of 1/this of its size.
 const MAX_FRESH_SHARE: usize = 16;
 
 const NONE: u32 = u32::MAX;
