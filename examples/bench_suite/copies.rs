@@ -165,9 +165,12 @@ fn growth(items: usize, copies: usize) {
     }
 }
 
+/// Time spent per stage (see [`stages`]).
+type Spent = Vec<(&'static str, Duration)>;
+
 /// [`stages`], and what the store's matching did per new item: rows the
 /// index named, rows read and near comparisons made.
-fn stages_probed(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, (String, String, String)) {
+fn stages_probed(all: &[Vec<u8>]) -> (usize, Spent, (String, String, String)) {
     let (seen, spent, (probe, new), _store) = stages_store(all);
     let per = |n: u64| format!("{:.1}", n as f64 / new.max(1) as f64);
     (seen, spent, (per(probe.named), per(probe.rows_read), per(probe.compared)))
