@@ -11,6 +11,7 @@
 //! others are kept as its duplicates and credited in the output.
 
 pub mod fold;
+pub mod index;
 pub mod near;
 pub mod pairs;
 pub mod template;

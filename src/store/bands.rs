@@ -34,30 +34,42 @@
 //! meanwhile are kept. The first ingest after open waits for the build, so
 //! no candidate is missed; serving never waits.
 //!
-//! Beside the keys, each story's canonical row has its profile's sketch
-//! (`sketches`, `dedup::near::Sketch`), built, rolled back and settled
-//! with them: most candidates a key names share it by chance, and their
-//! sketches rule them out without reading their rows.
+//! This is the SQLite store's [`CandidateIndex`]: it names stories, not
+//! rows (see `dedup::index`). A new row's key is added only when no other
+//! row of its story holds it already, and builds keep one row per story
+//! and key: 160 copies of one story hold about the keys of a few, so a
+//! lookup stays as short as with one copy, and a story's keys are never
+//! skipped as too common because many sources told it.
+//!
+//! Beside the keys, each row's story and each story's canonical row's
+//! profile sketch (`rows`, `dedup::near::Sketch`) are built, rolled back
+//! and settled with them: most candidates a key names share it by chance,
+//! and their story's sketch rules them out without reading a row.
 
 use std::sync::mpsc::{Receiver, TryRecvError};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::dedup::index::CandidateIndex;
+use crate::dedup::near;
 
-use super::{Store, StoreError};
-use crate::dedup::{Matcher, near};
+mod build;
+mod rows;
 
-mod sketches;
-
-use sketches::Sketches;
+pub(super) use build::default_cutoff;
+use rows::{Rows, RowsMark};
 
 /// Fresh keys that trigger a merge, at least (some 5,500 items); the merge
 /// rewrites the array, so a large array waits for more (1/16 of it).
 const MIN_FRESH: usize = 100_000;
 
-/// A rebuild is due when the cutoff moved this far (seconds).
-const REBUILD_AFTER: i64 = 30 * 60;
+/// A large array waits for fresh keys of 1/this of its size.
+const MAX_FRESH_SHARE: usize = 16;
 
 const NONE: u32 = u32::MAX;
+
+/// Entries under a key scanned for one of the new row's story before its
+/// key is added (past that, it is added: a key this common is skipped by
+/// lookups anyway).
+const MAX_SCAN: usize = 64;
 
 /// The entry for `key` of `item`.
 fn entry(key: i64, item: u32) -> u64 {
@@ -83,8 +95,8 @@ pub struct BandIndex {
     dir: Vec<u32>,
     dir_bits: u32,
     fresh: Fresh,
-    /// The profiles' sketches, to rule candidates out without their rows.
-    sketches: Sketches,
+    /// The rows' stories and the canonical rows' sketches.
+    rows: Rows,
     build: Option<Build>,
     /// Whether a build was ever installed (before that, lookups wait).
     loaded: bool,
@@ -100,12 +112,12 @@ struct Build {
     upto: i64,
 }
 
-/// What a build read: the sorted entries and the sketches of the items
-/// from `from` on.
+/// What a build read: the sorted entries (one row per story and key) and
+/// the stories and sketches of the items from `from` on.
 #[derive(Debug)]
 struct Built {
     keys: Vec<u64>,
-    sketches: Sketches,
+    rows: Rows,
     from: i64,
 }
 
@@ -113,38 +125,78 @@ struct Built {
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
     keys: usize,
-    sketches: usize,
+    rows: RowsMark,
+}
+
+impl CandidateIndex for BandIndex {
+    fn insert(&mut self, item: i64, story: i64, keys: &[i64]) {
+        let (Ok(item), Ok(story)) = (u32::try_from(item), u32::try_from(story)) else { return };
+        self.rows.add(item, story, None);
+        self.add_keys(item, keys);
+    }
+
+    fn changed(&mut self, item: i64, keys: &[i64]) {
+        let Ok(item) = u32::try_from(item) else { return };
+        self.rows.forget(item);
+        self.add_keys(item, keys);
+    }
+
+    fn lookup(&self, key: i64, limit: usize, out: &mut Vec<i64>) -> bool {
+        let mut items = self.items(key);
+        out.extend(items.by_ref().take(limit));
+        items.next().is_none()
+    }
+
+    fn story_of(&self, item: i64) -> Option<i64> {
+        self.rows.story(u32::try_from(item).ok()?).map(i64::from)
+    }
+
+    fn merge_story(&mut self, story: i64, into: i64) {
+        if let (Ok(story), Ok(into)) = (u32::try_from(story), u32::try_from(into)) {
+            self.rows.merge(story, into);
+        }
+    }
+
+    fn set_sketch(&mut self, item: i64, sketch: Option<near::Sketch>) {
+        if let Ok(item) = u32::try_from(item) {
+            self.rows.set_sketch(item, sketch);
+        }
+    }
+
+    fn ruled_out(&self, item: i64, new: &near::Sketch) -> bool {
+        let Ok(item) = u32::try_from(item) else { return false };
+        let story = self.rows.story(item).unwrap_or(item);
+        self.rows.sketch(story).is_some_and(|s| !s.may_match(new))
+    }
+
+    fn warm(&self, keys: &[i64]) {
+        BandIndex::warm(self, keys);
+    }
 }
 
 impl BandIndex {
-    /// Adds `key` of `item` (undone by [`BandIndex::rollback_to`] until settled).
+    /// Adds `key` of `item` whatever its story holds (undone by
+    /// [`BandIndex::rollback_to`] until settled).
     pub fn add(&mut self, key: i64, item: i64) {
         if let Ok(item) = u32::try_from(item) {
             self.fresh.add(entry(key, item));
         }
     }
 
-    /// Adds the sketch of new row `item`'s profile (undone by
-    /// [`BandIndex::rollback_to`] until settled).
-    pub fn add_sketch(&mut self, item: i64, sketch: Option<near::Sketch>) {
-        if let Ok(item) = u32::try_from(item) {
-            self.sketches.add(item, sketch);
+    /// Adds those of `keys` that no row of `item`'s story holds yet.
+    fn add_keys(&mut self, item: u32, keys: &[i64]) {
+        let root = self.rows.root(item).unwrap_or(item);
+        for &key in keys {
+            if !self.holds(key, root) {
+                self.fresh.add(entry(key, item));
+            }
         }
     }
 
-    /// Row `item` is no longer matched on the profile it had: it became a
-    /// copy of another story, or its text changed.
-    pub fn forget_sketch(&mut self, item: i64) {
-        if let Ok(item) = u32::try_from(item) {
-            self.sketches.forget(item);
-        }
-    }
-
-    /// Whether row `item`'s sketch shows it cannot be the same story as
-    /// `new` (`false` when it has no usable sketch: then it is read).
-    pub fn ruled_out(&self, item: i64, new: &near::Sketch) -> bool {
-        let sketch = u32::try_from(item).ok().and_then(|item| self.sketches.get(item));
-        sketch.is_some_and(|s| !s.may_match(new))
+    /// Whether a row of the story rooted at `root` is found under `key`
+    /// (among the first [`MAX_SCAN`] rows there).
+    fn holds(&self, key: i64, root: u32) -> bool {
+        self.items(key).take(MAX_SCAN).any(|row| u32::try_from(row).is_ok_and(|row| self.rows.root(row) == Some(root)))
     }
 
     /// The items with `key` (and rarely one with a key that shares its top
@@ -184,21 +236,21 @@ impl BandIndex {
 
     /// A point to roll back to.
     pub fn mark(&self) -> Mark {
-        Mark { keys: self.fresh.keys.len(), sketches: self.sketches.mark() }
+        Mark { keys: self.fresh.keys.len(), rows: self.rows.mark() }
     }
 
     /// Takes back every key and sketch added since `mark` (never a
     /// settled one).
     pub fn rollback_to(&mut self, mark: Mark) {
         self.fresh.rollback_to(mark.keys);
-        self.sketches.rollback_to(mark.sketches);
+        self.rows.rollback_to(mark.rows);
     }
 
     /// The keys and sketches added so far are committed: they are never
     /// rolled back.
     pub fn settle(&mut self) {
         self.fresh.settled = self.fresh.keys.len();
-        self.sketches.settle();
+        self.rows.settle();
     }
 
     /// Keys held.
@@ -236,7 +288,7 @@ impl BandIndex {
         newer.retain(|e| i64::from(item_of(*e)) > upto);
         self.main = built.keys;
         self.merge(&newer);
-        self.sketches.install(built.sketches, built.from, upto);
+        self.rows.install(built.rows, built.from, upto);
         self.loaded = true;
     }
 
@@ -321,145 +373,6 @@ impl Fresh {
             }
         }
     }
-}
-
-/// The first item id stored at or after `cutoff`: ids grow with
-/// `first_seen_at`, so a binary search on the primary key finds it without
-/// an index of its own (a few dozen point lookups).
-fn first_id_since(conn: &Connection, cutoff: i64) -> Result<i64, StoreError> {
-    let (mut lo, max): (i64, i64) =
-        conn.query_row("SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM items", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut hi = max + 1;
-    let mut stmt = conn.prepare("SELECT first_seen_at FROM items WHERE id >= ?1 ORDER BY id LIMIT 1")?;
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match stmt.query_row([mid], |r| r.get::<_, i64>(0)).optional()? {
-            Some(seen) if seen < cutoff => lo = mid + 1,
-            _ => hi = mid,
-        }
-    }
-    Ok(lo)
-}
-
-/// The sorted entries (band keys and content hash) and the sketches of
-/// every item stored since `cutoff`, up to id `upto`.
-fn read_keys(conn: &Connection, cutoff: i64, upto: i64) -> Result<Built, StoreError> {
-    let from = first_id_since(conn, cutoff)?;
-    let mut stmt = conn.prepare("SELECT id, profile, content_hash, duplicate_of IS NOT NULL FROM items WHERE id >= ?1 AND id <= ?2")?;
-    let mut rows = stmt.query(params![from, upto])?;
-    // Room for every item's keys up front: growing by doubling would hold
-    // up to twice the index for a moment.
-    let items = usize::try_from(upto - from + 1).unwrap_or(0);
-    let mut keys = Vec::with_capacity(items.saturating_mul(near::MAX_BANDS + 1));
-    let mut sketches = Sketches::default();
-    while let Some(row) = rows.next()? {
-        let Ok(item) = u32::try_from(row.get::<_, i64>(0)?) else { continue };
-        if let Some(profile) = row.get_ref(1)?.as_blob_or_null().ok().flatten().and_then(near::Profile::from_bytes) {
-            keys.extend(near::bands(&profile).into_iter().map(|k| entry(k, item)));
-            // A copy is compared through its story's canonical row: it gets no sketch.
-            let copy: bool = row.get(3)?;
-            sketches.add(item, near::Sketch::of(&profile).filter(|_| !copy));
-        }
-        if let Some(hash) = row.get::<_, Option<i64>>(2)? {
-            keys.push(entry(hash, item));
-        }
-    }
-    keys.shrink_to_fit();
-    keys.sort_unstable();
-    Ok(Built { keys, sketches, from })
-}
-
-impl Store {
-    /// Builds the index of items stored since `cutoff` on a thread of
-    /// its own (at open; the daemon calls [`Store::refresh_bands`]).
-    pub(super) fn rebuild_bands(&mut self, cutoff: i64) -> Result<(), StoreError> {
-        // Fresh keys are settled between transactions; once in the array,
-        // every later key belongs to an item the build does not cover.
-        self.bands.merge_fresh();
-        let upto: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
-        self.bands.cutoff = cutoff;
-        let path = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = path.and_then(|path| {
-            std::thread::Builder::new()
-                .name("band-index".into())
-                .spawn(move || {
-                    let started = std::time::Instant::now();
-                    let built = Store::open_reader(&path).and_then(|r| {
-                        // One pass over the rows: a page cache would hold
-                        // (up to 16 MB of) pages never read again.
-                        r.conn.pragma_update(None, "cache_size", -1024)?;
-                        read_keys(&r.conn, cutoff, upto)
-                    });
-                    match built {
-                        Ok(built) => {
-                            tracing::info!(
-                                keys = built.keys.len(),
-                                sketches = built.sketches.len(),
-                                ms = started.elapsed().as_millis() as u64,
-                                "duplicate index built from stored profiles and content hashes"
-                            );
-                            drop(tx.send(built));
-                        }
-                        Err(e) => tracing::error!(
-                            error = %e,
-                            "could not build the duplicate index; stories stored before now are not matched until the next rebuild"
-                        ),
-                    }
-                })
-                .ok()
-        });
-        match spawned {
-            Some(_) => self.bands.build = Some(Build { rx, upto }),
-            // In memory, or no thread to be had: build it here.
-            None => {
-                let built = read_keys(&self.conn, cutoff, upto)?;
-                self.bands.build = None;
-                self.bands.install(built, upto);
-            }
-        }
-        Ok(())
-    }
-
-    /// Rebuilds the index for items stored since `cutoff` when it has
-    /// moved on (expired keys go) or back (a longer window) since the last
-    /// build.
-    pub fn refresh_bands(&mut self, cutoff: i64) -> Result<(), StoreError> {
-        let last = self.bands.cutoff;
-        if cutoff < last || cutoff >= last + REBUILD_AFTER {
-            self.rebuild_bands(cutoff)?;
-        }
-        Ok(())
-    }
-
-    /// Waits for the index build in progress (tests, benchmarks).
-    pub fn wait_for_bands(&mut self) {
-        self.bands.poll(true);
-    }
-
-    /// Keys in the duplicate index (band keys and content hashes).
-    pub fn band_keys(&self) -> usize {
-        self.bands.len()
-    }
-
-    /// Before an ingest: the first build must be in (later ones replace
-    /// an index that works meanwhile).
-    pub(super) fn bands_before_ingest(&mut self) {
-        self.bands.poll(!self.bands.loaded);
-    }
-
-    /// After a committed ingest: merges fresh keys when there are many.
-    pub(super) fn bands_after_ingest(&mut self) {
-        self.bands.poll(false);
-        if self.bands.fresh.keys.len() >= MIN_FRESH.max(self.bands.main.len() / 16) {
-            self.bands.merge_fresh();
-        }
-    }
-}
-
-/// The cutoff the index starts with at open: twice the default window.
-pub(super) fn default_cutoff(now: i64) -> i64 {
-    now - 2 * Matcher::default().window_secs
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! upserted on its `(source_id, guid)` key (an entry seen again updates its
 //! row; it never adds one), then the store looks for the
 //! same story under another row (same canonical link; or same content hash,
-//! among the rows in the in-memory index of `store::bands`; or a retelling:
-//! `items::matching`)
+//! among the rows the candidate index names, `store::bands`; or a
+//! retelling: `items::matching`)
 //! and links the two with `duplicate_of` pointing at the canonical copy that
 //! `dedup::outranks` picks. Stories never chain: a duplicate always points
 //! at a canonical row, and a promotion re-points the whole group.
@@ -20,12 +20,16 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 use super::bands::BandIndex;
 use super::slice::Placement;
 use super::{FetchRecord, Store, StoreError};
-use crate::dedup::{self, Fingerprint, Matcher, Rank};
+use crate::dedup::index::{CandidateIndex, Probe};
+use crate::dedup::{self, Fingerprint, Matcher, Rank, near};
 use crate::model::{Item, Slice};
 
 mod matching;
+mod slices;
 
 use matching::Match;
+pub use slices::StorySlices;
+pub(crate) use slices::slices_of;
 
 /// Counts from one ingest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +42,8 @@ pub struct IngestStats {
     pub duplicates: u64,
     /// Entries seen again unchanged.
     pub unchanged: u64,
+    /// What finding the new rows' stories read and compared.
+    pub probe: Probe,
 }
 
 /// The feed slices an ingest changed, so their rendered bytes can be dropped.
@@ -77,14 +83,17 @@ pub type FeedResult = Result<(IngestStats, Touched), StoreError>;
 /// Ingest work for one feed, inside its savepoint.
 struct Batch<'c> {
     tx: &'c Connection,
-    bands: &'c mut BandIndex,
+    bands: &'c mut dyn CandidateIndex,
+    story_slices: &'c mut StorySlices,
+    /// Rows read and profiles compared to find stories.
+    probe: Probe,
     priority: i64,
     now: i64,
     matcher: &'c Matcher,
     stats: IngestStats,
     touched: BTreeSet<i64>,
     /// Slices of new items that are stories of their own, known without a
-    /// query (what [`slices_of`] would find for them).
+    /// query (what `slices_of` would find for them).
     slices: BTreeSet<Slice>,
     /// The feed's source and whether it is a partner, looked up once.
     partner: Option<(String, bool)>,
@@ -154,13 +163,13 @@ impl Store {
     /// back and the group stored again with a savepoint per feed.
     pub fn ingest_many(&mut self, feeds: &[FeedItems<'_>], matcher: &Matcher) -> Result<Vec<FeedResult>, StoreError> {
         self.bands_before_ingest();
-        let Store { conn, bands, .. } = self;
+        let Store { conn, bands, story_slices, .. } = self;
         let start = bands.mark();
         let optimistic = (|| {
             let tx = conn.transaction()?;
             let mut results = Vec::with_capacity(feeds.len());
             for feed in feeds {
-                match store_feed(&tx, bands, feed, matcher) {
+                match store_feed(&tx, bands, story_slices, feed, matcher) {
                     Ok(done) => results.push(Ok(done)),
                     // Dropping the transaction rolls it back.
                     Err(e) if feeds.len() == 1 => return Ok(Some(vec![Err(e)])),
@@ -174,7 +183,7 @@ impl Store {
             Ok(Some(results)) => Ok(results),
             Ok(None) => {
                 bands.rollback_to(start);
-                ingest_each(conn, bands, feeds, matcher)
+                ingest_each(conn, bands, story_slices, feeds, matcher)
             }
             Err(e) => Err(e),
         };
@@ -199,10 +208,10 @@ impl Store {
         matcher: &Matcher,
     ) -> Result<IngestStats, StoreError> {
         self.bands_before_ingest();
-        let Store { conn, bands, .. } = self;
+        let Store { conn, bands, story_slices, .. } = self;
         let mark = bands.mark();
         let tx = conn.transaction()?;
-        let stored = store_feed(&tx, bands, &FeedItems { items, prints, priority, now, record: None }, matcher);
+        let stored = store_feed(&tx, bands, story_slices, &FeedItems { items, prints, priority, now, record: None }, matcher);
         bands.rollback_to(mark);
         tx.rollback()?;
         Ok(stored?.0)
@@ -214,6 +223,7 @@ impl Store {
 fn ingest_each(
     conn: &mut Connection,
     bands: &mut BandIndex,
+    story_slices: &mut StorySlices,
     feeds: &[FeedItems<'_>],
     matcher: &Matcher,
 ) -> Result<Vec<FeedResult>, StoreError> {
@@ -222,7 +232,7 @@ fn ingest_each(
     for feed in feeds {
         let savepoint = tx.savepoint()?;
         let mark = bands.mark();
-        let stored = store_feed(&savepoint, bands, feed, matcher);
+        let stored = store_feed(&savepoint, bands, story_slices, feed, matcher);
         if stored.is_ok() {
             savepoint.commit()?;
         } else {
@@ -235,10 +245,18 @@ fn ingest_each(
     Ok(results)
 }
 
-fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, matcher: &Matcher) -> FeedResult {
+fn store_feed(
+    conn: &Connection,
+    bands: &mut BandIndex,
+    story_slices: &mut StorySlices,
+    feed: &FeedItems<'_>,
+    matcher: &Matcher,
+) -> FeedResult {
     let mut batch = Batch {
         tx: conn,
         bands,
+        story_slices,
+        probe: Probe::default(),
         priority: feed.priority,
         now: feed.now,
         matcher,
@@ -252,6 +270,7 @@ fn store_feed(conn: &Connection, bands: &mut BandIndex, feed: &FeedItems<'_>, ma
     for (item, print) in feed.items.iter().zip(feed.prints) {
         batch.add(item, print)?;
     }
+    batch.stats.probe = batch.probe;
     let touched = batch.touched_slices()?;
     if let Some((source, record)) = feed.record {
         let stats = &batch.stats;
@@ -267,7 +286,7 @@ impl Batch<'_> {
             Upserted::Unchanged => self.stats.unchanged += 1,
             Upserted::Updated(id) => {
                 self.stats.updated += 1;
-                self.touch_story(id)?;
+                self.touch_story(id, item)?;
             }
             Upserted::New(id) => {
                 self.stats.new += 1;
@@ -275,35 +294,47 @@ impl Batch<'_> {
                     Some(m) => Some(m),
                     None => self.near_story(item, print)?,
                 };
-                // Only a story's canonical row is compared on its sketch.
-                let mut canonical = true;
+                // The story's canonical row before this one came (this one
+                // for a new story), and whether this one takes it over.
+                let (mut joined, mut takes_over) = (id, false);
                 if let Some(Match { story, rule, score }) = found {
                     self.stats.duplicates += 1;
                     let new = Rank { priority: self.priority, published_at: item.published_at.timestamp(), id };
                     if dedup::outranks(&new, &story) {
                         // The new copy represents the story from now on; the
                         // whole group points at it (no chains).
-                        self.bands.forget_sketch(story.id);
+                        takes_over = true;
                         self.keep_public_identity(story.id, id)?;
-                        self.tx.execute(
-                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4 OR duplicate_of = ?4",
-                            params![id, rule, score, story.id],
-                        )?;
+                        self.tx
+                            .prepare_cached(
+                                "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4 OR duplicate_of = ?4",
+                            )?
+                            .execute(params![id, rule, score, story.id])?;
                     } else {
-                        self.tx.execute(
-                            "UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4",
-                            params![story.id, rule, score, id],
-                        )?;
-                        canonical = false;
+                        // Cached: preparing it for every copy was a twentieth
+                        // of the writer's time on a load of many copies.
+                        self.tx
+                            .prepare_cached("UPDATE items SET duplicate_of = ?1, dup_rule = ?2, dup_score = ?3 WHERE id = ?4")?
+                            .execute(params![story.id, rule, score, id])?;
                     }
+                    joined = story.id;
+                    let row = slices::row_slices(&item.category, item.region.as_deref(), self.partner(&item.source_id)?);
+                    if takes_over {
+                        self.story_slices.moved(story.id, id);
+                    }
+                    self.story_slices.joined(if takes_over { id } else { story.id }, &row);
                     self.touched.insert(story.id);
                     self.touched.insert(id);
                 } else {
                     self.own_slices(item)?;
                 }
-                self.add_keys(item, print, id);
-                if canonical {
-                    self.bands.add_sketch(id, print.sketch);
+                self.bands.insert(id, joined, &keys(item, print));
+                if takes_over {
+                    self.bands.merge_story(joined, id);
+                }
+                // Only a story's canonical row is compared on its sketch.
+                if takes_over || joined == id {
+                    self.bands.set_sketch(id, print.sketch);
                 }
             }
         }
@@ -325,16 +356,6 @@ impl Batch<'_> {
             .prepare_cached("UPDATE items SET public_id = ?2, public_link = ?3, updated_at = max(updated_at, ?4) WHERE id = ?1")?
             .execute(params![to, public_id, public_link, self.now])?;
         Ok(())
-    }
-
-    /// Row `id`'s band keys and content hash join the in-memory index.
-    fn add_keys(&mut self, item: &Item, print: &Fingerprint, id: i64) {
-        for key in &print.bands {
-            self.bands.add(*key, id);
-        }
-        if let Some(hash) = item.content_hash {
-            self.bands.add(hash, id);
-        }
     }
 
     fn upsert(&mut self, item: &Item, print: &Fingerprint) -> Result<Upserted, StoreError> {
@@ -383,8 +404,7 @@ impl Batch<'_> {
                 // The text changed: its new keys go in. The old ones find
                 // the row no more, since every candidate is confirmed
                 // against what is stored now; the old sketch is not.
-                self.add_keys(item, print, id);
-                self.bands.forget_sketch(id);
+                self.bands.changed(id, &keys(item, print));
             }
             // Its old category's feed changes too.
             self.touched.insert(id);
@@ -421,29 +441,48 @@ impl Batch<'_> {
         Ok(Upserted::New(id))
     }
 
-    fn touch_story(&mut self, id: i64) -> Result<(), StoreError> {
-        let story: i64 = self.tx.query_row("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+    /// Row `id`, `item` as stored now, changed: its story is touched, and
+    /// the story appears in the row's slices now too.
+    fn touch_story(&mut self, id: i64, item: &Item) -> Result<(), StoreError> {
+        let story = slices::story_of(self.tx, id)?;
+        let row = slices::row_slices(&item.category, item.region.as_deref(), self.partner(&item.source_id)?);
+        self.story_slices.joined(story, &row);
         self.touched.insert(story);
         Ok(())
     }
 
-    fn touched_slices(&self) -> Result<Touched, StoreError> {
-        let mut touched = slices_of(self.tx, &self.touched)?;
-        touched.slices.extend(self.slices.iter().cloned());
-        Ok(touched)
+    /// Every slice that shows a story this feed touched.
+    fn touched_slices(&mut self) -> Result<Touched, StoreError> {
+        let mut slices = BTreeSet::new();
+        if !self.touched.is_empty() {
+            slices.insert(Slice::All);
+            let mut stories = BTreeSet::new();
+            for id in &self.touched {
+                stories.insert(slices::story_of(self.tx, *id)?);
+            }
+            for story in stories {
+                self.story_slices.add_to(self.tx, story, &mut slices)?;
+            }
+        }
+        slices.extend(self.slices.iter().cloned());
+        Ok(Touched { slices })
+    }
+
+    /// Whether `source` is a partner (looked up once a feed).
+    fn partner(&mut self, source: &str) -> Result<bool, StoreError> {
+        if let Some((known, partner)) = &self.partner
+            && known == source
+        {
+            return Ok(*partner);
+        }
+        let kind: String = self.tx.prepare_cached("SELECT kind FROM sources WHERE id = ?1")?.query_row([source], |r| r.get(0))?;
+        self.partner = Some((source.to_string(), kind == "partner"));
+        Ok(kind == "partner")
     }
 
     /// The slices a new item that is a story of its own appears in.
     fn own_slices(&mut self, item: &Item) -> Result<(), StoreError> {
-        let partner = match &self.partner {
-            Some((source, partner)) if *source == item.source_id => *partner,
-            _ => {
-                let kind: String =
-                    self.tx.prepare_cached("SELECT kind FROM sources WHERE id = ?1")?.query_row([&item.source_id], |r| r.get(0))?;
-                self.partner = Some((item.source_id.clone(), kind == "partner"));
-                kind == "partner"
-            }
-        };
+        let partner = self.partner(&item.source_id)?;
         if self.last_own.as_ref().is_some_and(|(category, region, p)| *category == item.category && *region == item.region && *p == partner)
         {
             return Ok(());
@@ -454,35 +493,12 @@ impl Batch<'_> {
     }
 }
 
-/// Every slice that shows one of the `touched` stories or their copies.
-pub(crate) fn slices_of(conn: &rusqlite::Connection, touched: &BTreeSet<i64>) -> Result<Touched, StoreError> {
-    let mut slices = BTreeSet::new();
-    if touched.is_empty() {
-        return Ok(Touched { slices });
-    }
-    slices.insert(Slice::All);
-    // Each touched id is a story's canonical row or a copy of one: the
-    // story is its canonical row plus every row pointing at it. Two
-    // indexed lookups each (an OR across columns would scan the table).
-    let mut canonical = conn.prepare_cached("SELECT coalesce(duplicate_of, id) FROM items WHERE id = ?1")?;
-    let mut stories = BTreeSet::new();
-    for id in touched {
-        stories.insert(canonical.query_row([id], |r| r.get::<_, i64>(0))?);
-    }
-    for sql in [
-        "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
-        "SELECT i.category, i.region, s.kind FROM items i JOIN sources s ON s.id = i.source_id WHERE i.duplicate_of = ?1",
-    ] {
-        let mut stmt = conn.prepare_cached(sql)?;
-        for id in &stories {
-            let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?;
-            for row in rows {
-                let (category, region, kind) = row?;
-                slices.extend(Slice::containing(&Placement { category: &category, region: region.as_deref(), partner: kind == "partner" }));
-            }
-        }
-    }
-    Ok(Touched { slices })
+/// An item's keys in the candidate index: its band keys and content hash.
+fn keys(item: &Item, print: &Fingerprint) -> Vec<i64> {
+    let mut keys = Vec::with_capacity(near::MAX_BANDS + 1);
+    keys.extend_from_slice(&print.bands);
+    keys.extend(item.content_hash);
+    keys
 }
 
 #[cfg(test)]

@@ -90,6 +90,8 @@ pub struct Store {
     conn: Connection,
     /// Band keys of recent items, for near-duplicate candidates (writer only).
     bands: bands::BandIndex,
+    /// The feed slices of recently changed stories (writer only).
+    story_slices: items::StorySlices,
     /// The file's identity and the last commit's outcome (writer only).
     health: std::sync::Arc<health::Health>,
 }
@@ -125,7 +127,7 @@ impl Store {
         }
         schema::migrate(&mut conn)?;
         let health = std::sync::Arc::new(health::Health::of(Some(path)));
-        let mut store = Store { conn, bands: bands::BandIndex::default(), health };
+        let mut store = Store { conn, bands: bands::BandIndex::default(), story_slices: Default::default(), health };
         store.rebuild_bands(bands::default_cutoff(chrono::Utc::now().timestamp()))?;
         Ok(store)
     }
@@ -146,7 +148,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
         configure(&conn, 16 << 10).map_err(open_err)?;
-        Ok(Store { conn, bands: bands::BandIndex::default(), health: Default::default() })
+        Ok(Store { conn, bands: bands::BandIndex::default(), story_slices: Default::default(), health: Default::default() })
     }
 
     /// The file's schema version and this build's, when the file's is older

@@ -116,6 +116,8 @@ const FETCH_LOG_ROWS: i64 = 20_000;
 impl Store {
     /// Upserts the configured fields of every source.
     pub fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
+        // Rows may change category, region or kind: their stories' slices are read again.
+        self.story_slices = Default::default();
         let done = self.sync_sources_tx(sources);
         if let Err(e) = &done {
             self.health.failed(e);

@@ -1,8 +1,11 @@
 //! The in-memory band index: lookups, rollback, merges, builds.
 
+use super::build::{default_cutoff, one_row_per_story};
 use super::*;
 use crate::config::Source;
+use crate::dedup::Matcher;
 use crate::model::Item;
+use crate::store::Store;
 
 /// A key whose top 32 bits are `short` (the low bits vary, as real keys do).
 fn key(short: u32, low: u32) -> i64 {
@@ -93,7 +96,7 @@ fn a_build_replaces_what_it_covers_and_keeps_later_items() {
     b.settle();
     let built = vec![entry(key(5, 0), 3), entry(key(5, 0), 4)];
     b.merge_fresh();
-    b.install(Built { keys: built, sketches: Sketches::default(), from: 3 }, 4);
+    b.install(Built { keys: built, rows: Rows::default(), from: 3 }, 4);
     assert_eq!(sorted(b.items(key(5, 0))), vec![3, 4, 5, 6]);
     assert!(b.loaded);
 }
@@ -120,12 +123,12 @@ proptest::proptest! {
                     }
                 }
                 _ => {
-                    b.rollback_to(Mark { keys: 0, sketches: 0 });
+                    b.rollback_to(BandIndex::default().mark());
                     pending.clear();
                 }
             }
         }
-        b.rollback_to(Mark { keys: 0, sketches: 0 });
+        b.rollback_to(BandIndex::default().mark());
         for short in 0u32..6 {
             let short = short.wrapping_mul(0x9E37_79B9);
             let mut want: Vec<i64> = model.iter().filter(|(s, _)| *s == short).map(|(_, i)| *i).collect();
@@ -184,7 +187,7 @@ fn after_a_crash_the_index_is_rebuilt_from_stored_profiles() {
     drop(store);
     let mut store = open(&path);
     assert_eq!(ingest(&mut store, story("c", 1, 0)), 1, "the first ingest waits for the build");
-    assert_eq!(store.band_keys(), 3 * per_item);
+    assert_eq!(store.band_keys(), per_item, "copies of a story add none of the keys it holds");
 }
 
 #[test]
@@ -206,9 +209,10 @@ fn a_refresh_drops_expired_keys_and_keeps_those_added_while_it_ran() {
     assert_eq!(store.band_keys(), 2 * per_item, "the item fetched 10 days ago left; the new one stayed, once");
     // The remaining keys still match (a copy of b's old item, from c).
     assert_eq!(ingest(&mut store, story("c", 4, 30)), 1);
+    assert_eq!(store.band_keys(), 2 * per_item, "the copy adds none of its story's keys");
     store.refresh_bands(now).unwrap();
     store.wait_for_bands();
-    assert_eq!(store.band_keys(), 2 * per_item, "the two fetched during the refresh");
+    assert_eq!(store.band_keys(), per_item, "the two fetched since, one story: its keys once");
 }
 
 #[test]
@@ -307,7 +311,7 @@ fn a_rewritten_entry_is_matched_on_its_new_text_not_on_the_sketch_of_its_old_one
 }
 
 #[test]
-fn a_canonical_row_is_ruled_out_by_its_sketch_and_a_copy_never_is() {
+fn a_row_is_ruled_out_by_its_storys_sketch() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sketch.db");
     let mut store = open(&path);
@@ -316,21 +320,66 @@ fn a_canonical_row_is_ruled_out_by_its_sketch_and_a_copy_never_is() {
     assert_eq!(ingest(&mut store, Item::sample("a", 1, FOOTBALL.0, FOOTBALL.1)), 0);
     assert_eq!(ingest(&mut store, Item::sample("b", 1, FOOTBALL_RETOLD.0, FOOTBALL_RETOLD.1)), 1);
     let (story, copy) = (id_of(&store, "a-1"), id_of(&store, "b-1"));
+    let same = crate::dedup::near::Sketch::of(&matcher.fingerprint(FOOTBALL_RETOLD.0, FOOTBALL_RETOLD.1).profile).unwrap();
     assert!(store.bands.ruled_out(story, &unrelated), "another story's text is ruled out without reading the row");
-    // A copy is compared through its story's canonical row, whatever its own text says.
-    assert!(!store.bands.ruled_out(copy, &unrelated));
+    // A copy is compared through its story's canonical row: ruled out by
+    // that row's sketch, without reading either.
+    assert!(store.bands.ruled_out(copy, &unrelated));
+    assert!(!store.bands.ruled_out(copy, &same) && !store.bands.ruled_out(story, &same));
     // The same after a restart, from the stored rows.
     drop(store);
     let mut store = open(&path);
     store.wait_for_bands();
     assert!(store.bands.ruled_out(story, &unrelated));
-    assert!(!store.bands.ruled_out(copy, &unrelated));
+    assert!(store.bands.ruled_out(copy, &unrelated));
+    assert!(!store.bands.ruled_out(copy, &same));
     // A copy that outranks its story takes its place: the old canonical
     // row is a copy from then on.
     let mut first = Item::sample("c", 1, FOOTBALL.0, FOOTBALL.1);
     first.published_at -= chrono::Duration::hours(1);
     assert_eq!(ingest(&mut store, first), 1);
     assert_eq!(merged(&store, "a-1").0.as_deref(), Some("c-1"));
-    assert!(!store.bands.ruled_out(story, &unrelated));
-    assert!(store.bands.ruled_out(id_of(&store, "c-1"), &unrelated));
+    let canonical = id_of(&store, "c-1");
+    assert_eq!(store.bands.story_of(story), Some(canonical));
+    assert_eq!(store.bands.story_of(copy), Some(canonical), "every row of the story follows, though only one slot changed");
+    assert!(store.bands.ruled_out(story, &unrelated) && store.bands.ruled_out(canonical, &unrelated));
+    assert!(!store.bands.ruled_out(story, &same));
+}
+
+#[test]
+fn a_story_holds_each_key_once_however_many_rows_tell_it() {
+    let mut b = BandIndex::default();
+    // Story 1 (rows 1, 2, 3) and story 4, under shared keys.
+    b.insert(1, 1, &[key(7, 0), key(8, 0)]);
+    b.insert(2, 1, &[key(7, 1), key(9, 0)]);
+    b.settle();
+    b.merge_fresh();
+    b.insert(3, 1, &[key(7, 2), key(8, 3), key(9, 4)]);
+    b.insert(4, 4, &[key(7, 0)]);
+    assert_eq!(sorted(b.items(key(7, 0))), vec![1, 4], "one row a story, in the array or fresh");
+    assert_eq!(sorted(b.items(key(9, 0))), vec![2]);
+    let mut out = Vec::new();
+    assert!(b.lookup(key(7, 0), 2, &mut out) && out.len() == 2);
+    out.clear();
+    assert!(!b.lookup(key(7, 0), 1, &mut out), "more than the limit: too common");
+    // Row 5 takes story 1 over: its rows are found as story 5's, and the
+    // keys it brings that the story holds are not added.
+    b.insert(5, 1, &[key(8, 9), key(10, 0)]);
+    b.merge_story(1, 5);
+    assert_eq!([1, 2, 3, 5].map(|r| b.story_of(r)), [Some(5); 4]);
+    assert_eq!((sorted(b.items(key(8, 0))), sorted(b.items(key(10, 0)))), (vec![1], vec![5]));
+    b.rollback_to(BandIndex::default().mark());
+    assert_eq!(b.story_of(2), Some(1), "the take-over was not committed");
+    assert_eq!(b.story_of(5), None);
+    // A build keeps one row a story and key.
+    let rows = {
+        let mut r = Rows::default();
+        for (item, story) in [(1, 1), (2, 1), (3, 3), (4, 1)] {
+            r.add(item, story, None);
+        }
+        r
+    };
+    let mut keys = vec![entry(key(7, 0), 1), entry(key(7, 0), 2), entry(key(7, 0), 3), entry(key(7, 0), 4), entry(key(8, 0), 2)];
+    one_row_per_story(&mut keys, &rows);
+    assert_eq!(keys, vec![entry(key(7, 0), 1), entry(key(7, 0), 3), entry(key(8, 0), 2)]);
 }

@@ -6,7 +6,10 @@
 //!   cargo run --release --example bench_suite -- SECTION… [--sources N] [--items N] [--runs N] [--syndic-only]
 //!
 //! Sections: ingest, cycle, freshness, memory, startup; `stages` is the
-//! in-process breakdown that ends the ingest section, alone. `--syndic-only`
+//! in-process breakdown that ends the ingest section, alone; `copies` (not
+//! in the default set) is ingest of distinct items next to ingest of many
+//! near copies of each story (`--copies N` a story, 160 by default; its
+//! `--items` default is 104,000). `--syndic-only`
 //! leaves the Python reference and the stage table out of `ingest` (for
 //! back-to-back comparisons of two builds).
 
@@ -16,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod copies;
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
@@ -333,25 +338,14 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, runs: usize, only_stages: b
     let per_round: usize = base.iter().map(|b| feed_rs::parser::parse(&b[..]).map(|f| f.entries.len()).unwrap_or(0)).sum();
     let rounds = want.div_ceil(per_round);
     if only_stages {
-        let all: Vec<Vec<u8>> = (0..rounds).flat_map(|r| base.iter().map(move |b| replicate(b, r))).collect();
-        print_stages(&all);
+        print_stages(&distinct_corpus(&base, rounds));
         return;
     }
     let (mock, addrs) = start_mock(rt, 16);
     let files_dir = std::env::temp_dir().join(format!("syndic-bench-files-{}", std::process::id()));
     std::fs::create_dir_all(&files_dir).unwrap();
-    let mut urls = Vec::new();
-    let mut all = Vec::new();
-    for r in 0..rounds {
-        for (i, b) in base.iter().enumerate() {
-            let replaced = replicate(b, r);
-            let name = format!("r{r}-{i}.xml");
-            std::fs::write(files_dir.join(&name), &replaced).unwrap();
-            mock.put(name.clone(), replaced.clone());
-            urls.push(format!("http://{}/f/{name}", addrs[(r * base.len() + i) % addrs.len()]));
-            all.push(replaced);
-        }
-    }
+    let all = distinct_corpus(&base, rounds);
+    let urls = serve_corpus(&mock, &addrs, "r", &all, Some(&files_dir));
     // feed-rs, one core, same bytes; measured again after every syndic run:
     // this machine's speed drifts by a third over minutes, so each ratio
     // is taken against the mean of the reference runs just before and after.
@@ -440,6 +434,26 @@ fn ingest(rt: &tokio::runtime::Runtime, want: usize, runs: usize, only_stages: b
     }
 }
 
+/// The corpus feeds replicated `rounds` times (see [`replicate`]).
+fn distinct_corpus(base: &[Vec<u8>], rounds: usize) -> Vec<Vec<u8>> {
+    (0..rounds).flat_map(|r| base.iter().map(move |b| replicate(b, r))).collect()
+}
+
+/// Serves feed `i` of `all` as `/f/{prefix}{i}.xml` from host `i` of
+/// `addrs` (round robin), and writes it to `files` when given; the URLs.
+fn serve_corpus(mock: &Mock, addrs: &[SocketAddr], prefix: &str, all: &[Vec<u8>], files: Option<&Path>) -> Vec<String> {
+    let mut urls = Vec::with_capacity(all.len());
+    for (i, feed) in all.iter().enumerate() {
+        let name = format!("{prefix}{i}.xml");
+        if let Some(dir) = files {
+            std::fs::write(dir.join(&name), feed).unwrap();
+        }
+        mock.put(name.clone(), feed.clone());
+        urls.push(format!("http://{}/f/{name}", addrs[i % addrs.len()]));
+    }
+    urls
+}
+
 fn print_stages(all: &[Vec<u8>]) {
     let (seen, spent) = stages(all);
     let total: Duration = spent.iter().map(|(_, d)| *d).sum();
@@ -455,6 +469,16 @@ fn print_stages(all: &[Vec<u8>]) {
 /// stage timed separately over every feed, the store growing as in a real
 /// ingest (one transaction per feed, as `syndic` commits them).
 fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
+    let (seen, spent, _, _) = stages_store(all);
+    (seen, spent)
+}
+
+/// [`stages`], what the store's matching did for the new items (rows
+/// named, rows read, profiles compared; new items) and the store it
+/// filled (its files already removed).
+type Probed = (syndic::dedup::index::Probe, u64);
+
+fn stages_store(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>, Probed, syndic::store::Store) {
     use syndic::config::Source;
     let dir = std::env::temp_dir().join(format!("syndic-bench-stages-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -469,6 +493,7 @@ fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
     let now = chrono::Utc::now();
     let mut spent = [Duration::ZERO; 4];
     let mut seen = 0;
+    let mut probed: Probed = Default::default();
     for (bytes, source) in all.iter().zip(&sources) {
         let t = Instant::now();
         let decoded = syndic::fetch::charset::decode(bytes, None);
@@ -491,8 +516,10 @@ fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
             .collect();
         spent[2] += t.elapsed();
         let t = Instant::now();
-        store.ingest(&list, &prints, 0, now.timestamp(), &matcher).unwrap();
+        let (stats, _) = store.ingest(&list, &prints, 0, now.timestamp(), &matcher).unwrap();
         spent[3] += t.elapsed();
+        probed.0 += stats.probe;
+        probed.1 += stats.new;
     }
     let names = [
         "decode + parse (feed-rs)",
@@ -500,7 +527,7 @@ fn stages(all: &[Vec<u8>]) -> (usize, Vec<(&'static str, Duration)>) {
         "fingerprint (hash, MinHash)",
         "store + dedup (SQLite)",
     ];
-    (seen, names.into_iter().zip(spent).collect())
+    (seen, names.into_iter().zip(spent).collect(), probed, store)
 }
 
 /// 10,000 sources on 1,000 loopback hosts: a 200 cycle (20 new items each)
@@ -678,6 +705,9 @@ fn main() {
     if on("ingest") || wanted.contains(&"stages") {
         // --syndic-only: no Python reference and no stage table (A/B runs).
         ingest(&rt, items, value("--runs", 3).max(1), !on("ingest"), args.iter().any(|a| a == "--syndic-only"));
+    }
+    if wanted.contains(&"copies") {
+        copies::section(&rt, value("--items", 104_000), value("--copies", 160), value("--runs", 3).max(1));
     }
     if on("cycle") {
         cycle(&rt, sources);
