@@ -276,9 +276,12 @@ impl Daemon {
         // dependency, works on every filesystem, two seconds of latency.
         let mut watch_tick = tokio::time::interval(Duration::from_secs(2));
         let mut stamps = self.config_stamps();
+        let mut export_retry = tokio::time::interval_at(tokio::time::Instant::now() + EXPORT_RETRY, EXPORT_RETRY);
+        self.export_in_background();
         loop {
             tokio::select! {
                 _ = prune_tick.tick() => self.prune_in_background(),
+                _ = export_retry.tick(), if self.export_failing() => self.export_in_background(),
                 _ = tick.tick() => self.on_tick(&mut scheduler, last_tick, health).await?,
                 Some(done) = scheduler.next(&self.config), if scheduler.is_busy() => match done {
                     Finished::Poll(report) => self.finish_poll(&report),
@@ -365,14 +368,7 @@ impl Daemon {
         if touched.slices.is_empty() {
             return;
         }
-        if let Some(dir) = self.config.daemon.publish_dir.clone() {
-            let publisher = Arc::clone(&self.publisher);
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = crate::publish::export::export(&publisher, &dir) {
-                    tracing::error!(error = %e, dir = %dir.display(), "static export failed");
-                }
-            });
-        }
+        self.export_in_background();
         if let Some(hub) = self.config.daemon.websub_hub.clone() {
             let base = self.config.daemon.public_url.as_str().trim_end_matches('/').to_string();
             let urls: Vec<String> = touched
@@ -389,6 +385,26 @@ impl Daemon {
                 }
             });
         }
+    }
+
+    /// Writes the static copy into `publish_dir` (when set) on the blocking
+    /// pool: after a change, at start (a restart polls nothing that is not
+    /// due, and the directory may be new or empty), after a reload (titles,
+    /// sections) and, while the last export failed, every half minute, so
+    /// that a fixed directory clears /healthz without waiting for news.
+    fn export_in_background(&self) {
+        if let Some(dir) = self.config.daemon.publish_dir.clone() {
+            let publisher = Arc::clone(&self.publisher);
+            tokio::task::spawn_blocking(move || match crate::publish::export::export(&publisher, &dir) {
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, dir = %dir.display(), "static export failed"),
+            });
+        }
+    }
+
+    /// Whether the last static export failed (and none succeeded since).
+    fn export_failing(&self) -> bool {
+        self.config.daemon.publish_dir.as_deref().and_then(crate::publish::export::problem).is_some()
     }
 
     /// Modification times of the settings file and the source list.
@@ -419,6 +435,23 @@ impl Daemon {
                 return Reload::Rejected;
             }
         };
+        // The packaged placeholder is refused by `run` and `check`; a
+        // reload must not let it in either (self links would carry it).
+        if let Some(e) = config::unfilled(&new) {
+            self.running.reject(e.to_string());
+            tracing::error!(error = %e, "reload rejected; keeping the running configuration");
+            return Reload::Rejected;
+        }
+        for (key, changed) in
+            [("listen", new.daemon.listen != self.config.daemon.listen), ("database", new.daemon.database != self.config.daemon.database)]
+        {
+            if changed {
+                tracing::warn!(
+                    key,
+                    "daemon.{key} changed: it takes effect only when the service restarts; the rest of the new configuration is in force"
+                );
+            }
+        }
         let (store, sources) = (Arc::clone(&self.ctx.store), new.sources.clone());
         let synced = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).sync_sources(&sources)).await;
         if let Err(e) = synced.map_err(anyhow::Error::from).and_then(|r| r.map_err(anyhow::Error::from)) {
@@ -430,9 +463,13 @@ impl Daemon {
         self.running.set(Arc::clone(&self.config));
         self.publisher.config_changed();
         scheduler.reload(&self.config);
+        self.export_in_background();
         Reload::Done
     }
 }
+
+/// How often a failed static export is tried again.
+const EXPORT_RETRY: Duration = Duration::from_secs(30);
 
 /// When the first retention round runs after start.
 const FIRST_PRUNE: Duration = Duration::from_secs(600);

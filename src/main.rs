@@ -35,7 +35,7 @@ enum Command {
         #[arg(long)]
         source: Option<String>,
         /// Every enabled source, due or not.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "source")]
         all: bool,
     },
     /// Write every feed, index.html and feeds.opml into a directory.

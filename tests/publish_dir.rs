@@ -106,3 +106,60 @@ fn publish_dir_is_world_readable_under_umask_0077_and_a_failed_export_shows_on_h
     assert!(serde_json::from_slice::<serde_json::Value>(&json).unwrap()["export_error"].is_null());
     assert!(daemon.terminate().success());
 }
+
+#[test]
+fn a_restart_writes_the_static_copy_and_a_fixed_directory_recovers_without_news() {
+    let up = Upstream::start();
+    let url = up.put("a.xml", demo("almaty-desk.xml"), "application/rss+xml");
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    let s = Setup::with_settings(
+        &[TestSource { id: "almaty-desk", url, kind: "regional", category: "regions", priority: 0 }],
+        &format!("publish_dir = \"{}\"\n", public.display()),
+    );
+    // Stored by a one-shot fetch: when the daemon starts, nothing is due,
+    // so no poll will change a feed for a whole interval.
+    assert!(s.syndic(&["fetch", "--all"]).status.success());
+    assert!(!public.exists(), "`syndic fetch` is not expected to export");
+    let daemon = s.start_daemon();
+    assert!(wait_until(20, || public.join("feeds/all.rss").exists()), "a restart left the static copy unwritten until news");
+
+    // The directory breaks, a reload tries to export (titles may have changed).
+    std::fs::rename(&public, out.path().join("public.old")).unwrap();
+    std::fs::write(&public, "not a directory").unwrap();
+    hup(&daemon);
+    let healthz = || get(&format!("{}/healthz", daemon.base), &[]).unwrap();
+    assert!(wait_until(30, || healthz().0 == 503), "/healthz stayed {}", healthz().0);
+
+    // Fixed by the admin, and no news arrives: the export is retried.
+    std::fs::remove_file(&public).unwrap();
+    assert!(wait_until(60, || healthz().0 == 200), "/healthz stayed {:?}", String::from_utf8_lossy(&healthz().2));
+    assert!(public.join("feeds/all.rss").exists());
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn a_reload_refuses_the_placeholder_public_url() {
+    let up = Upstream::start();
+    let url = up.put("a.xml", demo("almaty-desk.xml"), "application/rss+xml");
+    let s = Setup::new(&[TestSource { id: "almaty-desk", url, kind: "regional", category: "regions", priority: 0 }]);
+    let daemon = s.start_daemon();
+    let settings = s.config();
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let public_url = format!("http://127.0.0.1:{}", s.port);
+    std::fs::write(&settings, text.replace(&public_url, "https://CHANGE-ME.invalid/")).unwrap();
+    hup(&daemon);
+    let status = || {
+        let (_, _, json) = get(&format!("{}/status.json", daemon.base), &[]).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&json).unwrap()
+    };
+    assert!(
+        wait_until(20, || status()["config_error"].as_str().is_some_and(|e| e.contains("public_url") && e.contains("placeholder"))),
+        "{}",
+        status()
+    );
+    let (_, _, feed) = get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap();
+    let feed = String::from_utf8(feed).unwrap();
+    assert!(feed.contains(&public_url) && !feed.to_lowercase().contains("change-me.invalid"), "the running public_url stays");
+    assert!(daemon.terminate().success());
+}

@@ -45,21 +45,37 @@ database for a command that only reads, or (\fBfetch\fR) any source that failed.
 pub fn write_pages(command: clap::Command, out: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out)?;
     // No `help` command in the pages: it would name a page that does not exist.
-    let command = command.version(env!("CARGO_PKG_VERSION")).disable_help_subcommand(true);
+    let mut command = command.version(env!("CARGO_PKG_VERSION")).disable_help_subcommand(true);
+    // Building propagates global arguments (`--config`) into every
+    // command, so each page lists what that command really takes.
+    command.build();
     let mut written = Vec::new();
     let mut main = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut main)?;
     main.write_all(EXTRA.as_bytes())?;
     written.push(write(out, "syndic.1", &main)?);
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("syndic-{}", sub.get_name());
-        let sub = sub.clone().display_name(name.clone()).bin_name(format!("syndic {}", sub.get_name())).version(env!("CARGO_PKG_VERSION"));
-        let mut page = Vec::new();
-        clap_mangen::Man::new(sub).render(&mut page)?;
-        page.write_all(b".SH SEE ALSO\n\\fBsyndic\\fR(1), \\fBsyndic.toml\\fR(5)\n")?;
-        written.push(write(out, &format!("{name}.1"), &page)?);
+        write_command(sub, ("syndic", "syndic"), out, &mut written)?;
     }
     Ok(written)
+}
+
+/// The page of `sub` (named `PARENT-SUB.1`) and of each command under it.
+/// `parent` is the parent's page name and command line.
+fn write_command(sub: &clap::Command, parent: (&str, &str), out: &Path, written: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let name = format!("{}-{}", parent.0, sub.get_name());
+    let bin = format!("{} {}", parent.1, sub.get_name());
+    // Only `syndic --version` exists: a command's page must not offer -V.
+    let page_command =
+        sub.clone().display_name(name.clone()).bin_name(bin.clone()).version(env!("CARGO_PKG_VERSION")).disable_version_flag(true);
+    let mut page = Vec::new();
+    clap_mangen::Man::new(page_command).render(&mut page)?;
+    page.write_all(b".SH SEE ALSO\n\\fBsyndic\\fR(1), \\fBsyndic.toml\\fR(5)\n")?;
+    written.push(write(out, &format!("{name}.1"), &page)?);
+    for nested in sub.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+        write_command(nested, (&name, &bin), out, written)?;
+    }
+    Ok(())
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {

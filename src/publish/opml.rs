@@ -40,7 +40,7 @@ pub fn feeds(config: &Config, slices: &[Slice]) -> String {
     body.push_str(&group("Рубрики", &|s| matches!(s, Slice::Category(_))));
     body.push_str(&group("Регионы", &|s| matches!(s, Slice::Region(_))));
     body.push_str(&group("Рубрики по регионам", &|s| matches!(s, Slice::CategoryRegion(..))));
-    document("syndic — ленты новостей", &body)
+    document(&format!("{} — ленты новостей", config.daemon.title), &body)
 }
 
 /// The upstream sources for another syndic (or any reader): a folder per
