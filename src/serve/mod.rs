@@ -325,7 +325,9 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
         Ok(Ok(mut rows)) => {
             let metrics = &state.metrics;
             for row in &mut rows {
-                row.last_error_kind = metrics.last_error_kind(&row.id);
+                // Only while the stored state says the source is failing: a
+                // one-shot `syndic fetch` may have fixed it since.
+                row.last_error_kind = row.state.last_error.as_ref().and(metrics.last_error_kind(&row.id));
             }
             Ok(rows)
         }
