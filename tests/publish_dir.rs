@@ -53,17 +53,24 @@ fn hup(daemon: &Daemon) {
     assert!(Command::new("kill").args(["-HUP", &daemon.child.id().to_string()]).status().unwrap().success());
 }
 
-#[test]
-fn publish_dir_is_world_readable_under_umask_0077_and_a_failed_export_shows_on_healthz_and_status() {
+/// One regional desk on a loopback upstream, publishing into `public`
+/// under a temporary directory (not there yet: the export creates it, and
+/// feeds/ inside it).
+fn one_desk_publishing() -> (Upstream, tempfile::TempDir, std::path::PathBuf, Setup) {
     let up = Upstream::start();
     let url = up.put("a.xml", demo("almaty-desk.xml"), "application/rss+xml");
     let out = tempfile::tempdir().unwrap();
-    // Not there yet: the export creates it (and feeds/ inside it).
     let public = out.path().join("public");
     let s = Setup::with_settings(
         &[TestSource { id: "almaty-desk", url, kind: "regional", category: "regions", priority: 0 }],
         &format!("publish_dir = \"{}\"\n", public.display()),
     );
+    (up, out, public, s)
+}
+
+#[test]
+fn publish_dir_is_world_readable_under_umask_0077_and_a_failed_export_shows_on_healthz_and_status() {
+    let (up, out, public, s) = one_desk_publishing();
     let daemon = start_with_umask_0077(&s);
     assert!(wait_until(20, || public.join("feeds/all.rss").exists() && public.join("feeds.opml").exists()), "no static copy");
 
@@ -109,14 +116,7 @@ fn publish_dir_is_world_readable_under_umask_0077_and_a_failed_export_shows_on_h
 
 #[test]
 fn a_restart_writes_the_static_copy_and_a_fixed_directory_recovers_without_news() {
-    let up = Upstream::start();
-    let url = up.put("a.xml", demo("almaty-desk.xml"), "application/rss+xml");
-    let out = tempfile::tempdir().unwrap();
-    let public = out.path().join("public");
-    let s = Setup::with_settings(
-        &[TestSource { id: "almaty-desk", url, kind: "regional", category: "regions", priority: 0 }],
-        &format!("publish_dir = \"{}\"\n", public.display()),
-    );
+    let (_upstream, out, public, s) = one_desk_publishing();
     // Stored by a one-shot fetch: when the daemon starts, nothing is due,
     // so no poll will change a feed for a whole interval.
     assert!(s.syndic(&["fetch", "--all"]).status.success());
