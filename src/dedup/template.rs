@@ -13,6 +13,8 @@
 //! longest template off a title before it is fingerprinted.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Distinct titles a prefix must open to be a template.
 pub const MIN_STORIES: usize = 5;
@@ -90,6 +92,59 @@ impl Templates {
     }
 }
 
+/// How long a source's learned templates are used before they are learned
+/// again from its history: a template habit changes over weeks, not hours.
+pub const RELEARN: Duration = Duration::from_secs(3600);
+/// The same, for a source whose history is still short (learned from fewer
+/// titles than were asked for): its first polls teach the most.
+pub const RELEARN_YOUNG: Duration = Duration::from_secs(300);
+
+/// Each source's templates as last learned, so that a poll reads the
+/// source's history at most every [`RELEARN`] (or [`RELEARN_YOUNG`]), not
+/// on every fetch. Shared by the CPU workers.
+#[derive(Debug, Default)]
+pub struct Learned {
+    by_source: Mutex<HashMap<String, Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    at: Instant,
+    full: bool,
+    templates: Arc<Templates>,
+}
+
+impl Learned {
+    /// The templates of `source_id`, learned again by `learn` (which
+    /// returns them and whether the history read was full) when none are
+    /// known or they are stale. `learn` runs without the lock held; when it
+    /// fails (`None`), the last templates (or none) are used and learning
+    /// is tried again next time.
+    pub fn get(&self, source_id: &str, now: Instant, learn: impl FnOnce() -> Option<(Templates, bool)>) -> Arc<Templates> {
+        let known = self.lock().get(source_id).map(|e| {
+            let fresh = now.saturating_duration_since(e.at) < if e.full { RELEARN } else { RELEARN_YOUNG };
+            (fresh, Arc::clone(&e.templates))
+        });
+        match known {
+            Some((true, templates)) => templates,
+            stale => match learn() {
+                Some((templates, full)) => {
+                    let templates = Arc::new(templates);
+                    let entry = Entry { at: now, full, templates: Arc::clone(&templates) };
+                    self.lock().insert(source_id.to_string(), entry);
+                    templates
+                }
+                None => stale.map(|(_, t)| t).unwrap_or_default(),
+            },
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while the map was held leaves it whole: use it.
+        self.by_source.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +187,27 @@ mod tests {
         assert_eq!(t.prefixes(), ["видео:"]);
         assert_eq!(t.strip("Видео: обрушение моста в Караганде"), "обрушение моста в Караганде");
         assert_eq!(t.strip("Видеонаблюдение установят в школах"), "Видеонаблюдение установят в школах");
+    }
+
+    #[test]
+    fn learned_templates_are_read_again_only_when_stale() {
+        let learned = Learned::default();
+        let start = Instant::now();
+        let calls = std::cell::Cell::new(0);
+        let learn = |full| {
+            calls.set(calls.get() + 1);
+            Some((Templates::learn((0..6).map(|i| ["ВИДЕО: пожар", "ВИДЕО: потоп", "ВИДЕО: авария", "ВИДЕО: ураган", "ВИДЕО: митинг", "ВИДЕО: рекорд"][i])), full))
+        };
+        assert_eq!(learned.get("s", start, || learn(true)).prefixes(), ["видео:"]);
+        assert_eq!(learned.get("s", start + RELEARN / 2, || learn(true)).prefixes(), ["видео:"]);
+        assert_eq!(calls.get(), 1, "a fresh entry is not learned again");
+        learned.get("s", start + RELEARN, || learn(true));
+        assert_eq!(calls.get(), 2, "a stale one is");
+        // A young source is learned again sooner; a failed read keeps what was known.
+        learned.get("y", start, || learn(false));
+        learned.get("y", start + RELEARN_YOUNG, || None);
+        assert_eq!(calls.get(), 3);
+        assert_eq!(learned.get("y", start + RELEARN_YOUNG, || None).prefixes(), ["видео:"]);
+        assert!(learned.get("new", start, || None).prefixes().is_empty());
     }
 }

@@ -51,6 +51,9 @@ pub struct Context {
     /// The upstreams' clocks, from their answers' `Date`: retention's check
     /// on ours.
     pub upstream_clock: Arc<crate::clock::Upstreams>,
+    /// Each source's template prefixes, learned from what it stored
+    /// ([`dedup::template`]) and left out of its items' fingerprints.
+    pub templates: Arc<dedup::template::Learned>,
 }
 
 impl Context {
@@ -71,6 +74,7 @@ impl Context {
             cpu: crate::cpu::Pool::per_core(),
             backlog: backlog(fetches),
             upstream_clock: Arc::default(),
+            templates: Arc::default(),
         }
     }
 }
@@ -381,14 +385,29 @@ pub fn prepare(
     }
     let ttl = feed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
     let mut items: Vec<Item> = feed.entries.into_iter().filter_map(|e| normalizer.normalize(e)).collect();
+    let templates = source_templates(ctx, &source.id);
     let prints: Vec<dedup::Fingerprint> = items
         .iter_mut()
         .map(|item| {
             item.content_hash = dedup::content_hash(&item.title, &item.text);
-            ctx.matcher.fingerprint(&item.title, &item.text)
+            ctx.matcher.fingerprint_templated(&item.title, &item.text, &templates)
         })
         .collect();
     Ok(Prepared { entries, ttl, items, prints })
+}
+
+/// The template prefixes of `source_id` (learned from its stored titles
+/// through the reading connection, at most every
+/// [`dedup::template::RELEARN`]); none when its history cannot be read,
+/// which costs a little precision, never the poll.
+fn source_templates(ctx: &Context, source_id: &str) -> Arc<dedup::template::Templates> {
+    ctx.templates.get(source_id, std::time::Instant::now(), || {
+        let states = ctx.states.lock().unwrap_or_else(|p| p.into_inner());
+        states
+            .learn_templates(source_id)
+            .inspect_err(|e| tracing::warn!(source = %source_id, error = %e, "could not read the source's titles to learn its templates"))
+            .ok()
+    })
 }
 
 /// Entries stored per fetch, at most (a busy agency feed has 50–500).
@@ -559,5 +578,52 @@ mod tests {
             assert!(matches!(cut, std::borrow::Cow::Owned(_)));
             assert_eq!(entries(&cut), 5, "{cut}");
         }
+    }
+
+    #[test]
+    fn a_template_the_source_put_on_many_stories_is_left_out_of_its_fingerprints() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = url::Url::parse("https://press.kz/rss").unwrap();
+        let sources = [Source::example("press", url.clone()), Source::example("news", url::Url::parse("https://news.kz/rss").unwrap())];
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        store.sync_sources(&sources).unwrap();
+        let fetcher = Fetcher::new(crate::fetch::FetchSettings {
+            user_agent: "syndic-test".into(),
+            connect_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(5),
+            max_body_bytes: 1 << 20,
+        })
+        .unwrap();
+        let dates: DateParser = Arc::new(|s| crate::normalize::date::parse(s, chrono_tz::Asia::Almaty));
+        let mut ctx = Context::new(fetcher, store, dates, dedup::Matcher::default(), 1);
+        let rss = |titles: &[&str]| {
+            let items: String = titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("<item><title>{t}</title><link>https://press.kz/{i}</link><description>Компания сообщила о запуске.</description></item>"))
+                .collect();
+            format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>p</title>{items}</channel></rss>")
+        };
+        let history = [
+            "Kaspi представил услугу",
+            "Halyk открыл отделение",
+            "Beeline запустил тариф",
+            "Air Astana открывает рейсы",
+            "Kcell представила 5G",
+        ]
+        .map(|t| format!("[РЕЛИЗ] {t}"));
+        let now = Utc::now();
+        let first = prepare(&ctx, &sources[0], rss(&history.each_ref().map(String::as_str)).as_bytes(), None, &url, now).unwrap();
+        assert!(first.prints.iter().all(|p| p.profile.names.len() == 1), "nothing learned yet: the tag is a bracketed name");
+        first.store(&ctx, 0, now).unwrap();
+        // As when the young source's templates are next learned.
+        ctx.templates = Arc::default();
+        let new = "[РЕЛИЗ] Jusan представил приложение";
+        let bare = dedup::Matcher::default().fingerprint("Jusan представил приложение", "Компания сообщила о запуске.");
+        let second = prepare(&ctx, &sources[0], rss(&[new]).as_bytes(), None, &url, now).unwrap();
+        assert_eq!(second.prints[0].profile, bare.profile, "the learned prefix is no evidence of the story");
+        assert_eq!(second.items[0].title, new, "readers still see the whole title");
+        let other = prepare(&ctx, &sources[1], rss(&[new]).as_bytes(), None, &url, now).unwrap();
+        assert_ne!(other.prints[0].profile, bare.profile, "another source never used it: it is kept there");
     }
 }

@@ -22,8 +22,15 @@ impl Store {
 
     /// The template prefixes of `source_id`, learned from its [`HISTORY`].
     pub fn templates(&self, source_id: &str) -> Result<Templates, StoreError> {
+        Ok(self.learn_templates(source_id)?.0)
+    }
+
+    /// [`Store::templates`], and whether the history was full (as many
+    /// titles as [`HISTORY`] asks for): a young source's are learned
+    /// again sooner ([`crate::dedup::template::Learned`]).
+    pub fn learn_templates(&self, source_id: &str) -> Result<(Templates, bool), StoreError> {
         let titles = self.recent_titles(source_id, HISTORY)?;
-        Ok(Templates::learn(titles.iter().map(String::as_str)))
+        Ok((Templates::learn(titles.iter().map(String::as_str)), titles.len() >= HISTORY))
     }
 }
 
