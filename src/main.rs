@@ -145,6 +145,15 @@ fn main() -> ExitCode {
         }),
         Command::Fetch { source, all } => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
+            // Held while this process polls, so no daemon starts on the
+            // database meanwhile; a running daemon is asked to poll instead.
+            let _lock = match syndic::store::lock::acquire(&c.daemon.database) {
+                Ok(lock) => lock,
+                Err(syndic::store::StoreError::Running { pid, .. }) => {
+                    return syndic::cli::handoff::fetch(&c, source.as_deref(), all, pid);
+                }
+                Err(e) => return Err(e.into()),
+            };
             runtime()?.block_on(fetch(c, source, all))
         }),
         Command::DedupCheck { pairs, folds, seed, write_hard } => dedup_check(&pairs, folds, seed, write_hard.as_deref(), cli.config),

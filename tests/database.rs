@@ -95,12 +95,49 @@ fn a_second_daemon_on_the_same_database_refuses_and_the_first_keeps_serving() {
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     let pid = daemon.child.id();
-    assert!(err.contains("in use by another syndic run") && err.contains(&format!("pid {pid}")), "{err}");
+    assert!(err.contains("in use by another syndic process") && err.contains(&format!("pid {pid}")), "{err}");
     assert_eq!(healthz(&daemon.base), (200, "ok\n".to_string()));
     assert!(daemon.terminate().success());
     // Once the first is gone, a daemon starts again on the same database.
     let again = s.start_daemon();
     assert!(again.terminate().success());
+}
+
+#[test]
+fn fetch_while_the_daemon_runs_has_the_daemon_poll_and_readers_see_the_new_story_at_once() {
+    let up = Upstream::start();
+    let s = one_source(&up);
+    let daemon = s.start_daemon();
+    assert!(wait_until(20, || s.count("SELECT count(*) FROM items") > 0));
+    let feed = format!("{}/feeds/all.rss", daemon.base);
+    // Rendered and cached by the daemon.
+    assert_eq!(get(&feed, &[]).unwrap().0, 200);
+    let story = "Сенат одобрил закон о местном самоуправлении";
+    let xml = String::from_utf8(demo("partner-politics.xml")).unwrap().replacen(
+        "<item>",
+        &format!("<item><title>{story}</title><link>https://partner-news.example.kz/politics/senat</link><description>Сенаторы одобрили закон во втором чтении.</description></item><item>"),
+        1,
+    );
+    up.put("a.xml", xml.into_bytes(), "application/rss+xml");
+    // An admin checks the source by hand, as docs/operations.md shows.
+    let out = s.syndic(&["fetch", "--source", "a"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let pid = daemon.child.id();
+    assert!(stdout.contains(&format!("syndic run (pid {pid}) holds")) && stdout.contains("asked it to poll 1 source now"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("a ") && l.contains(" ok ") && l.contains("entries=3")), "{stdout}");
+    // The daemon stored it: its feeds show it without a restart (a fetch of
+    // its own left the daemon's cached feed without the story).
+    let (_, _, body) = get(&feed, &[]).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains(story), "the daemon's feed lacks the story fetched by hand");
+    assert_eq!(s.count(&format!("SELECT count(*) FROM items WHERE title = '{story}'")), 1);
+    // A source that is not configured is an error; without a source the
+    // daemon is left to its schedule.
+    let unknown = s.syndic(&["fetch", "--source", "nope"]);
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no source with id \"nope\""));
+    let due = s.syndic(&["fetch"]);
+    assert!(due.status.success() && String::from_utf8_lossy(&due.stdout).contains("polls the due sources itself"));
+    assert!(daemon.terminate().success());
 }
 
 #[test]

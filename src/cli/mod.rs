@@ -4,6 +4,7 @@
 pub mod dedup_check;
 pub mod dedup_cv;
 pub mod files;
+pub mod handoff;
 pub mod hard_negatives;
 pub mod man;
 pub mod opml;

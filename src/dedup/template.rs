@@ -196,7 +196,12 @@ mod tests {
         let calls = std::cell::Cell::new(0);
         let learn = |full| {
             calls.set(calls.get() + 1);
-            Some((Templates::learn((0..6).map(|i| ["ВИДЕО: пожар", "ВИДЕО: потоп", "ВИДЕО: авария", "ВИДЕО: ураган", "ВИДЕО: митинг", "ВИДЕО: рекорд"][i])), full))
+            Some((
+                Templates::learn(
+                    (0..6).map(|i| ["ВИДЕО: пожар", "ВИДЕО: потоп", "ВИДЕО: авария", "ВИДЕО: ураган", "ВИДЕО: митинг", "ВИДЕО: рекорд"][i]),
+                ),
+                full,
+            ))
         };
         assert_eq!(learned.get("s", start, || learn(true)).prefixes(), ["видео:"]);
         assert_eq!(learned.get("s", start + RELEARN / 2, || learn(true)).prefixes(), ["видео:"]);

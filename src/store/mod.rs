@@ -62,7 +62,7 @@ pub enum StoreError {
     #[error("the database is in use by another process; stop the daemon first (systemctl stop syndic)")]
     InUse,
     /// Another `syndic run` uses this database (see [`lock`]).
-    #[error("{path} is in use by another syndic run{}: stop it first (systemctl stop syndic), or give this one another database", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    #[error("{path} is in use by another syndic process{} (syndic run, or a syndic fetch): stop it first (systemctl stop syndic), or give this one another database", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Running {
         /// The database.
         path: String,

@@ -223,6 +223,25 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Makes the sources `ids` due at `now`, so that the daemon running on
+    /// this database polls them at its next tick (`syndic fetch` while the
+    /// daemon runs). Returns the ids that can be polled: known and not
+    /// disabled by their upstream.
+    pub fn make_due(&mut self, ids: &[&str], now: i64) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut due = Vec::new();
+        {
+            let mut stmt = tx.prepare("UPDATE sources SET next_fetch_at = ?2 WHERE id = ?1 AND disabled_reason IS NULL")?;
+            for id in ids {
+                if stmt.execute(params![id, now])? == 1 {
+                    due.push((*id).to_string());
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(due)
+    }
 }
 
 /// Moves the stored items of a source whose category or region changed

@@ -1,0 +1,95 @@
+//! `syndic fetch` while `syndic run` holds the database: the daemon polls.
+//!
+//! A second process polling into the daemon's database would leave the
+//! daemon behind what is stored: its feeds are rendered and cached in
+//! memory, and its index of recent stories is built once at start, so a
+//! story stored by `fetch` would not be merged with the copies the daemon
+//! fetches next, and readers would not see it until the daemon next wrote
+//! to that feed. So `fetch` asks the daemon instead: it makes the sources
+//! due in the database (the daemon reads due times on every tick), waits
+//! for the daemon to record their polls, and prints what it recorded.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::store::{SourceState, Store};
+
+/// How long `fetch` waits for the daemon's polls.
+pub const WAIT: Duration = Duration::from_secs(120);
+
+/// Asks the daemon (`pid`, when its lock file says) that holds
+/// `config`'s database to poll `only` (or, with `all`, every enabled
+/// source) now, and reports each poll as the daemon recorded it. Fails
+/// when a poll failed or did not happen within [`WAIT`].
+pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -> anyhow::Result<()> {
+    let database = config.daemon.database.display();
+    let daemon = format!("syndic run{} holds {database}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default());
+    let ids: Vec<&str> = match only {
+        Some(id) if config.source(id).is_none() => anyhow::bail!("no source with id {id:?} in the configuration"),
+        Some(id) => vec![id],
+        None if all => config.sources.iter().filter(|s| s.enabled).map(|s| s.id.as_str()).collect(),
+        None => {
+            println!("{daemon} and polls the due sources itself; name one with --source ID, or --all, to have it poll them now");
+            return Ok(());
+        }
+    };
+    let mut store = Store::open(&config.daemon.database)?;
+    let before: Vec<Option<i64>> = ids.iter().map(|id| store.source_state(id).map(|s| s.last_fetch_at)).collect::<Result<_, _>>()?;
+    let due = store.make_due(&ids, chrono::Utc::now().timestamp())?;
+    println!("{daemon}: asked it to poll {} now", plural(due.len()));
+    let mut waiting: Vec<(&str, Option<i64>)> = Vec::new();
+    for (id, last) in ids.iter().zip(before) {
+        if due.iter().any(|d| d == id) {
+            waiting.push((id, last));
+        } else {
+            println!("{id:<24} SKIPPED disabled by its upstream (see syndic sources)");
+        }
+    }
+    let (deadline, mut polled, mut failed) = (Instant::now() + WAIT, 0, 0);
+    while !waiting.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut still = Vec::with_capacity(waiting.len());
+        for (id, last) in waiting {
+            let state = store.source_state(id)?;
+            if state.last_fetch_at == last {
+                still.push((id, last));
+                continue;
+            }
+            polled += 1;
+            failed += usize::from(state.consecutive_failures > 0);
+            println!("{}", line(&state));
+        }
+        waiting = still;
+    }
+    for (id, _) in &waiting {
+        println!(
+            "{id:<24} WAITING not polled within {} s (the host's Retry-After or the politeness limits may hold it back; see syndic sources)",
+            WAIT.as_secs()
+        );
+    }
+    println!("{} polled by the daemon, {failed} failed", plural(polled));
+    match (failed, waiting.len()) {
+        (0, 0) => Ok(()),
+        (f, 0) => anyhow::bail!("{f} of {} failed (see the lines above)", plural(polled)),
+        (_, w) => anyhow::bail!("{w} not polled by the daemon within {} s", WAIT.as_secs()),
+    }
+}
+
+/// A poll as the daemon recorded it, in the shape of `fetch`'s own lines.
+fn line(s: &SourceState) -> String {
+    let status = s.last_status.map_or("-".to_string(), |c| c.to_string());
+    if s.consecutive_failures > 0 {
+        return format!("{:<24} FAILED  status={status} error={}", s.id, s.last_error.as_deref().unwrap_or("unknown"));
+    }
+    if s.last_status == Some(304) {
+        return format!("{:<24} 304     not modified", s.id);
+    }
+    match s.empty_note() {
+        Some(note) => format!("{:<24} EMPTY   {note}", s.id),
+        None => format!("{:<24} ok      status={status} entries={} bytes={}", s.id, s.last_entries.unwrap_or(0), s.last_bytes.unwrap_or(0)),
+    }
+}
+
+fn plural(n: usize) -> String {
+    format!("{n} source{}", if n == 1 { "" } else { "s" })
+}
