@@ -251,6 +251,16 @@ fn distinct_limits_do_not_grow_the_render_cache() {
 
     let (_, _, huge) = get(&format!("{}/feeds/all.rss?limit=99999999", d.base), &[]).unwrap();
     assert_eq!(common::read_feed(&huge).entries.len(), total, "a limit over items_per_feed is the full feed");
+    // A reader's tracking parameters are ignored; a limit that is no number
+    // is refused in words (serde's message named no parameter a person sets).
+    let (status, _, tagged) = get(&format!("{}/feeds/all.rss?utm_source=tg&limit=2", d.base), &[]).unwrap();
+    assert_eq!((status, common::read_feed(&tagged).entries.len()), (200, 2));
+    for bad in ["abc", "-1", "1.5", "%FF"] {
+        let (status, _, body) = get(&format!("{}/feeds/all.rss?limit={bad}", d.base), &[]).unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 400, "limit={bad}");
+        assert!(body.starts_with("limit must be a whole number of items"), "limit={bad}: {body}");
+    }
 }
 
 /// Issue #24: q-values are case-insensitive (`gzip;Q=0` refuses gzip), and

@@ -25,7 +25,7 @@ pub mod conn;
 pub mod encoding;
 pub mod negotiate;
 pub mod pages;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -159,19 +159,32 @@ pub fn parse_feed_path(path: &str) -> Option<(Slice, Format)> {
     Some((slice, format))
 }
 
-/// `?limit=N`.
-#[derive(serde::Deserialize)]
-struct FeedQuery {
-    limit: Option<usize>,
+/// `?limit=N` of a feed request: `Ok(None)` without one; other parameters
+/// (a reader's `utm_source`, a cache buster) are ignored. A limit that is
+/// no whole number is the client's error, said in words.
+fn feed_limit(query: Option<&str>) -> Result<Option<usize>, String> {
+    let Some(query) = query else { return Ok(None) };
+    let mut limit = None;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key == "limit" {
+            let n =
+                value.trim().parse::<usize>().map_err(|_| format!("limit must be a whole number of items (0 or more), not {value:?}\n"))?;
+            limit = Some(n);
+        }
+    }
+    Ok(limit)
 }
 
-async fn feed(State(state): State<Arc<AppState>>, Path(path): Path<String>, Query(query): Query<FeedQuery>, request: Request) -> Response {
+async fn feed(State(state): State<Arc<AppState>>, Path(path): Path<String>, RawQuery(query): RawQuery, request: Request) -> Response {
     // The request's own headers, borrowed: a `HeaderMap` extractor copies them.
     let headers = request.headers();
     let Some((slice, format)) = parse_feed_path(&path) else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
-    let limit = query.limit;
+    let limit = match feed_limit(query.as_deref()) {
+        Ok(limit) => limit,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+    };
     if format != Format::Json && negotiate::wants_page(headers) {
         let publisher = Arc::clone(&state.publisher);
         let request_headers = headers.clone();
