@@ -148,7 +148,7 @@ impl Scheduler {
     pub async fn next(&mut self, config: &Config) -> Option<Finished> {
         let finished = tokio::select! {
             Some(joined) = self.polls.join_next_with_id(), if !self.polls.is_empty() => {
-                Finished::Poll(self.poll_finished(joined, config).await)
+                Finished::Poll(self.poll_finished(joined, config))
             }
             Some(joined) = self.batches.join_next(), if !self.batches.is_empty() => match joined {
                 Ok(batch) => Finished::Batch(batch),
@@ -172,8 +172,10 @@ impl Scheduler {
     }
 
     /// Frees the task's source; a task that panicked becomes a failed
-    /// report, recorded on the source like any failed fetch.
-    async fn poll_finished(&mut self, joined: Result<(tokio::task::Id, PollReport), JoinError>, config: &Config) -> PollReport {
+    /// report, recorded on the source like any failed fetch. Nothing here
+    /// waits: [`Scheduler::next`] runs inside the daemon's `select!`, where
+    /// a tick may drop it at any await, and the report with it.
+    fn poll_finished(&mut self, joined: Result<(tokio::task::Id, PollReport), JoinError>, config: &Config) -> PollReport {
         match joined {
             Ok((task, report)) => {
                 self.tasks.remove(&task);
@@ -185,26 +187,29 @@ impl Scheduler {
                 self.running.remove(&source_id);
                 let report = failed(&source_id, e);
                 let interval = config.source(&source_id).map_or(config.daemon.default_interval, |s| s.interval);
-                self.record_failure(&report, interval).await;
+                self.record_failure(&report, interval);
                 report
             }
         }
     }
 
     /// Records a poll that never got to record itself (its task panicked
-    /// or was cancelled): a failure, with the backoff of one.
-    async fn record_failure(&self, report: &PollReport, interval: Duration) {
+    /// or was cancelled): a failure, backed off like the source's next
+    /// failure would be (a source that panics on every poll waits longer
+    /// each time). Written on the blocking pool; not waited for.
+    fn record_failure(&self, report: &PollReport, interval: Duration) {
         let Outcome::Failed(error) = &report.outcome else { return };
-        let now = chrono::Utc::now().timestamp();
-        let wait = schedule::delay(&report.source_id, interval, 1, None);
-        let record =
-            FetchRecord { at: now, error: Some(error.to_string()), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
-        let (store, id) = (Arc::clone(&self.ctx.store), report.source_id.clone());
-        let recorded =
-            tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record)).await;
-        if !matches!(recorded, Ok(Ok(()))) {
-            tracing::error!(source = %report.source_id, "could not record the failed poll");
-        }
+        let (store, id, error) = (Arc::clone(&self.ctx.store), report.source_id.clone(), error.to_string());
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            let failures = store.source_state(&id).map_or(0, |s| s.consecutive_failures).max(0) as u32 + 1;
+            let now = chrono::Utc::now().timestamp();
+            let wait = schedule::delay(&id, interval, failures, None);
+            let record = FetchRecord { at: now, error: Some(error), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
+            if let Err(e) = store.record_fetch(&id, &record) {
+                tracing::error!(source = %id, error = %e, "could not record the failed poll");
+            }
+        });
     }
 
     /// Gives the polls in flight `grace` to finish (each is reported to

@@ -79,10 +79,28 @@ async fn a_poll_that_panics_frees_its_source_and_is_recorded_as_its_error() {
         report.outcome
     );
     assert!(!scheduler.is_running("a"), "the source stays 'running' and is never polled again");
-    let state = d.ctx.store.lock().unwrap().source_state("a").unwrap();
+    // Recorded on the blocking pool, not awaited inside `next` (the
+    // daemon's select! may drop `next` at any await, and the report with it).
+    let recorded = |failures: i64| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = d.ctx.store.lock().unwrap().source_state("a").unwrap();
+            if state.consecutive_failures == failures || Instant::now() > deadline {
+                return state;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let state = recorded(1);
     assert_eq!(state.consecutive_failures, 1, "the panic is not on the source's record");
     assert!(state.last_error.is_some_and(|e| e.contains("panicked")));
-    assert!(state.next_fetch_at.is_some(), "the source got no next time");
+    let first_wait = state.next_fetch_at.expect("the source got no next time") - state.last_fetch_at.unwrap();
+    // A source that panics on every poll backs off like any failing one.
+    scheduler.spawn_poll("a".into(), async { panic!("again") });
+    let Some(Finished::Poll(_)) = scheduler.next(&d.config).await else { panic!("the second panic was not reported") };
+    let state = recorded(2);
+    assert_eq!(state.consecutive_failures, 2);
+    assert!(state.next_fetch_at.unwrap() - state.last_fetch_at.unwrap() > first_wait, "no longer wait after a second panic");
     scheduler.start_polls([source(&d.config, "a").clone()]);
     assert!(scheduler.is_running("a"), "the next round does not poll the source again");
 }
