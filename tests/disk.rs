@@ -192,6 +192,14 @@ fn healthz_reports_a_full_disk_until_a_commit_goes_through() {
     assert!(wait_until(30, || health().0 == 503), "a failed commit left /healthz at {:?}", health());
     let (_, reason) = health();
     assert!(reason.contains("the last commit failed") && reason.contains("full"), "{reason}");
+    // The failed poll is counted as a full disk, not as a store error of no kind.
+    let metrics = String::from_utf8(get(&format!("{}/metrics", daemon.base), &[]).unwrap().2).unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with("syndic_fetch_errors_total{kind=\"store_disk_full\"}") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&get(&format!("{}/status.json", daemon.base), &[]).unwrap().2).unwrap();
+    assert!(status.to_string().contains("\"last_error_kind\":\"store_disk_full\""), "{status}");
     // Feeds are still served from what is stored.
     assert_eq!(get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap().0, 200);
     // Space comes back: the retry (a minute later) stores the feed, and

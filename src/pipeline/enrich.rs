@@ -167,7 +167,7 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
             let e: crate::store::StoreError = e;
-            (Err(PollError::Store(e.to_string())), Touched::default())
+            (Err(PollError::Store(e.into())), Touched::default())
         }
         Err(e) => (Err(PollError::Internal(e.to_string())), Touched::default()),
     };

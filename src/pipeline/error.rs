@@ -25,9 +25,9 @@ pub enum PollError {
     /// The page gave no story.
     #[error(transparent)]
     Extract(#[from] ExtractError),
-    /// The database could not read or record it (the message says why).
-    #[error("{0}")]
-    Store(String),
+    /// The database could not read or record it.
+    #[error(transparent)]
+    Store(crate::store::Failure),
     /// A bug: a worker panicked or stopped (the message starts with
     /// "internal error").
     #[error("{0}")]
@@ -36,7 +36,7 @@ pub enum PollError {
 
 impl PollError {
     /// Every value [`PollError::kind`] can take, for tests and dashboards.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 16] = [
         "timeout",
         "transport",
         "http_status",
@@ -47,6 +47,11 @@ impl PollError {
         "too_short",
         "unreadable",
         "store",
+        "store_disk_full",
+        "store_read_only",
+        "store_locked",
+        "store_corrupt",
+        "store_io",
         "internal",
     ];
 
@@ -60,7 +65,7 @@ impl PollError {
             PollError::Fetch(FetchError::Refused(_)) => "refused",
             PollError::Parse(_) => "parse",
             PollError::Extract(e) => e.kind(),
-            PollError::Store(_) => "store",
+            PollError::Store(f) => f.kind.label(),
             PollError::Internal(_) => "internal",
         }
     }

@@ -328,7 +328,7 @@ async fn ingest(
             Ok::<_, PollError>((entries, worker_ctx.commits.submit(feed)))
         })
         .await??;
-    let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::WRITER_GONE.into())).map_err(PollError::Store)?;
+    let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::Failure::writer_gone())).map_err(PollError::Store)?;
     Ok((entries, stats, touched))
 }
 
@@ -468,7 +468,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, PollError> + 
 }
 
 fn store_error(e: crate::store::StoreError) -> PollError {
-    PollError::Store(e.to_string())
+    PollError::Store(e.into())
 }
 
 #[cfg(test)]

@@ -26,12 +26,12 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{FeedItems, FetchRecord, IngestStats, Store, Touched};
+use super::{Failure, FeedItems, FetchRecord, IngestStats, Store, Touched};
 use crate::dedup::{Fingerprint, Matcher};
 use crate::model::Item;
 
 /// What storing one feed did, or why nothing of it was stored.
-pub type Stored = Result<(IngestStats, Touched), String>;
+pub type Stored = Result<(IngestStats, Touched), Failure>;
 
 /// The writer's queue; cheap to clone. Dropping the last clone waits for
 /// the writer to store what is queued and end: the store it held is then
@@ -133,12 +133,9 @@ impl GroupCommit {
     /// [`GroupCommit::submit`], waiting for the answer (not on an async
     /// runtime's thread).
     pub fn store(&self, feed: Pending) -> Stored {
-        self.submit(feed).blocking_recv().unwrap_or_else(|_| Err(WRITER_GONE.into()))
+        self.submit(feed).blocking_recv().unwrap_or_else(|_| Err(Failure::writer_gone()))
     }
 }
-
-/// The answer when the writer thread is not there to store a feed.
-pub const WRITER_GONE: &str = "internal error: the writer thread is not running";
 
 /// A connection for the checkpoint thread, with the writer's own
 /// autocheckpoint moved out of the way; `None` (and the writer keeps
@@ -228,12 +225,12 @@ fn write(
         match stored {
             Ok(results) => {
                 for (job, result) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(result.map_err(|e| e.to_string()));
+                    let _ = job.reply.send(result.map_err(Failure::from));
                 }
             }
             Err(e) => {
                 for job in group {
-                    let _ = job.reply.send(Err(e.to_string()));
+                    let _ = job.reply.send(Err(Failure::from(&e)));
                 }
             }
         }
@@ -308,7 +305,7 @@ mod tests {
                 }
                 Err(e) => {
                     assert_eq!(id, "ghost");
-                    assert!(e.contains("FOREIGN KEY"), "{e}");
+                    assert!(e.message.contains("FOREIGN KEY") && e.kind == crate::store::FailureKind::Other, "{e}");
                 }
             }
         }

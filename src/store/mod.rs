@@ -11,6 +11,7 @@ pub mod bands;
 pub mod clock;
 pub mod compact;
 pub mod extract;
+mod failure;
 pub mod group;
 pub mod health;
 pub mod items;
@@ -28,7 +29,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use compact::{Compacted, compact};
-pub use group::{GroupCommit, Pending, Stored, WRITER_GONE};
+pub use failure::{Failure, FailureKind};
+pub use group::{GroupCommit, Pending, Stored};
 pub use items::{FeedItems, FeedResult, IngestStats, Touched};
 pub use read::{Credit, StoredItem};
 pub use sources::{FetchRecord, SourceState};
