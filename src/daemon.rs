@@ -237,7 +237,9 @@ impl Daemon {
         // An item link at our own address must not make us fetch ourselves.
         self.ctx.fetcher.set_own_listener(addr);
         let last_tick = Arc::new(AtomicI64::new(0));
-        let health = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).health();
+        // Off the async side: the writer may be building its index.
+        let writer = Arc::clone(&self.ctx.store);
+        let health = tokio::task::spawn_blocking(move || writer.lock().unwrap_or_else(|p| p.into_inner()).health()).await?;
         let front = serve::Front::new(Arc::new(AppState {
             publisher: Arc::clone(&self.publisher),
             store: Arc::clone(&self.ctx.store),
@@ -253,7 +255,8 @@ impl Daemon {
         tracing::debug!(open_files = fds, "open-file limit");
         let server = tokio::spawn(async move { serve::conn::serve(listener, front, server_stop).await });
         // Database open, listener bound: ready for systemd (Type=notify).
-        let (items, duplicates) = self.ctx.store.lock().unwrap_or_else(|p| p.into_inner()).counts()?;
+        let states = Arc::clone(&self.ctx.states);
+        let (items, duplicates) = tokio::task::spawn_blocking(move || states.lock().unwrap_or_else(|p| p.into_inner()).counts()).await??;
         let status = format!("{} sources, {items} items ({duplicates} merged), listening on {addr}", self.config.sources.len());
         notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]);
         let result = self.schedule_loop(&last_tick, &health).await;
