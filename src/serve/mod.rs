@@ -277,7 +277,7 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
 
 /// `/metrics`, `/status*` and `/sources.opml` are for admins (see [`admin`]).
 async fn admin_only(State(state): State<Arc<AppState>>, request: Request, next: axum::middleware::Next) -> Response {
-    let config = state.publisher.config();
+    let config = state.running.get();
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     if admin::allowed(&config.daemon, peer, request.headers(), request.uri().query()) {
         next.run(request).await
@@ -328,11 +328,11 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 /// Why the last static export into `daemon.publish_dir` failed, if it did.
 fn export_problem(state: &AppState) -> Option<String> {
-    state.publisher.config().daemon.publish_dir.as_deref().and_then(crate::publish::export::problem)
+    state.running.get().daemon.publish_dir.as_deref().and_then(crate::publish::export::problem)
 }
 
 async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceStatus>, Response> {
-    let config = state.publisher.config();
+    let config = state.running.get();
     let store = Arc::clone(&state.states);
     match tokio::task::spawn_blocking(move || crate::status::collect(&config, &store.lock().unwrap_or_else(|p| p.into_inner()))).await {
         Ok(Ok(mut rows)) => {
@@ -355,7 +355,7 @@ async fn status_rows(state: &Arc<AppState>) -> Result<Vec<crate::status::SourceS
 async fn status_html(State(state): State<Arc<AppState>>) -> Response {
     match status_rows(&state).await {
         Ok(rows) => {
-            let config = state.publisher.config();
+            let config = state.running.get();
             let export = export_problem(&state);
             pages::html(crate::publish::status_page::html(
                 &rows,
@@ -389,13 +389,13 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
 /// Our feeds as OPML, served as a file to save and import (a browser
 /// would otherwise show it as text).
 async fn feeds_opml(State(state): State<Arc<AppState>>) -> Response {
-    let config = state.publisher.config();
+    let config = state.running.get();
     let body = crate::publish::opml::feeds(&config, &state.publisher.slices());
     (pages::opml_download(&config, "feeds"), body).into_response()
 }
 
 async fn sources_opml(State(state): State<Arc<AppState>>) -> Response {
-    let config = state.publisher.config();
+    let config = state.running.get();
     let body = crate::publish::opml::sources(&config);
     (pages::opml_download(&config, "sources"), body).into_response()
 }
