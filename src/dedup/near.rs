@@ -82,6 +82,9 @@ pub struct Profile {
     pub numbers: Vec<u64>,
     /// The title is a recurring template (weather, rates, …).
     pub template: bool,
+    /// The title denies what it tells ("КНДР не объявляла войну"): a
+    /// report and its denial are two stories however alike their words.
+    pub negated: bool,
     /// Stems in the lead (text) alone.
     pub lead: usize,
     /// Stems of the short quoted names in the title («Кайрат», "Astana
@@ -116,7 +119,8 @@ impl Profile {
             }
             at += 4 + 8 * list.len();
         }
-        out[at] = u8::from(self.template);
+        // Bit 0 the template, bit 1 the negation (0 in older profiles).
+        out[at] = u8::from(self.template) | (u8::from(self.negated) << 1);
         out[at + 1..at + 5].copy_from_slice(&(self.lead as u32).to_le_bytes());
         // The names come last: profiles stored before them end at the lead.
         at += 5;
@@ -163,7 +167,19 @@ impl Profile {
         let numbers = lists.pop()?;
         let title = lists.pop()?;
         let stems = lists.pop()?;
-        Some(Profile { stems, title, numbers, template: template == 1, lead, names, entities, places, dates, capitalised })
+        Some(Profile {
+            stems,
+            title,
+            numbers,
+            template: template & 1 == 1,
+            negated: template & 2 == 2,
+            lead,
+            names,
+            entities,
+            places,
+            dates,
+            capitalised,
+        })
     }
 }
 
@@ -197,6 +213,7 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
     all.sort_unstable();
     all.dedup();
     let mut numbers: Vec<u64> = title_numbers(&folded_title).map(|n| xxh3_64(n.as_bytes())).collect();
+    numbers.extend(number_words(&folded_title).map(|n| xxh3_64(n.as_bytes())));
     numbers.sort_unstable();
     numbers.dedup();
     let mut title = title_stems;
@@ -207,6 +224,7 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
         title,
         numbers,
         template: TEMPLATE_TITLE.is_match(&folded_title),
+        negated: negated(&folded_title),
         lead,
         names,
         entities: found.title,
@@ -214,6 +232,47 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
         dates: found.dates,
         capitalised: found.capitalised,
     }
+}
+
+/// A folded title with "не" as a word (Russian negation is a word of its
+/// own; "нет" and "ни" too often start another phrase to count).
+fn negated(folded: &str) -> bool {
+    folded.split(|c: char| !super::fold::is_word_char(c)).any(|w| w == "не")
+}
+
+/// Number words and the digits they stand for. Reports of one story
+/// write small numbers either way ("семь человек", "7 человек"), and
+/// "погибли семь" against "погибли 37" are two stories. "Один" is left
+/// out: "один из" is no count.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("два", "2"),
+    ("две", "2"),
+    ("двух", "2"),
+    ("три", "3"),
+    ("трех", "3"),
+    ("четыре", "4"),
+    ("четырех", "4"),
+    ("пять", "5"),
+    ("пяти", "5"),
+    ("шесть", "6"),
+    ("шести", "6"),
+    ("семь", "7"),
+    ("семи", "7"),
+    ("восемь", "8"),
+    ("восьми", "8"),
+    ("девять", "9"),
+    ("девяти", "9"),
+    ("десять", "10"),
+    ("десяти", "10"),
+    ("двадцать", "20"),
+    ("тридцать", "30"),
+];
+
+/// The digits of the number words of a folded title.
+fn number_words(folded: &str) -> impl Iterator<Item = &'static str> + '_ {
+    folded
+        .split(|c: char| !super::fold::is_word_char(c))
+        .filter_map(|w| NUMBER_WORDS.iter().find(|(word, _)| *word == w).map(|(_, digits)| *digits))
 }
 
 /// The numbers of a folded title, leading zeros dropped; a decimal

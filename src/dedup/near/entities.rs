@@ -58,10 +58,20 @@ const PLACES: &str = "Алматы Астана Нур-Султан Шымкен
 static PLACE_STEMS: LazyLock<foldhash::HashSet<u64>> =
     LazyLock::new(|| PLACES.split([' ', '-']).filter(|w| w.chars().count() >= 3).map(|w| stem(w).0).collect());
 
-/// Capitalised words that name nothing in particular ("СМИ: …", "ФОТО").
-static NOT_NAMES: LazyLock<foldhash::HashSet<u64>> = LazyLock::new(|| {
-    ["сми", "фото", "видео", "онлайн", "upd", "live", "срочно", "новости", "эксклюзив"].iter().map(|w| stem(w).0).collect()
+/// Capitalised words that name nothing in particular ("СМИ: …", "ФОТО"),
+/// matched whole and lower-cased: by their five-letter stems, "новости"
+/// hid "Новосибирск" and "видео" every "Видеоблогер".
+static NOT_NAMES: LazyLock<foldhash::HashSet<&'static str>> = LazyLock::new(|| {
+    ["сми", "фото", "видео", "онлайн", "upd", "live", "срочно", "новости", "новость", "эксклюзив", "инфографика", "обновлено"]
+        .into_iter()
+        .collect()
 });
+
+/// `word` is one of [`NOT_NAMES`] in any case.
+fn names_nothing(word: &str) -> bool {
+    let mut buf = [0u8; 48];
+    lower_in(word, &mut buf).is_some_and(|w| NOT_NAMES.contains(w))
+}
 
 /// Words before a place ("в Таразе", "под Винницей", "из Актобе").
 const LOCATIVE: &[&str] = &["в", "во", "на", "под", "у", "из", "близ", "около", "возле", "над"];
@@ -159,6 +169,8 @@ struct Word<'a> {
     text: &'a str,
     /// First of a sentence, of a quote or of the title.
     start: bool,
+    /// Right after an opening quote or bracket («Анжи», "Kaspi").
+    quoted: bool,
     /// In the title (not the lead).
     title: bool,
 }
@@ -175,7 +187,7 @@ fn words<'a>(text: &'a str, title: bool, out: &mut Vec<Word<'a>>) {
         let core = rest[..core_len].trim_end_matches(['-', '.']);
         let tail = &rest[core.len()..];
         if !core.is_empty() {
-            out.push(Word { text: core, start: start || opened, title });
+            out.push(Word { text: core, start: start || opened, quoted: opened, title });
             start = false;
         }
         // In a title, the capital after "Кто-то:" or "[ТЕГ]" is the
@@ -227,12 +239,14 @@ pub fn entities(title: &str, lead: &str) -> Entities {
         let after = ws.get(i + 1).map(|n| n.text);
         for part in w.text.split('-') {
             let (s, chars) = stem(part);
-            if chars < 3 || NOT_NAMES.contains(&s) || is_stop_word(part) {
+            if chars < 3 || names_nothing(part) || is_stop_word(part) {
                 continue;
             }
             out.capitalised.push(s);
             let known_place = PLACE_STEMS.contains(&s);
-            let proper = !w.start || all_capitals(part) || known_place || named.binary_search(&s).is_ok();
+            // A capital after an opening quote is a name's («Анжи» вышел в
+            // финал), wherever the quote stands.
+            let proper = !w.start || w.quoted || all_capitals(part) || known_place || named.binary_search(&s).is_ok();
             if !proper {
                 continue;
             }

@@ -290,3 +290,44 @@ fn every_veto_can_be_switched_off_for_the_ablation() {
     assert_eq!(compare(&a, &b, false).rule, "veto:numbers");
     assert_ne!(compare_with(&a, &b, false, &without).rule, "veto:numbers");
 }
+
+#[test]
+fn a_town_whose_stem_is_a_common_words_is_still_a_place() {
+    // "Новосибирск" and "новости" share the stem "новос": the words that
+    // name nothing were matched by stem, and the town was dropped.
+    let a = profile("Первый Patriot в Турции приведен в боевую готовность.", "", &[]);
+    let b = profile("Первый Patriot в Новосибирске приведен в боевую готовность.", "", &[]);
+    assert_eq!(compare(&a, &b, false).rule, "veto:proper");
+    assert!(!b.places.is_empty());
+    let news = profile("НОВОСТИ: Сенат принял закон о местном самоуправлении", "", &[]);
+    assert!(!news.capitalised.contains(&super::entities::stem("новости").0), "a heading word names nothing: {news:?}");
+}
+
+#[test]
+fn a_count_in_words_and_one_in_digits_are_compared() {
+    let words = profile("При пожаре в новгородском интернате погибли семь человек", "", &[]);
+    let digits = profile("При пожаре в новгородском интернате погибли 37 человек", "", &[]);
+    let same = profile("При пожаре в новгородском интернате погибли 7 человек", "", &[]);
+    assert_eq!(compare(&words, &digits, false).rule, "veto:numbers");
+    assert_ne!(compare(&words, &same, false).rule, "veto:numbers", "seven is 7");
+    assert!(profile("Один из лидеров оппозиции задержан в Минске", "", &[]).numbers.is_empty(), "«один из» is no count");
+}
+
+#[test]
+fn a_report_and_its_denial_are_two_stories() {
+    let said = profile("КНДР объявила войну Южной Корее", "", &[]);
+    let denied = profile("КНДР не объявляла войну Южной Корее", "", &[]);
+    assert!(denied.negated && !said.negated);
+    assert_eq!(compare(&said, &denied, false).rule, "veto:negation");
+    let back = Profile::from_bytes(&denied.to_bytes()).unwrap();
+    assert!(back.negated && !back.template, "the flag survives the stored form");
+    let both = profile("КНДР не объявляла войну Корее", "", &[]);
+    assert_ne!(compare(&denied, &both, false).rule, "veto:negation");
+}
+
+#[test]
+fn a_capital_after_an_opening_quote_is_a_name() {
+    let a = profile("ЦСКА вышел в финал Кубка России", "", &[]);
+    let b = profile("«Анжи» вышел в финал Кубка России", "", &[]);
+    assert_eq!(compare(&a, &b, false).rule, "veto:proper");
+}

@@ -23,14 +23,16 @@ pub struct Vetoes {
     pub places: bool,
     /// Days that differ.
     pub dates: bool,
+    /// One title denies ("не") what the other tells.
+    pub negation: bool,
 }
 
 impl Vetoes {
     /// Every veto on.
-    pub const ALL: Vetoes = Vetoes { numbers: true, names: true, proper: true, places: true, dates: true };
+    pub const ALL: Vetoes = Vetoes { numbers: true, names: true, proper: true, places: true, dates: true, negation: true };
 
     /// The vetoes by name, for `dedup-check`'s ablation.
-    pub const NAMES: [&'static str; 5] = ["numbers", "names", "proper", "places", "dates"];
+    pub const NAMES: [&'static str; 6] = ["numbers", "names", "proper", "places", "dates", "negation"];
 
     /// These vetoes without the one named `name` (unchanged for another name).
     pub fn without(self, name: &str) -> Vetoes {
@@ -41,6 +43,7 @@ impl Vetoes {
             "proper" => v.proper = false,
             "places" => v.places = false,
             "dates" => v.dates = false,
+            "negation" => v.negation = false,
             _ => {}
         }
         v
@@ -92,7 +95,7 @@ fn each_names_its_own(a: &[u64], b: &[u64], a_stems: &[u64], b_stems: &[u64]) ->
 }
 
 /// The entity veto two profiles call for (see the module docs), in the
-/// order names, proper nouns, places, dates.
+/// order names, proper nouns, places, dates, negation.
 pub(super) fn entity_veto(a: &Profile, b: &Profile, vetoes: &Vetoes) -> Option<&'static str> {
     let both = |x: &[u64], y: &[u64]| !x.is_empty() && !y.is_empty();
     if vetoes.names
@@ -113,6 +116,9 @@ pub(super) fn entity_veto(a: &Profile, b: &Profile, vetoes: &Vetoes) -> Option<&
     }
     if vetoes.dates && both(&a.dates, &b.dates) && overlap(&a.dates, &b.dates) == 0 {
         return Some("veto:dates");
+    }
+    if vetoes.negation && a.negated != b.negated {
+        return Some("veto:negation");
     }
     None
 }
