@@ -2,114 +2,12 @@
 //! shaped like what Feedly, Inoreader, Thunderbird, Miniflux and FreshRSS
 //! export (`tests/fixtures/opml/`), and on hostile files.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A configuration directory with a portal's categories and one source.
-struct Admin {
-    dir: tempfile::TempDir,
-}
+#[path = "opml/admin.rs"]
+mod admin;
 
-const SOURCES: &str = "# Портал: источники. Комментарии остаются.
-[[category]]
-slug = \"politics\"
-title = \"Политика\"
-
-[[category]]
-slug = \"economy\"
-title = \"Экономика\"
-
-[[category]]
-slug = \"society\"
-title = \"Общество\"
-
-[[category]]
-slug = \"regions\"
-title = \"Регионы\"
-
-[[category]]
-slug = \"sport\"
-title = \"Спорт\"
-
-[[category]]
-slug = \"world\"
-title = \"В мире\"
-
-[[region]]
-slug = \"almaty\"
-title = \"Алматы\"
-
-[[source]]
-id = \"tengri-politics\"   # our oldest partner
-name = \"Tengrinews — Политика\"
-url = \"https://www.tengrinews.kz/rss/politics\"
-kind = \"partner\"
-category = \"politics\"
-";
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Admin {
-    fn new(sources: &str) -> Admin {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("syndic.toml"), "[daemon]\ndatabase = \"syndic.db\"\nsources = \"sources.toml\"\n").unwrap();
-        std::fs::write(dir.path().join("sources.toml"), sources).unwrap();
-        Admin { dir }
-    }
-
-    fn sources_path(&self) -> PathBuf {
-        self.dir.path().join("sources.toml")
-    }
-
-    fn sources(&self) -> String {
-        std::fs::read_to_string(self.sources_path()).unwrap()
-    }
-
-    fn syndic(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_syndic"))
-            .args(args)
-            .arg("--config")
-            .arg(self.dir.path().join("syndic.toml"))
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
-    }
-
-    fn import(&self, file: &Path, flags: &[&str]) -> Run {
-        let mut args = vec!["opml", "import", file.to_str().unwrap()];
-        args.extend_from_slice(flags);
-        let run = self.syndic(&args);
-        assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-        run
-    }
-
-    /// The configured sources as (id, category), in file order.
-    fn placed(&self) -> Vec<(String, String)> {
-        let config = syndic::config::load(&self.dir.path().join("syndic.toml")).unwrap();
-        config.sources.iter().map(|s| (s.id.clone(), s.category.clone())).collect()
-    }
-
-    fn source(&self, id: &str) -> syndic::config::Source {
-        let config = syndic::config::load(&self.dir.path().join("syndic.toml")).unwrap();
-        config.source(id).cloned().unwrap_or_else(|| panic!("no source {id}:\n{}", self.sources()))
-    }
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/opml").join(name)
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
-}
+use admin::{Admin, SOURCES, fixture, pairs};
 
 /// The symptoms of #26: everything landed in the first category, a feed
 /// in two folders became two sources, a known feed was skipped silently.
@@ -479,4 +377,32 @@ fn a_reader_closing_the_pipe_early_is_no_failure() {
     assert!(first.contains("3000 feed outlines"), "{first}");
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A «Регионы» folder's feeds became partners without a word: the kind
+/// is said, and `--kind regional` makes the portal's own newsrooms.
+#[test]
+fn import_says_the_kind_it_gives_and_kind_regional_gives_regional() {
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("regions.opml");
+    std::fs::write(
+        &file,
+        "<opml version=\"2.0\"><body><outline text=\"Регионы\">
+<outline text=\"Алматы\" xmlUrl=\"https://almaty.example.kz/rss.xml\"/>
+<outline text=\"Шымкент\" xmlUrl=\"https://shymkent.example.kz/rss.xml\" syndic:kind=\"partner\"/>
+</outline></body></opml>",
+    )
+    .unwrap();
+    let dry = admin.import(&file, &["--dry-run"]);
+    assert!(dry.stdout.contains("kind: partner (their stories are also in /feeds/partners.*)"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("--kind regional"), "{}", dry.stdout);
+
+    let run = admin.import(&file, &["--kind", "regional"]);
+    assert!(run.stdout.contains("kind: regional (the portal's own newsrooms"), "{}", run.stdout);
+    assert!(run.stdout.contains(", kind partner from syndic:kind"), "{}", run.stdout);
+    assert_eq!(admin.source("almaty-example").kind, syndic::model::SourceKind::Regional, "{}", run.stdout);
+    assert_eq!(admin.source("shymkent-example").kind, syndic::model::SourceKind::Partner, "syndic:kind wins over --kind");
+
+    let help = admin.syndic(&["opml", "import", "--help"]).stdout;
+    assert!(help.contains("--kind <KIND>") && help.contains("regional"), "{help}");
 }

@@ -17,12 +17,21 @@ use crate::config::{Config, Section};
 use crate::model::SourceKind;
 
 /// What the admin asked for on the command line.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The category for feeds in no folder that is a category.
     pub category: Option<String>,
     /// Make a category of each folder that is none yet.
     pub create_categories: bool,
+    /// The kind of every imported source whose outline has no `syndic:kind`.
+    pub kind: SourceKind,
+}
+
+impl Default for Options {
+    /// Partner: an OPML file usually lists other sites' feeds.
+    fn default() -> Options {
+        Options { category: None, create_categories: false, kind: SourceKind::Partner }
+    }
 }
 
 /// A source to append to the source list.
@@ -87,7 +96,7 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
             p.skipped.push((u.first.title.clone(), u.first.url.clone(), id.to_string()));
             continue;
         }
-        let Some(attrs) = Attrs::of(u.first, &mut p.problems) else { continue };
+        let Some(attrs) = Attrs::of(u.first, options.kind, &mut p.problems) else { continue };
         // Both decided before either is made, so a feed left out leaves no
         // empty category or region behind.
         let decided = sections.category(&u).and_then(|c| Ok((c, sections.region(attrs.region.as_deref())?)));
@@ -177,14 +186,15 @@ struct Attrs {
 }
 
 impl Attrs {
-    fn of(feed: &Feed, problems: &mut Vec<String>) -> Option<Attrs> {
+    /// `kind` is what `--kind` gave, for an outline without `syndic:kind`.
+    fn of(feed: &Feed, kind: SourceKind, problems: &mut Vec<String>) -> Option<Attrs> {
         let get = |k: &str| feed.syndic.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let mut bad = |what: String| {
             problems.push(format!("line {}: «{}»: {what}; not imported", feed.line, feed.title));
             None
         };
         let kind = match get("kind") {
-            None => SourceKind::Partner,
+            None => kind,
             Some(k) => match SourceKind::parse(k) {
                 Some(k) => k,
                 None => return bad(format!("syndic:kind {k:?} is neither \"regional\" nor \"partner\"")),
