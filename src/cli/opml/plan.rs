@@ -119,7 +119,7 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
                 wanted
             }
             wanted => {
-                let id = naming::unique(&naming::source_base(&u.url), &mut ids);
+                let id = naming::source_id(&u.url, &mut ids);
                 if let Some(wanted) = wanted {
                     p.renamed.push((wanted, id.clone(), "another source has that id".into()));
                 }
