@@ -43,7 +43,7 @@ fn inoreader_folders_match_by_transliteration_and_case_and_new_ones_are_created(
         pairs(&[
             ("tengri-politics", "politics"),
             ("inform-sayasat", "politics"), // folder "politika": «Политика» transliterated
-            ("zakon-news", "society"),         // folder "ОБЩЕСТВО"
+            ("zakon-news", "society"),      // folder "ОБЩЕСТВО"
             ("nur-yandex", "society"),
             ("egemen", "qogam"), // folder «Қоғам», created
             ("azattyq-zrqiteuuir", "qogam"),
@@ -420,4 +420,16 @@ fn import_says_the_kind_it_gives_and_kind_regional_gives_regional() {
 
     let help = admin.syndic(&["opml", "import", "--help"]).stdout;
     assert!(help.contains("--kind <KIND>") && help.contains("regional"), "{help}");
+}
+
+/// The export's head said `syndic — источники` whatever `[daemon] title`
+/// was; feeds.opml already used the title.
+#[test]
+fn export_is_titled_with_the_daemon_title() {
+    let admin = Admin::new(SOURCES);
+    let settings = "[daemon]\ndatabase = \"syndic.db\"\nsources = \"sources.toml\"\ntitle = \"Новости Казахстана & Co\"\n";
+    std::fs::write(admin.dir.path().join("syndic.toml"), settings).unwrap();
+    let run = admin.syndic(&["opml", "export"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("<title>Новости Казахстана &amp; Co — источники</title>"), "{}", run.stdout);
 }
