@@ -247,7 +247,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
     let daemon = Daemon::start(c)?;
     let sources = match &only {
         Some(id) => {
-            vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?]
+            vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!(daemon.config.no_source(id)))?]
         }
         None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
         None => daemon.due_sources().await?,
@@ -289,7 +289,7 @@ async fn extract(
     };
     let configured = match (&source, &config) {
         (Some(id), Some(c)) => {
-            let s = c.source(id).ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?;
+            let s = c.source(id).ok_or_else(|| anyhow::anyhow!(c.no_source(id)))?;
             s.full_text.clone()
         }
         _ => None,
