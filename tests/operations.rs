@@ -336,3 +336,36 @@ fn compact_moves_a_stopped_daemons_database_to_16_kb_pages_and_refuses_a_running
     assert!(daemon.terminate().success());
     assert_eq!(s.count("SELECT count(*) FROM items"), items);
 }
+
+/// A category slug longer than its column (10) pushed every column after
+/// it out of line; columns are as wide as their content.
+#[test]
+fn sources_table_columns_line_up_with_long_ids_and_categories() {
+    let up = Upstream::start();
+    let s = Setup::new(&[
+        partner(&up, "p", "p.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        partner(&up, "kazinform-obshchestvo-regiony", "k.xml", b"oops".to_vec(), "status:500"),
+    ]);
+    let path = s.dir.path().join("sources.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen("category = \"politics\"", "category = \"partners-news\"", 1);
+    std::fs::write(&path, format!("[[category]]\nslug = \"partners-news\"\ntitle = \"Новости партнёров\"\n\n{text}")).unwrap();
+    s.syndic(&["fetch", "--all"]);
+    let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
+    let lines: Vec<Vec<char>> = table.lines().map(|l| l.chars().collect()).collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(table.contains("HTTP 500"), "{table}");
+    let header: String = lines[0].iter().collect();
+    for name in ["HEALTH", "CATEGORY", "LAST FETCH", "LAST SUCCESS", "NEXT DUE", "ERROR"] {
+        let at = header[..header.find(name).unwrap()].chars().count();
+        // A source without an error ends before the ERROR column.
+        for line in lines[1..].iter().filter(|l| l.len() > at) {
+            assert!(line[at - 1] == ' ' && line[at] != ' ', "column {name} out of line:\n{table}");
+        }
+    }
+    for name in ["HTTP", "ITEMS", "FAIL"] {
+        let end = header[..header.find(name).unwrap()].chars().count() + name.len() - 1;
+        for line in &lines[1..] {
+            assert!(line[end] != ' ' && line[end + 1] == ' ', "column {name} not right-aligned:\n{table}");
+        }
+    }
+}
