@@ -433,3 +433,27 @@ fn export_is_titled_with_the_daemon_title() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("<title>Новости Казахстана &amp; Co — источники</title>"), "{}", run.stdout);
 }
+
+/// Problems were listed by the pass that found them (reading, URLs,
+/// syndic attributes), so line 3 came after line 5.
+#[test]
+fn problems_in_the_file_are_listed_in_line_order() {
+    let admin = Admin::new(SOURCES);
+    let file = admin.dir.path().join("problems.opml");
+    std::fs::write(
+        &file,
+        "<opml version=\"2.0\"><body>
+<outline text=\"Политика\">
+<outline text=\"Плохой вид\" xmlUrl=\"https://a.example.kz/rss\" syndic:kind=\"agency\"/>
+<outline text=\"Без адреса\" type=\"rss\"/>
+<outline text=\"Не веб\" xmlUrl=\"ftp://files.example.kz/feed.xml\"/>
+<outline text=\"Хороший\" xmlUrl=\"https://b.example.kz/rss\"/>
+</outline></body></opml>",
+    )
+    .unwrap();
+    let out = admin.import(&file, &[]).stdout;
+    let at = out.find("problems in the file (3):").unwrap_or_else(|| panic!("{out}"));
+    let lines: Vec<&str> = out[at..].lines().skip(1).take(3).collect();
+    let numbers: Vec<&str> = lines.iter().map(|l| l.trim().split(':').next().unwrap_or_default()).collect();
+    assert_eq!(numbers, ["line 3", "line 4", "line 5"], "{out}");
+}

@@ -71,8 +71,9 @@ pub struct Plan {
     pub merged: Vec<Merged>,
     /// Left out, grouped by reason, each with (name, url).
     pub left_out: Vec<(String, Vec<(String, String)>)>,
-    /// Outlines that could not be read as feeds, and bad syndic attributes.
-    pub problems: Vec<String>,
+    /// Outlines that could not be read as feeds, and bad syndic
+    /// attributes: (line, what, naming the line), in line order.
+    pub problems: Vec<(usize, String)>,
     /// (id asked for by syndic:id, id given, why).
     pub renamed: Vec<(String, String, String)>,
 }
@@ -149,18 +150,20 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
             because,
         });
     }
+    // Found in three passes (reading, URLs, attributes); read in file order.
+    p.problems.sort_by_key(|(line, _)| *line);
     p.new_categories = sections.new_categories.sections;
     p.new_regions = sections.new_regions.sections;
     p
 }
 
 /// Feeds grouped by canonical URL, in order of first appearance.
-fn unique<'a>(doc: &'a Document, problems: &mut Vec<String>) -> Vec<Unique<'a>> {
+fn unique<'a>(doc: &'a Document, problems: &mut Vec<(usize, String)>) -> Vec<Unique<'a>> {
     let mut out: Vec<Unique<'a>> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for feed in &doc.feeds {
         let Some(url) = crate::normalize::url::clean(&feed.url, None) else {
-            problems.push(format!("line {}: «{}»: {:?} is not an http(s) URL", feed.line, feed.title, feed.url));
+            problems.push((feed.line, format!("line {}: «{}»: {:?} is not an http(s) URL", feed.line, feed.title, feed.url)));
             continue;
         };
         let key = crate::normalize::url::canonical(&url);
@@ -187,10 +190,10 @@ struct Attrs {
 
 impl Attrs {
     /// `kind` is what `--kind` gave, for an outline without `syndic:kind`.
-    fn of(feed: &Feed, kind: SourceKind, problems: &mut Vec<String>) -> Option<Attrs> {
+    fn of(feed: &Feed, kind: SourceKind, problems: &mut Vec<(usize, String)>) -> Option<Attrs> {
         let get = |k: &str| feed.syndic.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let mut bad = |what: String| {
-            problems.push(format!("line {}: «{}»: {what}; not imported", feed.line, feed.title));
+            problems.push((feed.line, format!("line {}: «{}»: {what}; not imported", feed.line, feed.title)));
             None
         };
         let kind = match get("kind") {
@@ -215,9 +218,12 @@ impl Attrs {
         let id = match get("id") {
             Some(id) if slug_ok(&id) => Some(id.to_string()),
             Some(id) => {
-                problems.push(format!(
-                    "line {}: «{}»: syndic:id {id:?} is not lower-case letters, digits and '-'; a new id is made",
-                    feed.line, feed.title
+                problems.push((
+                    feed.line,
+                    format!(
+                        "line {}: «{}»: syndic:id {id:?} is not lower-case letters, digits and '-'; a new id is made",
+                        feed.line, feed.title
+                    ),
                 ));
                 None
             }

@@ -69,7 +69,7 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
     }
     if !p.problems.is_empty() {
         let _ = writeln!(out, "problems in the file ({}):", p.problems.len());
-        for problem in &p.problems {
+        for (_, problem) in &p.problems {
             let _ = writeln!(out, "  {problem}");
         }
     }
