@@ -1,5 +1,7 @@
 //! The admin of `tests/opml.rs`: a configuration directory with a portal's
 //! categories and one source, and the `syndic` binary run against it.
+//! Shared by `opml.rs` and `opml_export.rs`, each using part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
