@@ -236,7 +236,7 @@ fn parse_settings(text: &str, report: &mut Report<'_>) -> (Option<RawDaemon>, Op
             return (None, None);
         }
     };
-    schema::top_level(&mut doc, &["daemon"], report);
+    schema::top_level(&mut doc, schema::DAEMON_FILE, report);
     let Some(mut daemon) = doc.remove("daemon") else {
         // `[deamon]` was reported above with its "did you mean".
         if report.errors.is_empty() {

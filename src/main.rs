@@ -122,10 +122,31 @@ enum OpmlAction {
         /// Make a category of each folder that is none yet.
         #[arg(long)]
         create_categories: bool,
+        /// The kind of every imported source, unless its outline has
+        /// syndic:kind: partner (another site's feed, also in
+        /// /feeds/partners.*) or regional (the portal's own newsroom).
+        #[arg(long, value_enum, default_value_t = KindArg::Partner)]
+        kind: KindArg,
         /// Print what would be added and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// `--kind` of `opml import`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    Partner,
+    Regional,
+}
+
+impl From<KindArg> for syndic::model::SourceKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Partner => syndic::model::SourceKind::Partner,
+            KindArg::Regional => syndic::model::SourceKind::Regional,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -179,10 +200,10 @@ fn main() -> ExitCode {
         Command::Opml { action: OpmlAction::Export } => {
             files::load(cli.config, Database::Unused).and_then(|c| out(&syndic::publish::opml::sources(&c)))
         }
-        Command::Opml { action: OpmlAction::Import { file, category, create_categories, dry_run } } => {
+        Command::Opml { action: OpmlAction::Import { file, category, create_categories, kind, dry_run } } => {
             files::load(cli.config, Database::Unused).and_then(|c| {
                 use syndic::cli::opml;
-                let outcome = opml::import(&file, &c, &opml::Options { category, create_categories }, dry_run)?;
+                let outcome = opml::import(&file, &c, &opml::Options { category, create_categories, kind: kind.into() }, dry_run)?;
                 out(&opml::report::render(&outcome, dry_run))
             })
         }
@@ -226,7 +247,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
     let daemon = Daemon::start(c)?;
     let sources = match &only {
         Some(id) => {
-            vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?]
+            vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!(daemon.config.no_source(id)))?]
         }
         None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
         None => daemon.due_sources().await?,
@@ -268,7 +289,7 @@ async fn extract(
     };
     let configured = match (&source, &config) {
         (Some(id), Some(c)) => {
-            let s = c.source(id).ok_or_else(|| anyhow::anyhow!("no source with id {id:?} in the configuration"))?;
+            let s = c.source(id).ok_or_else(|| anyhow::anyhow!(c.no_source(id)))?;
             s.full_text.clone()
         }
         _ => None,

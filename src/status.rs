@@ -173,24 +173,44 @@ fn when(t: Option<i64>) -> String {
 
 /// A plain-text table for the terminal.
 pub fn table(rows: &[SourceStatus]) -> String {
-    let mut out = format!(
-        "{:<22} {:<8} {:<10} {:<16} {:<16} {:>4} {:>6} {:>4} {:<16} {}\n",
-        "SOURCE", "HEALTH", "CATEGORY", "LAST FETCH", "LAST SUCCESS", "HTTP", "ITEMS", "FAIL", "NEXT DUE", "ERROR"
-    );
+    const HEADER: [&str; 10] = ["SOURCE", "HEALTH", "CATEGORY", "LAST FETCH", "LAST SUCCESS", "HTTP", "ITEMS", "FAIL", "NEXT DUE", "ERROR"];
+    // Numbers right-aligned; the error, last, is not padded.
+    const RIGHT: [bool; 10] = [false, false, false, false, false, true, true, true, false, false];
+    let mut lines: Vec<[String; 10]> = vec![HEADER.map(str::to_string)];
     for r in rows {
-        out.push_str(&format!(
-            "{:<22} {:<8} {:<10} {:<16} {:<16} {:>4} {:>6} {:>4} {:<16} {}\n",
-            r.id,
-            r.health,
-            r.category,
+        lines.push([
+            r.id.clone(),
+            r.health.to_string(),
+            r.category.clone(),
             when(r.state.last_fetch_at),
             when(r.state.last_success_at),
             r.state.last_status.map_or("-".into(), |s| s.to_string()),
-            r.state.items,
-            r.state.consecutive_failures,
+            r.state.items.to_string(),
+            r.state.consecutive_failures.to_string(),
             when(r.state.next_fetch_at),
-            [note(r), full_text_note(r)].into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>().join("; ")
-        ));
+            [note(r), full_text_note(r)].into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>().join("; "),
+        ]);
+    }
+    // Each column as wide as its widest cell, so a long id or category
+    // slug (`partners-news`) never pushes the columns after it out of line.
+    let mut width = [0usize; 10];
+    for line in &lines {
+        for (w, cell) in width.iter_mut().zip(line) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for line in &lines {
+        let mut cells = Vec::with_capacity(10);
+        for (i, cell) in line.iter().enumerate() {
+            cells.push(match (i, RIGHT[i]) {
+                (9, _) => cell.clone(),
+                (_, true) => format!("{cell:>w$}", w = width[i]),
+                (_, false) => format!("{cell:<w$}", w = width[i]),
+            });
+        }
+        out.push_str(cells.join(" ").trim_end());
+        out.push('\n');
     }
     out
 }

@@ -135,6 +135,10 @@ fn fetch_while_the_daemon_runs_has_the_daemon_poll_and_readers_see_the_new_story
     // daemon is left to its schedule.
     let unknown = s.syndic(&["fetch", "--source", "nope"]);
     assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no source with id \"nope\""));
+    // A typo gets the id it was meant to be, as `syndic fetch` without a daemon says.
+    let typo = s.syndic(&["fetch", "--source", "aa"]);
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("no source with id \"aa\" in "), "{typo:?}");
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("; did you mean \"a\"?"), "{typo:?}");
     let due = s.syndic(&["fetch"]);
     assert!(due.status.success() && String::from_utf8_lossy(&due.stdout).contains("polls the due sources itself"));
     assert!(daemon.terminate().success());

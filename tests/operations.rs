@@ -95,9 +95,11 @@ fn status_lists_broken_sources_first_and_gone_feeds_stop() {
     let (_, _, html) = get(&format!("{}/status", daemon.base), &[]).unwrap();
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("Состояние источников") && html.contains("<tr class=\"gone\">"));
-    // Changing the retired source's URL brings it back.
+    // Changing the retired source's URL brings it back (to a URL of its
+    // own: two sources on one feed are a configuration error).
+    up.put("back.xml", demo("partner-politics.xml"), "application/rss+xml");
     let path = s.dir.path().join("sources.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("retired.xml", "good.xml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("retired.xml", "back.xml");
     std::fs::write(&path, text).unwrap();
     drop(daemon);
     s.syndic(&["fetch", "--source", "retired"]);
@@ -335,4 +337,37 @@ fn compact_moves_a_stopped_daemons_database_to_16_kb_pages_and_refuses_a_running
     let daemon = s.start_daemon();
     assert!(daemon.terminate().success());
     assert_eq!(s.count("SELECT count(*) FROM items"), items);
+}
+
+/// A category slug longer than its column (10) pushed every column after
+/// it out of line; columns are as wide as their content.
+#[test]
+fn sources_table_columns_line_up_with_long_ids_and_categories() {
+    let up = Upstream::start();
+    let s = Setup::new(&[
+        partner(&up, "p", "p.xml", demo("partner-politics.xml"), "application/rss+xml"),
+        partner(&up, "kazinform-obshchestvo-regiony", "k.xml", b"oops".to_vec(), "status:500"),
+    ]);
+    let path = s.dir.path().join("sources.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen("category = \"politics\"", "category = \"partners-news\"", 1);
+    std::fs::write(&path, format!("[[category]]\nslug = \"partners-news\"\ntitle = \"Новости партнёров\"\n\n{text}")).unwrap();
+    s.syndic(&["fetch", "--all"]);
+    let table = String::from_utf8(s.syndic(&["sources"]).stdout).unwrap();
+    let lines: Vec<Vec<char>> = table.lines().map(|l| l.chars().collect()).collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(table.contains("HTTP 500"), "{table}");
+    let header: String = lines[0].iter().collect();
+    for name in ["HEALTH", "CATEGORY", "LAST FETCH", "LAST SUCCESS", "NEXT DUE", "ERROR"] {
+        let at = header[..header.find(name).unwrap()].chars().count();
+        // A source without an error ends before the ERROR column.
+        for line in lines[1..].iter().filter(|l| l.len() > at) {
+            assert!(line[at - 1] == ' ' && line[at] != ' ', "column {name} out of line:\n{table}");
+        }
+    }
+    for name in ["HTTP", "ITEMS", "FAIL"] {
+        let end = header[..header.find(name).unwrap()].chars().count() + name.len() - 1;
+        for line in &lines[1..] {
+            assert!(line[end] != ' ' && line[end + 1] == ' ', "column {name} not right-aligned:\n{table}");
+        }
+    }
 }

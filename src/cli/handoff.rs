@@ -25,7 +25,7 @@ pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -
     let database = config.daemon.database.display();
     let daemon = format!("syndic run{} holds {database}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default());
     let ids: Vec<&str> = match only {
-        Some(id) if config.source(id).is_none() => anyhow::bail!("no source with id {id:?} in the configuration"),
+        Some(id) if config.source(id).is_none() => anyhow::bail!(config.no_source(id)),
         Some(id) => vec![id],
         None if all => config.sources.iter().filter(|s| s.enabled).map(|s| s.id.as_str()).collect(),
         None => {

@@ -16,11 +16,11 @@ pub fn check(css: &str) -> Result<(), String> {
     }
     match Selector::parse(css) {
         Ok(_) => Ok(()),
-        Err(e) => Err(format!("{css:?} is not a valid CSS selector: {}", explain(&e))),
+        Err(e) => Err(format!("{css:?} is not a valid CSS selector: {}", explain(css, &e))),
     }
 }
 
-fn explain(e: &SelectorErrorKind) -> String {
+fn explain(css: &str, e: &SelectorErrorKind) -> String {
     let words = match e {
         SelectorErrorKind::UnexpectedToken => "a character or word where none belongs",
         SelectorErrorKind::EndOfLine => "it ends too early (an unclosed `[`, `(` or quote, or a trailing combinator)",
@@ -29,9 +29,62 @@ fn explain(e: &SelectorErrorKind) -> String {
         SelectorErrorKind::ExpectedColonOnPseudoElement | SelectorErrorKind::ExpectedIdentityOnPseudoElement => {
             "a pseudo-element needs a name after `::`"
         }
-        SelectorErrorKind::UnexpectedSelectorParseError(kind) => return parse_error_words(&format!("{kind:?}")),
+        SelectorErrorKind::UnexpectedSelectorParseError(kind) => {
+            let name = format!("{kind:?}");
+            // Both are what the parser says when a selector starts wrong
+            // (`##x`, `div !x`); that, when so, is the mistake to name.
+            if (name.starts_with("EmptySelector") || name.starts_with("DanglingCombinator"))
+                && let Some(words) = bad_start(css)
+            {
+                return words;
+            }
+            return parse_error_words(&name);
+        }
     };
     words.to_string()
+}
+
+/// The first compound selector of `css` that starts with a character none
+/// can start with, said in words (brackets, parentheses and quotes skipped).
+fn bad_start(css: &str) -> Option<String> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut at_start = true;
+    let mut chars = css.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            quote = (c != q).then_some(q);
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            ',' | '>' | '+' | '~' => at_start = true,
+            _ if c.is_whitespace() => at_start = true,
+            '#' if at_start => {
+                let next = chars.peek().copied();
+                if !next.is_some_and(|n| n.is_alphabetic() || n == '_' || n == '-' || n == '\\') {
+                    return Some("`#` must be followed by an id, as in `#main` (an id starting with a digit: `[id=\"1x\"]`)".into());
+                }
+                at_start = false;
+            }
+            _ if at_start => {
+                if !(c.is_alphabetic() || matches!(c, '_' | '-' | '*' | '.' | ':' | '|' | '\\')) {
+                    return Some(format!(
+                        "`{c}` cannot start a selector; start with a tag (`div`), a class (`.ad`), an id (`#ad`) or an attribute (`[data-ad]`)"
+                    ));
+                }
+                at_start = false;
+            }
+            _ => {}
+        }
+        if c == '[' && at_start {
+            at_start = false;
+        }
+    }
+    None
 }
 
 /// The selectors crate's error kinds, by name (it is not a direct
@@ -68,6 +121,12 @@ mod tests {
             ("a,,b", "is not a valid CSS selector"),
             ("div:nosuch", "unknown pseudo-class"),
             ("", "the selector is empty"),
+            ("##x", "`#` must be followed by an id, as in `#main`"),
+            ("div ##x", "`#` must be followed by an id"),
+            ("div, #1x", "an id starting with a digit"),
+            ("!x", "`!` cannot start a selector"),
+            ("a,,b", "two commas in a row"),
+            ("[title=\"a !b\"] ,", "a trailing comma"),
         ];
         for (css, want) in table {
             let got = super::check(css).expect_err(css);

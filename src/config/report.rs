@@ -108,6 +108,11 @@ impl<'a> Report<'a> {
         self.at(span, format!("{name}: {message}"));
     }
 
+    /// The 1-based line of a byte offset in this file.
+    pub fn line_of(&self, offset: usize) -> usize {
+        line_column(self.text, offset).0
+    }
+
     /// An error about the file as a whole.
     pub fn whole(&mut self, message: impl Into<String>) {
         self.errors.push(ConfigError { file: self.file.to_path_buf(), line: 0, column: 0, message: message.into() });

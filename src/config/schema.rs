@@ -108,15 +108,34 @@ pub(super) const SOURCE: &[Field] = &[
     opt("attribution", Text),
 ];
 
-/// Checks the top-level keys of a file: each must be one of `known`.
-pub(super) fn top_level(doc: &mut DeTable<'_>, known: &[&str], report: &mut Report<'_>) {
+/// A table a file may hold at its top level: its name, how its header is
+/// written and its keys.
+pub(super) type Table = (&'static str, &'static str, &'static [Field]);
+
+/// What syndic.toml holds.
+pub(super) const DAEMON_FILE: &[Table] = &[("daemon", "[daemon]", DAEMON)];
+
+/// What sources.toml holds.
+pub(super) const SOURCES_FILE: &[Table] =
+    &[("category", "[[category]]", SECTION), ("region", "[[region]]", SECTION), ("source", "[[source]]", SOURCE)];
+
+/// Checks the top-level keys of a file: each must be one of `tables`. A
+/// key of a table written above any header is told where it belongs.
+pub(super) fn top_level(doc: &mut DeTable<'_>, tables: &[Table], report: &mut Report<'_>) {
+    let known: Vec<&str> = tables.iter().map(|t| t.0).collect();
     let mut unknown = Vec::new();
     for key in doc.keys() {
         let name: &str = key.get_ref();
         if !known.contains(&name) {
-            let hint = nearest(name, known.iter().copied())
-                .map_or_else(|| format!("this file holds only {}", list(known)), |k| format!("did you mean [{k}]?"));
-            report.at(key.span(), format!("{name}: unknown table; {hint}"));
+            let owners: Vec<&str> = tables.iter().filter(|t| t.2.iter().any(|f| f.name == name)).map(|t| t.1).collect();
+            let message = if owners.is_empty() {
+                let hint = nearest(name, known.iter().copied())
+                    .map_or_else(|| format!("this file holds only {}", list(&known)), |k| format!("did you mean [{k}]?"));
+                format!("{name}: unknown table; {hint}")
+            } else {
+                format!("{name}: a key outside any table; put it under {}", owners.join(" or "))
+            };
+            report.at(key.span(), message);
             unknown.push(name.to_string());
         }
     }

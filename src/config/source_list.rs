@@ -27,7 +27,7 @@ pub(super) struct RawSection {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSource {
     id: Spanned<String>,
-    name: String,
+    name: Spanned<String>,
     url: Spanned<String>,
     kind: SourceKind,
     category: Spanned<String>,
@@ -71,18 +71,18 @@ pub fn parse_sources(text: &str, path: &Path, default_interval: Option<Duration>
             return Err(ConfigErrors(report.finish()));
         }
     };
-    schema::top_level(&mut doc, &["category", "region", "source"], &mut report);
-    let categories = sections(entries(&mut doc, "category", &mut report), "category", &mut report);
-    let regions = sections(entries(&mut doc, "region", &mut report), "region", &mut report);
+    schema::top_level(&mut doc, schema::SOURCES_FILE, &mut report);
+    let (categories, rejected_categories) = sections(entries(&mut doc, "category", &mut report), "category", &mut report);
+    let (regions, rejected_regions) = sections(entries(&mut doc, "region", &mut report), "region", &mut report);
     let default_interval = default_interval.unwrap_or(Duration::from_secs(900));
-    let mut seen = HashSet::new();
+    let mut seen = Seen::default();
     let mut sources = Vec::new();
     for (index, mut entry) in entries(&mut doc, "source", &mut report).into_iter().enumerate() {
         let id = entry.get_ref().get("id").and_then(|v| v.get_ref().as_str()).map(str::to_string);
         report.scope = Scope::entry("source", index, id.as_deref());
         let filled = schema::check(&mut entry, schema::SOURCE, &mut report);
         let errors_before = report.errors.len();
-        let known = Known { categories: &categories, regions: &regions };
+        let known = Known { categories: (&categories, &rejected_categories), regions: (&regions, &rejected_regions) };
         let source = deserialize::<RawSource>(entry, &mut report)
             .and_then(|raw| validate_source(raw, known, default_interval, &mut seen, &mut report));
         if filled.is_empty() {
@@ -97,8 +97,15 @@ pub fn parse_sources(text: &str, path: &Path, default_interval: Option<Duration>
     if errors.is_empty() { Ok((categories, regions, sources)) } else { Err(ConfigErrors(errors)) }
 }
 
-fn sections(raw: Vec<Spanned<DeValue<'_>>>, what: &str, report: &mut Report<'_>) -> Vec<Section> {
+/// A `[[category]]` or `[[region]]` whose slug was refused: (slug, line,
+/// what to do).
+type Rejected = (String, usize, String);
+
+/// The valid sections, and the slugs refused (so that a source naming one
+/// is told why it is unknown).
+fn sections(raw: Vec<Spanned<DeValue<'_>>>, what: &str, report: &mut Report<'_>) -> (Vec<Section>, Vec<Rejected>) {
     let mut out: Vec<Section> = Vec::new();
+    let mut rejected: Vec<Rejected> = Vec::new();
     for (index, mut entry) in raw.into_iter().enumerate() {
         report.scope = Scope::entry(what, index, None);
         // A section without a title still defines its slug: sources naming
@@ -108,9 +115,16 @@ fn sections(raw: Vec<Spanned<DeValue<'_>>>, what: &str, report: &mut Report<'_>)
         let Some(s) = deserialize::<RawSection>(entry, report) else { continue };
         let slug = s.slug.get_ref();
         if !is_slug(slug) {
-            report.key(s.slug.span(), "slug", format!("{slug:?} must be lower-case letters, digits and '-'"));
+            let fix = slug_form(slug);
+            let (such, todo) = match is_slug(&fix) {
+                true => (format!(", such as {fix:?}"), format!("write slug = {fix:?} there")),
+                false => (String::new(), "write it in lower-case letters, digits and '-'".to_string()),
+            };
+            report.key(s.slug.span(), "slug", format!("{slug:?} must be lower-case letters, digits and '-'{such}"));
+            rejected.push((slug.clone(), report.line_of(s.slug.span().start), todo));
         } else if slug == "all" || slug == "partners" || slug == "region" {
             report.key(s.slug.span(), "slug", format!("{slug:?} is reserved for a built-in feed"));
+            rejected.push((slug.clone(), report.line_of(s.slug.span().start), "it is reserved for a built-in feed: choose another".into()));
         } else if out.iter().any(|c| &c.slug == slug) {
             report.key(s.slug.span(), "slug", format!("duplicate {what} slug {slug:?}"));
         } else {
@@ -119,26 +133,57 @@ fn sections(raw: Vec<Spanned<DeValue<'_>>>, what: &str, report: &mut Report<'_>)
         report.forget_about(errors_before, &filled);
     }
     report.scope = Scope::default();
-    out
+    (out, rejected)
+}
+
+/// `Politics` → `politics`, `almaty_oblast` → `almaty-oblast`: a slug
+/// written the way it is refused, in the form accepted.
+fn slug_form(slug: &str) -> String {
+    let dashed: String = slug.trim().to_lowercase().chars().map(|c| if c == '_' || c.is_whitespace() { '-' } else { c }).collect();
+    dashed.chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-').collect()
 }
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// What the sources before this one took: ids and feeds.
+#[derive(Default)]
+struct Seen {
+    ids: HashSet<String>,
+    /// [`same_feed`] key → the id of the source with that url.
+    urls: HashMap<String, String>,
+}
+
+/// A url as a feed: `http`/`https`, `www.` and a trailing slash make no
+/// other feed.
+fn same_feed(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}{port}{}{query}", host.strip_prefix("www.").unwrap_or(host), url.path().trim_end_matches('/'))
+}
+
 /// The categories and regions a source may name.
 #[derive(Clone, Copy)]
 struct Known<'a> {
-    categories: &'a [Section],
-    regions: &'a [Section],
+    categories: (&'a [Section], &'a [Rejected]),
+    regions: (&'a [Section], &'a [Rejected]),
 }
 
-/// `unknown category "sports"; did you mean "sport"?`, or what to do when
-/// no slug is near.
-fn unknown_slug(what: &str, slug: &str, list: &[Section]) -> String {
+/// `unknown category "sports"; did you mean "sport"?`, the refused
+/// `[[category]]` it means, or what to do when no slug is near.
+fn unknown_slug(what: &str, slug: &str, (list, rejected): (&[Section], &[Rejected])) -> String {
     let slugs = list.iter().map(|c| c.slug.as_str());
+    if let Some((refused, line, todo)) = rejected.iter().find(|(r, ..)| slug_form(r) == slug_form(slug)) {
+        return format!("unknown {what} {slug:?}: the [[{what}]] at line {line} has slug {refused:?}, which was refused; {todo}");
+    }
     match suggest::nearest(slug, slugs.clone()) {
         Some(near) => format!("unknown {what} {slug:?}; did you mean {near:?}?"),
+        None if list.is_empty() && !rejected.is_empty() => {
+            let lines: Vec<String> = rejected.iter().map(|(_, l, _)| l.to_string()).collect();
+            format!("unknown {what} {slug:?}; no valid [[{what}]] is defined (the slugs at lines {} were refused)", lines.join(", "))
+        }
         None if list.is_empty() => format!("unknown {what} {slug:?}; no [[{what}]] is defined: add one with that slug"),
         None => format!(
             "unknown {what} {slug:?}; add a [[{what}]] with that slug, or use one of {}",
@@ -147,22 +192,31 @@ fn unknown_slug(what: &str, slug: &str, list: &[Section]) -> String {
     }
 }
 
-fn validate_source(
-    s: RawSource,
-    known: Known<'_>,
-    default_interval: Duration,
-    seen: &mut HashSet<String>,
-    report: &mut Report<'_>,
-) -> Option<Source> {
+fn validate_source(s: RawSource, known: Known<'_>, default_interval: Duration, seen: &mut Seen, report: &mut Report<'_>) -> Option<Source> {
     let errors_before = report.errors.len();
     let id = s.id.get_ref();
     if !is_slug(id) {
         report.key(s.id.span(), "id", format!("{id:?} must be lower-case letters, digits and '-'"));
-    } else if !seen.insert(id.clone()) {
+    } else if !seen.ids.insert(id.clone()) {
         report.key(s.id.span(), "id", format!("duplicate source id {id:?}; ids are database keys and must be unique"));
     }
+    if s.name.get_ref().trim().is_empty() {
+        report.key(s.name.span(), "name", "is empty; write the name readers see, such as \"Tengrinews\"");
+    }
     let url = http_url(&s.url, "url", report);
-    let has = |list: &[Section], slug: &str| list.iter().any(|c| c.slug == slug);
+    if let Some(u) = &url {
+        match seen.urls.get(&same_feed(u)) {
+            Some(other) => report.key(
+                s.url.span(),
+                "url",
+                format!("{:?} is also the url of source {other:?}; a feed is polled once: keep one of the two", s.url.get_ref()),
+            ),
+            None => {
+                seen.urls.insert(same_feed(u), id.clone());
+            }
+        }
+    }
+    let has = |(list, _): (&[Section], &[Rejected]), slug: &str| list.iter().any(|c| c.slug == slug);
     if !has(known.categories, s.category.get_ref()) {
         report.key(s.category.span(), "category", unknown_slug("category", s.category.get_ref(), known.categories));
     }
@@ -197,7 +251,7 @@ fn validate_source(
     }
     Some(Source {
         id: s.id.into_inner(),
-        name: s.name,
+        name: s.name.into_inner(),
         url: url?,
         kind: s.kind,
         category: s.category.into_inner(),

@@ -6,6 +6,18 @@
 //! word's length, and never more than three edits, so that `colour` does
 //! not become `url`.
 
+impl super::Config {
+    /// What to say when no source has `id` (`--source` of `fetch`,
+    /// `extract`): the nearest configured id, else where the ids are listed.
+    pub fn no_source(&self, id: &str) -> String {
+        let hint = match nearest(id, self.sources.iter().map(|s| s.id.as_str())) {
+            Some(near) => format!("did you mean {near:?}?"),
+            None => "`syndic sources` lists the ids".to_string(),
+        };
+        format!("no source with id {id:?} in {}; {hint}", self.sources_path.display())
+    }
+}
+
 /// The candidate nearest to `word`, when one is close enough.
 pub(super) fn nearest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let len = word.chars().count();

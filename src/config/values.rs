@@ -32,6 +32,19 @@ pub(super) fn http_url(value: &Spanned<String>, key: &str, report: &mut Report<'
             report.key(value.span(), key, message);
             None
         }
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            // `feeds.example.kz`: a host without its scheme.
+            let text = value.get_ref().trim();
+            let with = format!("https://{text}");
+            let message = match Url::parse(&with) {
+                Ok(u) if !text.starts_with('/') && u.host_str().is_some_and(|h| h.contains('.')) => {
+                    format!("{text:?} has no scheme; write the whole address, such as {with:?}")
+                }
+                _ => format!("{text:?} is not a valid URL: write the whole address, starting with https:// or http://"),
+            };
+            report.key(value.span(), key, message);
+            None
+        }
         Err(e) => {
             report.key(value.span(), key, format!("{:?} is not a valid URL: {e}", value.get_ref()));
             None
@@ -39,9 +52,18 @@ pub(super) fn http_url(value: &Spanned<String>, key: &str, report: &mut Report<'
     }
 }
 
-/// Parses durations such as `90s`, `15m`, `1h 30m`, `90d`.
+/// Parses durations such as `90s`, `15m`, `1h 30m`, `90d`. The error says
+/// what a duration looks like (humantime's own says "expected number at 0").
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| e.to_string())
+    use humantime::DurationError as E;
+    humantime::parse_duration(text).map_err(|e| {
+        let why = match e {
+            E::UnknownUnit { unit, .. } => format!(" ({unit:?} is no unit)"),
+            E::NumberOverflow => " (too long)".to_string(),
+            _ => String::new(),
+        };
+        format!("write a number and a unit, such as \"90s\", \"15m\", \"1h\" or \"30d\"{why}")
+    })
 }
 
 pub(super) fn duration(value: Option<&Spanned<String>>, key: &str, default: Duration, report: &mut Report<'_>) -> Duration {
@@ -53,7 +75,7 @@ pub(super) fn duration(value: Option<&Spanned<String>>, key: &str, default: Dura
             default
         }
         Err(e) => {
-            report.key(value.span(), key, format!("{:?} is not a duration such as \"15m\" or \"90d\" ({e})", value.get_ref()));
+            report.key(value.span(), key, format!("{:?} is not a duration; {e}", value.get_ref()));
             default
         }
     }

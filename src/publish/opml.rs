@@ -63,8 +63,9 @@ pub fn sources(config: &Config) -> String {
     let regions: String =
         config.regions.iter().map(|r| format!("  <syndic:region slug=\"{}\" title=\"{}\"/>\n", esc(&r.slug), esc(&r.title))).collect();
     format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\" xmlns:syndic=\"{ns}\">\n<head>\n  <title>syndic — источники</title>\n{regions}</head>\n<body>\n{body}</body>\n</opml>\n",
-        ns = super::SYNDIC_NAMESPACE
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\" xmlns:syndic=\"{ns}\">\n<head>\n  <title>{title} — источники</title>\n{regions}</head>\n<body>\n{body}</body>\n</opml>\n",
+        ns = super::SYNDIC_NAMESPACE,
+        title = esc(&config.daemon.title)
     )
 }
 

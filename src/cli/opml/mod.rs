@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, ConfigErrors};
+use crate::model::SourceKind;
 
 pub mod naming;
 pub mod plan;
@@ -54,6 +55,8 @@ pub struct Outcome {
     pub sources: PathBuf,
     /// Feed outlines in the file (a feed in two folders counts twice).
     pub listed: usize,
+    /// The kind given to sources whose outline does not say (`--kind`).
+    pub kind: SourceKind,
     /// The decisions.
     pub plan: Plan,
     /// The TOML appended (or that would be).
@@ -82,7 +85,15 @@ pub fn import(file: &Path, config: &Config, options: &Options, dry_run: bool) ->
     if written {
         write::apply(&config.sources_path, &toml, config.daemon.default_interval)?;
     }
-    Ok(Outcome { file: file.to_path_buf(), sources: config.sources_path.clone(), listed: doc.feeds.len(), plan, toml, written })
+    Ok(Outcome {
+        file: file.to_path_buf(),
+        sources: config.sources_path.clone(),
+        listed: doc.feeds.len(),
+        kind: options.kind,
+        plan,
+        toml,
+        written,
+    })
 }
 
 enum Bounded {

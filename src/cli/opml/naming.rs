@@ -6,16 +6,18 @@
 //! («Политика» → `politika`, «Қоғам» → `qogam`), so an id or slug stays
 //! readable in a URL and in `syndic sources`. Source ids are
 //! `host-path-stem` (`tengrinews-politics` for
-//! `https://tengrinews.kz/rss/politics.xml`), at most [`MAX_ID`] characters,
-//! cut at a word, and made unique with `-2`, `-3`… .
+//! `https://tengrinews.kz/rss/politics.xml`, see [`source`]), slugs the
+//! folder title's words; both at most [`MAX_ID`] characters, cut at a
+//! word, and made unique with `-2`, `-3`… .
 
 use std::collections::HashSet;
 
+mod source;
+
+pub use source::{source_base, source_id};
+
 /// The longest id or slug made here.
 pub const MAX_ID: usize = 32;
-
-/// Path segments and stems that say "this is a feed" and nothing about which.
-const NOISE: &[&str] = &["rss", "rss2", "feed", "feeds", "atom", "xml", "index", "export", "syndication", "rdf", "php", "html", "www"];
 
 /// One Cyrillic letter (lower case) in Latin letters; `None` for other characters.
 fn latin(c: char) -> Option<&'static str> {
@@ -120,48 +122,6 @@ pub fn unique(base: &str, taken: &mut HashSet<String>) -> String {
     id
 }
 
-/// `host-path-stem` for a feed URL: the host without `www.` and its last
-/// label (`tengrinews.kz` → `tengrinews`), then the path's words that are
-/// not feed boilerplate (`/rss/politics.xml` → `politics`), Cyrillic paths
-/// transliterated.
-pub fn source_base(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or("feed");
-    let host = host.strip_prefix("www.").unwrap_or(host);
-    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
-    // The top-level domain says nothing; an address's last byte does.
-    let is_domain = matches!(url.host(), Some(url::Host::Domain(_)));
-    let kept = match labels.len() {
-        n if n > 1 && is_domain => &labels[..n - 1],
-        _ => &labels[..],
-    };
-    let mut all: Vec<String> = kept.iter().flat_map(|l| words(l)).collect();
-    let path = percent_decode(url.path());
-    let path_words: Vec<String> = words(&path).into_iter().filter(|w| !NOISE.contains(&w.as_str())).collect();
-    all.extend(path_words);
-    join_bounded(&all, MAX_ID)
-}
-
-/// `%D0%BF…` back to text (invalid UTF-8 replaced; only used for naming).
-fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Text folded for comparing names: lower case, `ё` as `е`, whitespace
 /// collapsed.
 pub fn fold(text: &str) -> String {
@@ -171,29 +131,6 @@ pub fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn source_ids_are_host_path_stem() {
-        let cases = [
-            ("https://tengrinews.kz/news.rss", "tengrinews-news"),
-            ("https://tengrinews.kz/rss/", "tengrinews"),
-            ("https://www.zakon.kz/rss/politics.xml", "zakon-politics"),
-            ("https://rus.azattyq.org/api/zrqiteuuir", "rus-azattyq-api-zrqiteuuir"),
-            ("https://kaz.inform.kz/rss/%D1%81%D0%B0%D1%8F%D1%81%D0%B0%D1%82.xml", "kaz-inform-sayasat"),
-            ("https://liter.kz/feed/", "liter"),
-            ("http://127.0.0.1:8080/feeds/politics.rss", "127-0-0-1-politics"),
-            (
-                "https://informburo.kz/rss/category/obshchestvo/sotsialnaya-sfera/zdravoohranenie-i-meditsina.xml",
-                "informburo-category-obshchestvo",
-            ),
-            ("https://xn--80ak6aa92e.xn--p1ai/лента", "xn-80ak6aa92e-lenta"),
-        ];
-        for (url, want) in cases {
-            let got = source_base(&url::Url::parse(url).unwrap());
-            assert_eq!(got, want, "{url}");
-            assert!(got.len() <= MAX_ID, "{got}");
-        }
-    }
 
     #[test]
     fn folder_titles_transliterate() {

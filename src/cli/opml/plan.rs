@@ -17,12 +17,21 @@ use crate::config::{Config, Section};
 use crate::model::SourceKind;
 
 /// What the admin asked for on the command line.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The category for feeds in no folder that is a category.
     pub category: Option<String>,
     /// Make a category of each folder that is none yet.
     pub create_categories: bool,
+    /// The kind of every imported source whose outline has no `syndic:kind`.
+    pub kind: SourceKind,
+}
+
+impl Default for Options {
+    /// Partner: an OPML file usually lists other sites' feeds.
+    fn default() -> Options {
+        Options { category: None, create_categories: false, kind: SourceKind::Partner }
+    }
 }
 
 /// A source to append to the source list.
@@ -62,8 +71,9 @@ pub struct Plan {
     pub merged: Vec<Merged>,
     /// Left out, grouped by reason, each with (name, url).
     pub left_out: Vec<(String, Vec<(String, String)>)>,
-    /// Outlines that could not be read as feeds, and bad syndic attributes.
-    pub problems: Vec<String>,
+    /// Outlines that could not be read as feeds, and bad syndic
+    /// attributes: (line, what, naming the line), in line order.
+    pub problems: Vec<(usize, String)>,
     /// (id asked for by syndic:id, id given, why).
     pub renamed: Vec<(String, String, String)>,
 }
@@ -87,7 +97,7 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
             p.skipped.push((u.first.title.clone(), u.first.url.clone(), id.to_string()));
             continue;
         }
-        let Some(attrs) = Attrs::of(u.first, &mut p.problems) else { continue };
+        let Some(attrs) = Attrs::of(u.first, options.kind, &mut p.problems) else { continue };
         // Both decided before either is made, so a feed left out leaves no
         // empty category or region behind.
         let decided = sections.category(&u).and_then(|c| Ok((c, sections.region(attrs.region.as_deref())?)));
@@ -110,7 +120,7 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
                 wanted
             }
             wanted => {
-                let id = naming::unique(&naming::source_base(&u.url), &mut ids);
+                let id = naming::source_id(&u.url, &mut ids);
                 if let Some(wanted) = wanted {
                     p.renamed.push((wanted, id.clone(), "another source has that id".into()));
                 }
@@ -140,18 +150,20 @@ pub fn plan(doc: &Document, config: &Config, options: &Options) -> Plan {
             because,
         });
     }
+    // Found in three passes (reading, URLs, attributes); read in file order.
+    p.problems.sort_by_key(|(line, _)| *line);
     p.new_categories = sections.new_categories.sections;
     p.new_regions = sections.new_regions.sections;
     p
 }
 
 /// Feeds grouped by canonical URL, in order of first appearance.
-fn unique<'a>(doc: &'a Document, problems: &mut Vec<String>) -> Vec<Unique<'a>> {
+fn unique<'a>(doc: &'a Document, problems: &mut Vec<(usize, String)>) -> Vec<Unique<'a>> {
     let mut out: Vec<Unique<'a>> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for feed in &doc.feeds {
         let Some(url) = crate::normalize::url::clean(&feed.url, None) else {
-            problems.push(format!("line {}: «{}»: {:?} is not an http(s) URL", feed.line, feed.title, feed.url));
+            problems.push((feed.line, format!("line {}: «{}»: {:?} is not an http(s) URL", feed.line, feed.title, feed.url)));
             continue;
         };
         let key = crate::normalize::url::canonical(&url);
@@ -177,14 +189,15 @@ struct Attrs {
 }
 
 impl Attrs {
-    fn of(feed: &Feed, problems: &mut Vec<String>) -> Option<Attrs> {
+    /// `kind` is what `--kind` gave, for an outline without `syndic:kind`.
+    fn of(feed: &Feed, kind: SourceKind, problems: &mut Vec<(usize, String)>) -> Option<Attrs> {
         let get = |k: &str| feed.syndic.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let mut bad = |what: String| {
-            problems.push(format!("line {}: «{}»: {what}; not imported", feed.line, feed.title));
+            problems.push((feed.line, format!("line {}: «{}»: {what}; not imported", feed.line, feed.title)));
             None
         };
         let kind = match get("kind") {
-            None => SourceKind::Partner,
+            None => kind,
             Some(k) => match SourceKind::parse(k) {
                 Some(k) => k,
                 None => return bad(format!("syndic:kind {k:?} is neither \"regional\" nor \"partner\"")),
@@ -205,9 +218,12 @@ impl Attrs {
         let id = match get("id") {
             Some(id) if slug_ok(&id) => Some(id.to_string()),
             Some(id) => {
-                problems.push(format!(
-                    "line {}: «{}»: syndic:id {id:?} is not lower-case letters, digits and '-'; a new id is made",
-                    feed.line, feed.title
+                problems.push((
+                    feed.line,
+                    format!(
+                        "line {}: «{}»: syndic:id {id:?} is not lower-case letters, digits and '-'; a new id is made",
+                        feed.line, feed.title
+                    ),
                 ));
                 None
             }

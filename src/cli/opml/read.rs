@@ -62,8 +62,8 @@ pub struct Document {
     pub regions: Vec<(String, String)>,
     /// Folders with a `syndic:category` (slug, title), empty ones too.
     pub categories: Vec<(String, String)>,
-    /// Outlines that were skipped, each with the reason.
-    pub problems: Vec<String>,
+    /// Outlines that were skipped: (line, the reason, naming the line).
+    pub problems: Vec<(usize, String)>,
 }
 
 /// Why a file could not be read at all.
@@ -163,7 +163,7 @@ fn parse(text: &str) -> Result<Document, ReadError> {
                         }
                         Ok(None) => false,
                         Err(problem) => {
-                            doc.problems.push(problem);
+                            doc.problems.push((line, problem));
                             true
                         }
                     };

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::Outcome;
+use crate::model::SourceKind;
 
 /// The report for the admin.
 pub fn render(o: &Outcome, dry_run: bool) -> String {
@@ -19,7 +20,11 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
     let _ = writeln!(out, "{}", if p.add.is_empty() { "" } else { ":" });
     let width = p.add.iter().map(|s| s.id.len()).max().unwrap_or(0);
     for s in &p.add {
-        let _ = writeln!(out, "  {:width$}  {} → {} ({})", s.id, s.name, s.category, s.because);
+        let _ = write!(out, "  {:width$}  {} → {} ({})", s.id, s.name, s.category, s.because);
+        let _ = writeln!(out, "{}", if s.kind == o.kind { String::new() } else { format!(", kind {} from syndic:kind", s.kind.as_str()) });
+    }
+    if !p.add.is_empty() {
+        let _ = writeln!(out, "{}", kind_line(o.kind));
     }
     if !p.new_categories.is_empty() || !p.new_regions.is_empty() {
         let _ = writeln!(
@@ -64,7 +69,7 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
     }
     if !p.problems.is_empty() {
         let _ = writeln!(out, "problems in the file ({}):", p.problems.len());
-        for problem in &p.problems {
+        for (_, problem) in &p.problems {
             let _ = writeln!(out, "  {problem}");
         }
     }
@@ -80,6 +85,15 @@ pub fn render(o: &Outcome, dry_run: bool) -> String {
         let _ = writeln!(out, "reload the service (systemctl reload syndic) to start polling them");
     }
     out
+}
+
+/// What kind the new sources are, what that means and how to choose the other.
+fn kind_line(kind: SourceKind) -> String {
+    let (means, other) = match kind {
+        SourceKind::Partner => ("their stories are also in /feeds/partners.*", "--kind regional if they are the portal's own newsrooms"),
+        SourceKind::Regional => ("the portal's own newsrooms, not in /feeds/partners.*", "--kind partner if they are other sites' feeds"),
+    };
+    format!("kind: {} ({means}) unless the outline has syndic:kind; {other}", kind.as_str())
 }
 
 /// The flag that would bring these feeds in.
