@@ -155,13 +155,15 @@ struct Seen {
     urls: HashMap<String, String>,
 }
 
-/// A url as a feed: `http`/`https`, `www.` and a trailing slash make no
+/// A url as a feed: `www.` and a trailing slash make no
 /// other feed.
 fn same_feed(url: &url::Url) -> String {
     let host = url.host_str().unwrap_or_default();
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{}{port}{}{query}", host.strip_prefix("www.").unwrap_or(host), url.path().trim_end_matches('/'))
+    // The scheme stays: an https:// feed and an http:// one on the same
+    // host may be served differently (a TLS check is tested that way).
+    format!("{}://{}{port}{}{query}", url.scheme(), host.strip_prefix("www.").unwrap_or(host), url.path().trim_end_matches('/'))
 }
 
 /// The categories and regions a source may name.
