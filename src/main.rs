@@ -168,11 +168,13 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             // Held while this process polls, so no daemon starts on the
             // database meanwhile; a running daemon is asked to poll instead.
-            let _lock = match syndic::store::lock::acquire(&c.daemon.database) {
+            let _lock = match syndic::store::lock::acquire_as(&c.daemon.database, "fetch") {
                 Ok(lock) => lock,
-                Err(syndic::store::StoreError::Running { pid, .. }) => {
+                Err(syndic::store::StoreError::Running { pid, role, .. }) if role == "run" => {
                     return syndic::cli::handoff::fetch(&c, source.as_deref(), all, pid);
                 }
+                // Another fetch: fail at once, not after waiting for a
+                // daemon that is not there.
                 Err(e) => return Err(e.into()),
             };
             runtime()?.block_on(fetch(c, source, all))

@@ -95,7 +95,7 @@ fn a_second_daemon_on_the_same_database_refuses_and_the_first_keeps_serving() {
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     let pid = daemon.child.id();
-    assert!(err.contains("in use by another syndic process") && err.contains(&format!("pid {pid}")), "{err}");
+    assert!(err.contains("in use by syndic run") && err.contains(&format!("pid {pid}")), "{err}");
     assert_eq!(healthz(&daemon.base), (200, "ok\n".to_string()));
     assert!(daemon.terminate().success());
     // Once the first is gone, a daemon starts again on the same database.
@@ -141,6 +141,10 @@ fn fetch_while_the_daemon_runs_has_the_daemon_poll_and_readers_see_the_new_story
     assert!(String::from_utf8_lossy(&typo.stderr).contains("; did you mean \"a\"?"), "{typo:?}");
     let due = s.syndic(&["fetch"]);
     assert!(due.status.success() && String::from_utf8_lossy(&due.stdout).contains("polls the due sources itself"));
+    // A source the daemon does not poll is refused at once, not waited for.
+    std::fs::write(s.config().with_file_name("sources.toml"), std::fs::read_to_string(s.config().with_file_name("sources.toml")).unwrap() + "[[source]]\nid = \"off\"\nname = \"Off\"\nurl = \"http://127.0.0.1:9/off.xml\"\nkind = \"partner\"\ncategory = \"politics\"\nenabled = false\n").unwrap();
+    let off = s.syndic(&["fetch", "--source", "off"]);
+    assert!(!off.status.success() && String::from_utf8_lossy(&off.stderr).contains("enabled = false"), "{off:?}");
     assert!(daemon.terminate().success());
 }
 

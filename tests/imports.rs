@@ -102,7 +102,8 @@ fn code_only(text: &str) -> String {
             // A character literal ('x', '\n', '"'), not a lifetime ('a).
             b'\'' => {
                 let len = if b.get(i + 1) == Some(&b'\\') {
-                    b[i + 2..].iter().position(|&c| c == b'\'').map(|p| p + 3)
+                    // After the escaped character: '\'' is one literal.
+                    b.get(i + 3..).and_then(|rest| rest.iter().position(|&c| c == b'\'')).map(|p| p + 4)
                 } else {
                     let c = text[i + 1..].chars().next().map_or(1, char::len_utf8);
                     (b.get(i + 1 + c) == Some(&b'\'')).then_some(c + 2)
@@ -118,7 +119,8 @@ fn code_only(text: &str) -> String {
             _ => i += 1,
         }
     }
-    String::from_utf8(out).unwrap_or_default()
+    // Only ASCII bytes were blanked, so the text is still UTF-8.
+    String::from_utf8(out).expect("blanking ASCII bytes keeps UTF-8")
 }
 
 /// The first segments of each path of a `use` tree starting at `rest`
@@ -336,4 +338,9 @@ fn the_check_catches_a_stage_using_a_later_stage_or_a_runner() {
     );
     assert!(flagged("parse", "let s = \"crate::serve\"; /* crate::daemon */ let c = '\"';\n").is_empty(), "strings and comments");
     assert!(flagged("parse", "fn f<'a>(x: &'a str) -> crate::model::Item { todo!() }\n").is_empty(), "a lifetime is no literal");
+    assert_eq!(
+        flagged("parse", "let q = ('\\'', '\"'); use crate::serve::X;\n"),
+        ["x.rs:1: `parse` uses a later stage, `serve`"],
+        "an escaped quote is one character literal"
+    );
 }

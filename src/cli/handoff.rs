@@ -26,6 +26,11 @@ pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -
     let daemon = format!("syndic run{} holds {database}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default());
     let ids: Vec<&str> = match only {
         Some(id) if config.source(id).is_none() => anyhow::bail!(config.no_source(id)),
+        Some(id) if config.source(id).is_some_and(|s| !s.enabled) => {
+            anyhow::bail!(
+                "source {id:?} has enabled = false: the daemon does not poll it (set enabled = true, or stop the daemon to fetch it once)"
+            )
+        }
         Some(id) => vec![id],
         None if all => config.sources.iter().filter(|s| s.enabled).map(|s| s.id.as_str()).collect(),
         None => {
@@ -33,16 +38,25 @@ pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -
             return Ok(());
         }
     };
-    let mut store = Store::open(&config.daemon.database)?;
-    let before: Vec<Option<i64>> = ids.iter().map(|id| store.source_state(id).map(|s| s.last_fetch_at)).collect::<Result<_, _>>()?;
-    let due = store.make_due(&ids, chrono::Utc::now().timestamp())?;
+    // No migration and no index: the daemon owns the file.
+    let mut store = Store::open_beside_daemon(&config.daemon.database)?;
+    let known: Vec<bool> = ids.iter().map(|id| store.has_source(id)).collect::<Result<_, _>>()?;
+    let before: Vec<Option<i64>> = ids
+        .iter()
+        .zip(&known)
+        .map(|(id, &known)| if known { store.source_state(id).map(|s| s.last_fetch_at) } else { Ok(None) })
+        .collect::<Result<_, _>>()?;
+    let asked = chrono::Utc::now().timestamp();
+    let due = store.make_due(&ids, asked)?;
     println!("{daemon}: asked it to poll {} now", plural(due.len()));
     let mut waiting: Vec<(&str, Option<i64>)> = Vec::new();
-    for (id, last) in ids.iter().zip(before) {
+    for ((id, last), known) in ids.iter().zip(before).zip(known) {
         if due.iter().any(|d| d == id) {
             waiting.push((id, last));
-        } else {
+        } else if known {
             println!("{id:<24} SKIPPED disabled by its upstream (see syndic sources)");
+        } else {
+            println!("{id:<24} SKIPPED the daemon has not loaded it yet (it reads a changed config within seconds; try again)");
         }
     }
     let (deadline, mut polled, mut failed) = (Instant::now() + WAIT, 0, 0);
@@ -53,6 +67,13 @@ pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -
             let state = store.source_state(id)?;
             if state.last_fetch_at == last {
                 still.push((id, last));
+                continue;
+            }
+            // A poll the daemon had started before it was asked: it set
+            // the next time past ours, so ask again and wait for the next.
+            if state.last_fetch_at.is_some_and(|at| at < asked) {
+                store.make_due(&[id], asked)?;
+                still.push((id, state.last_fetch_at));
                 continue;
             }
             polled += 1;

@@ -206,7 +206,8 @@ fn validate_source(s: RawSource, known: Known<'_>, default_interval: Duration, s
         report.key(s.name.span(), "name", "is empty; write the name readers see, such as \"Tengrinews\"");
     }
     let url = http_url(&s.url, "url", report);
-    if let Some(u) = &url {
+    // A retired source (enabled = false) may keep the url its successor took.
+    if let Some(u) = url.as_ref().filter(|_| s.enabled) {
         match seen.urls.get(&same_feed(u)) {
             Some(other) => report.key(
                 s.url.span(),

@@ -213,7 +213,7 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
     all.sort_unstable();
     all.dedup();
     let mut numbers: Vec<u64> = title_numbers(&folded_title).map(|n| xxh3_64(n.as_bytes())).collect();
-    numbers.extend(number_words(&folded_title).map(|n| xxh3_64(n.as_bytes())));
+    numbers.extend(number_words(&folded_title).iter().map(|n| xxh3_64(n.as_bytes())));
     numbers.sort_unstable();
     numbers.dedup();
     let mut title = title_stems;
@@ -234,10 +234,43 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
     }
 }
 
-/// A folded title with "не" as a word (Russian negation is a word of its
-/// own; "нет" and "ни" too often start another phrase to count).
+/// A folded title that denies what it tells: "не" as a word (Russian
+/// negation is a word of its own; "нет" and "ни" too often start another
+/// phrase to count), but not in phrases that deny nothing ("не менее",
+/// "не только", "едва не", "не справился с управлением"), nor inside
+/// quotes («Не время умирать»), nor in Kazakh, where "не" asks "what".
 fn negated(folded: &str) -> bool {
-    folded.split(|c: char| !super::fold::is_word_char(c)).any(|w| w == "не")
+    const KAZAKH: &[char] = &['ә', 'ғ', 'қ', 'ң', 'ө', 'ұ', 'ү', 'һ', 'і'];
+    const AFTER: &[&str] = &["менее", "более", "только", "раз", "справился", "справилась", "смог", "смогли", "исключил", "исключено"];
+    const BEFORE: &[&str] = &["едва", "чуть", "чуть-чуть"];
+    if folded.contains(KAZAKH) {
+        return false;
+    }
+    let mut quoted = false;
+    let mut previous = "";
+    let mut words = folded.split_inclusive(|c: char| !super::fold::is_word_char(c) && c != '-').peekable();
+    while let Some(piece) = words.next() {
+        let word = piece.trim_end_matches(|c: char| !super::fold::is_word_char(c) && c != '-');
+        let tail = &piece[word.len()..];
+        if word == "не" && !quoted && !BEFORE.contains(&previous) {
+            let next = words.peek().map_or("", |n| n.trim_end_matches(|c: char| !super::fold::is_word_char(c) && c != '-'));
+            if !AFTER.contains(&next) {
+                return true;
+            }
+        }
+        for c in tail.chars() {
+            match c {
+                '«' | '“' | '„' => quoted = true,
+                '»' | '”' => quoted = false,
+                '"' => quoted = !quoted,
+                _ => {}
+            }
+        }
+        if !word.is_empty() {
+            previous = word;
+        }
+    }
+    false
 }
 
 /// Number words and the digits they stand for. Reports of one story
@@ -268,11 +301,32 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
     ("тридцать", "30"),
 ];
 
-/// The digits of the number words of a folded title.
-fn number_words(folded: &str) -> impl Iterator<Item = &'static str> + '_ {
-    folded
-        .split(|c: char| !super::fold::is_word_char(c))
-        .filter_map(|w| NUMBER_WORDS.iter().find(|(word, _)| *word == w).map(|(_, digits)| *digits))
+/// The numbers the number words of a folded title stand for, as digits:
+/// "двадцать пять" is 25, not 20 and 5; a word before "тысяч", "млн" or
+/// "млрд" is part of a larger number written otherwise ("пять тысяч",
+/// "5 000") and counts for nothing.
+fn number_words(folded: &str) -> Vec<String> {
+    let value = |w: &str| NUMBER_WORDS.iter().find(|(word, _)| *word == w).and_then(|(_, d)| d.parse::<u32>().ok());
+    let words: Vec<&str> = folded.split(|c: char| !super::fold::is_word_char(c)).filter(|w| !w.is_empty()).collect();
+    let large = |w: Option<&&str>| w.is_some_and(|w| ["тысяч", "млн", "млрд", "миллион", "миллиард"].iter().any(|p| w.starts_with(p)));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let Some(n) = value(words[i]) else {
+            i += 1;
+            continue;
+        };
+        // Tens then a unit: one number.
+        let (n, used) = match words.get(i + 1).and_then(|w| value(w)) {
+            Some(unit) if n >= 20 && unit < 10 => (n + unit, 2),
+            _ => (n, 1),
+        };
+        if !large(words.get(i + used)) {
+            out.push(n.to_string());
+        }
+        i += used;
+    }
+    out
 }
 
 /// The numbers of a folded title, leading zeros dropped; a decimal

@@ -55,7 +55,13 @@ pub fn is_storage_trouble(e: &StoreError) -> bool {
     let code = match e {
         StoreError::Sqlite(e) | StoreError::Open { source: e, .. } => e.sqlite_error_code(),
         StoreError::Corrupt(_) | StoreError::Missing(_) => return true,
-        StoreError::TooNew { .. } | StoreError::InUse | StoreError::Running { .. } | StoreError::Lock { .. } => return false,
+        StoreError::TooNew { .. }
+        | StoreError::OtherVersion { .. }
+        | StoreError::InUse
+        | StoreError::Running { .. }
+        | StoreError::Lock { .. } => {
+            return false;
+        }
     };
     matches!(code, Some(DiskFull | ReadOnly | SystemIoFailure | CannotOpen | DatabaseCorrupt | NotADatabase | PermissionDenied))
 }

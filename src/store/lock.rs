@@ -1,6 +1,7 @@
-//! One daemon per database: `syndic run` holds an exclusive `flock` on a
-//! lock file beside the database (`syndic.db.lock`) for as long as it
-//! runs, with its process id inside.
+//! One writer process per database: `syndic run`, or `syndic fetch`
+//! polling on its own, holds an exclusive `flock` on a lock file beside the
+//! database (`syndic.db.lock`) for as long as it runs, with its process id
+//! and its role (`run` or `fetch`) inside.
 //!
 //! Two daemons on one file would each poll every source and each believe
 //! its own in-memory index of recent stories, so the same story would be
@@ -31,8 +32,14 @@ pub fn lock_path(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Takes the database's lock, or says which process holds it.
+/// Takes the database's lock for `syndic run`, or says which process holds it.
 pub fn acquire(database: &Path) -> Result<RunLock, StoreError> {
+    acquire_as(database, "run")
+}
+
+/// Takes the database's lock for the command `role` (`run`, `fetch`), or
+/// says which process holds it and as what.
+pub fn acquire_as(database: &Path, role: &str) -> Result<RunLock, StoreError> {
     if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -45,11 +52,15 @@ pub fn acquire(database: &Path) -> Result<RunLock, StoreError> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
-            return Err(StoreError::Running { path: database.display().to_string(), pid: text.trim().parse().ok() });
+            let mut words = text.split_whitespace();
+            let pid = words.next().and_then(|p| p.parse().ok());
+            // Lock files written before the role was recorded are a daemon's.
+            let role = words.next().unwrap_or("run").to_string();
+            return Err(StoreError::Running { path: database.display().to_string(), pid, role });
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
     }
-    file.set_len(0).and_then(|()| file.rewind()).and_then(|()| writeln!(file, "{}", std::process::id())).map_err(io)?;
+    file.set_len(0).and_then(|()| file.rewind()).and_then(|()| writeln!(file, "{} {role}", std::process::id())).map_err(io)?;
     Ok(RunLock { _file: file, path })
 }
 
@@ -64,7 +75,7 @@ mod tests {
         let first = acquire(&db).unwrap();
         assert_eq!(first.path, dir.path().join("syndic.db.lock"));
         match acquire(&db) {
-            Err(StoreError::Running { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            Err(StoreError::Running { pid, role, .. }) => assert_eq!((pid, role.as_str()), (Some(std::process::id()), "run")),
             other => panic!("{other:?}"),
         }
         drop(first);

@@ -63,13 +63,27 @@ pub enum StoreError {
     /// Another process has the database open (`syndic compact`).
     #[error("the database is in use by another process; stop the daemon first (systemctl stop syndic)")]
     InUse,
-    /// Another `syndic run` uses this database (see [`lock`]).
-    #[error("{path} is in use by another syndic process{} (syndic run, or a syndic fetch): stop it first (systemctl stop syndic), or give this one another database", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    /// Another `syndic run` or `syndic fetch` writes to this database (see
+    /// [`lock`]).
+    #[error("{path} is in use by syndic {role}{}: stop it first (systemctl stop syndic, or wait for the fetch), or give this one another database", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Running {
         /// The database.
         path: String,
         /// The other process, when its lock file says.
         pid: Option<u32>,
+        /// What it runs as: `run` or `fetch`.
+        role: String,
+    },
+    /// The database is not at this build's schema version, and this
+    /// command may not migrate it (a daemon runs on it).
+    #[error(
+        "the database is at schema version {found} and this syndic writes version {latest}: use the syndic binary the running daemon was started from"
+    )]
+    OtherVersion {
+        /// Version in the file.
+        found: usize,
+        /// Version this build writes.
+        latest: usize,
     },
     /// The lock file beside the database cannot be used.
     #[error("cannot lock {path}: {reason}")]
@@ -142,6 +156,23 @@ impl Store {
     /// The database's health (see [`health`]), shared with whoever reports it.
     pub fn health(&self) -> std::sync::Arc<health::Health> {
         std::sync::Arc::clone(&self.health)
+    }
+
+    /// A connection to a database a running daemon holds, for a command
+    /// that asks the daemon for something (`syndic fetch` beside `syndic
+    /// run`): no migration and no duplicate index; refused when the file's
+    /// schema is not this build's.
+    pub fn open_beside_daemon(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let found = usize::try_from(found).unwrap_or(0);
+        if found != schema::latest() {
+            return Err(StoreError::OtherVersion { found, latest: schema::latest() });
+        }
+        Ok(Store { conn, bands: bands::BandIndex::default(), story_slices: Default::default(), health: Default::default() })
     }
 
     /// Opens a second connection for reading only (rendering feeds).

@@ -224,6 +224,12 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Whether the database knows a source `id` (the daemon records a
+    /// source when it loads the configuration that names it).
+    pub fn has_source(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM sources WHERE id = ?1")?.exists([id])?)
+    }
+
     /// Makes the sources `ids` due at `now`, so that the daemon running on
     /// this database polls them at its next tick (`syndic fetch` while the
     /// daemon runs). Returns the ids that can be polled: known and not

@@ -169,7 +169,7 @@ struct Word<'a> {
     text: &'a str,
     /// First of a sentence, of a quote or of the title.
     start: bool,
-    /// Right after an opening quote or bracket («Анжи», "Kaspi").
+    /// Right after an opening quotation mark («Анжи», "Kaspi").
     quoted: bool,
     /// In the title (not the lead).
     title: bool,
@@ -182,12 +182,13 @@ fn words<'a>(text: &'a str, title: bool, out: &mut Vec<Word<'a>>) {
     for token in text.split_whitespace() {
         let core_start = token.find(is_word_char).unwrap_or(token.len());
         let opened = token[..core_start].chars().any(|c| matches!(c, '«' | '"' | '„' | '“' | '(' | '[' | '\''));
+        let quoted = token[..core_start].chars().any(|c| matches!(c, '«' | '"' | '„' | '“'));
         let rest = &token[core_start..];
         let core_len = rest.find(|c: char| !(is_word_char(c) || c == '-' || c == '.')).unwrap_or(rest.len());
         let core = rest[..core_len].trim_end_matches(['-', '.']);
         let tail = &rest[core.len()..];
         if !core.is_empty() {
-            out.push(Word { text: core, start: start || opened, quoted: opened, title });
+            out.push(Word { text: core, start: start || opened, quoted, title });
             start = false;
         }
         // In a title, the capital after "Кто-то:" or "[ТЕГ]" is the

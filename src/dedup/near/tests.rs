@@ -311,6 +311,11 @@ fn a_count_in_words_and_one_in_digits_are_compared() {
     assert_eq!(compare(&words, &digits, false).rule, "veto:numbers");
     assert_ne!(compare(&words, &same, false).rule, "veto:numbers", "seven is 7");
     assert!(profile("Один из лидеров оппозиции задержан в Минске", "", &[]).numbers.is_empty(), "«один из» is no count");
+    // One number in two words; a word before "тысяч" is part of a larger one.
+    let spelled = profile("Двадцать пять человек пострадали при пожаре в Актобе", "", &[]);
+    let digits = profile("25 человек пострадали при пожаре в Актобе", "", &[]);
+    assert_eq!(spelled.numbers, digits.numbers);
+    assert!(profile("Пять тысяч жителей Актобе остались без света", "", &[]).numbers.is_empty());
 }
 
 #[test]
@@ -323,6 +328,18 @@ fn a_report_and_its_denial_are_two_stories() {
     assert!(back.negated && !back.template, "the flag survives the stored form");
     let both = profile("КНДР не объявляла войну Корее", "", &[]);
     assert_ne!(compare(&denied, &both, false).rule, "veto:negation");
+    // Phrases that deny nothing, a quoted title, Kazakh "не" (what).
+    for title in [
+        "На трассе погибли не менее пяти человек",
+        "Водитель не справился с управлением и съехал в кювет",
+        "Самолет едва не столкнулся с беспилотником",
+        "В прокат выходит «Не время умирать»",
+        "Не время умирать: в прокат выходит новый фильм",
+        "Астанада не болып жатыр: күн тәртібі",
+    ] {
+        let p = profile(title, "", &[]);
+        assert_eq!(p.negated, title.starts_with("Не время"), "{title}");
+    }
 }
 
 #[test]
