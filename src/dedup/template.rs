@@ -5,9 +5,11 @@
 //! Казахстана | …". Two such titles share those words whatever they are
 //! about, so the words are no evidence that two items are one story. A
 //! prefix is a template when it opens at least [`MIN_STORIES`] distinct
-//! titles of the source (and at least one in a hundred of them): the
-//! words before a separator (":", "|", " — ", "]") when at most
-//! [`MAX_WORDS`] long, or the first three or four words. One- and two-word
+//! titles of the source (and at least one in a hundred of them) when a
+//! separator (":", "|", " — ", "]") ends it within [`MAX_WORDS`] words;
+//! the first three or four words with no separator must open
+//! [`MIN_BARE_STORIES`] (and one in twenty): they may be a busy subject
+//! ("Токаев подписал закон …") rather than a template. One- and two-word
 //! openings ("В Алматы …") are never templates: they are too often the
 //! place or the person the story is about. [`Templates::strip`] takes the
 //! longest template off a title before it is fingerprinted.
@@ -18,6 +20,9 @@ use std::time::{Duration, Instant};
 
 /// Distinct titles a prefix must open to be a template.
 pub const MIN_STORIES: usize = 5;
+/// Distinct titles a prefix with no separator (the first three or four
+/// words) must open, and at least one in twenty of them.
+pub const MIN_BARE_STORIES: usize = 10;
 /// Words a separator-ended prefix may have.
 const MAX_WORDS: usize = 5;
 
@@ -59,8 +64,15 @@ impl Templates {
                 *counts.entry(title[..end].trim_end()).or_default() += 1;
             }
         }
-        let needed = MIN_STORIES.max(distinct.len() / 100);
-        let mut prefixes: Vec<String> = counts.into_iter().filter(|(_, n)| *n >= needed).map(|(p, _)| p.to_string()).collect();
+        // A prefix a separator ends ("[релиз]", "срочно:") is a template
+        // once it opens a few stories; bare first words ("токаев подписал
+        // закон") may be a busy subject, so they must open many more: the
+        // words stripped are the story's own, and two partners' copies of
+        // it would then share less.
+        let marked = MIN_STORIES.max(distinct.len() / 100);
+        let bare = MIN_BARE_STORIES.max(distinct.len() / 20);
+        let needed = |p: &str| if p.ends_with([']', ':', '|', '—', '–']) { marked } else { bare };
+        let mut prefixes: Vec<String> = counts.into_iter().filter(|(p, n)| *n >= needed(p)).map(|(p, _)| p.to_string()).collect();
         prefixes.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         Templates { prefixes }
     }
@@ -162,6 +174,11 @@ mod tests {
             "Голосуйте за проект «Чистый арык» в конкурсе акимата",
             "Голосуйте за проект «Новая остановка» в конкурсе акимата",
             "Голосуйте за проект «Детская площадка» в конкурсе акимата",
+            "Голосуйте за проект «Тихий сквер» в конкурсе акимата",
+            "Голосуйте за проект «Новый фонтан» в конкурсе акимата",
+            "Голосуйте за проект «Велодорожка» в конкурсе акимата",
+            "Голосуйте за проект «Летняя сцена» в конкурсе акимата",
+            "Голосуйте за проект «Школьный сад» в конкурсе акимата",
             "В Алматы открыли новую школу",
             "В Алматы закрыли мост на ремонт",
             "В Алматы выпал первый снег",
@@ -176,6 +193,8 @@ mod tests {
         assert_eq!(t.strip("Голосуйте за проект «Зеленый двор» в конкурсе акимата"), "«Зеленый двор» в конкурсе акимата");
         assert_eq!(t.strip("В Алматы выпал снег"), "В Алматы выпал снег", "a two-word opening is the story's place");
         assert_eq!(t.strip("Срочно: в Астане отключат свет"), "Срочно: в Астане отключат свет", "seen on one story only");
+        let busy: Vec<String> = (0..6).map(|i| format!("Токаев подписал закон о поправках номер {i} в кодекс")).collect();
+        assert!(Templates::learn(busy.iter().map(String::as_str)).prefixes().is_empty(), "six stories of a busy subject are no template");
         assert!(Templates::learn(["Один заголовок про выборы"]).prefixes().is_empty());
     }
 
