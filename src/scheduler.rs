@@ -146,18 +146,23 @@ impl Scheduler {
     /// A host that answered with `Retry-After` is blocked here, before the
     /// caller sees the report.
     pub async fn next(&mut self, config: &Config) -> Option<Finished> {
-        let finished = tokio::select! {
-            Some(joined) = self.polls.join_next_with_id(), if !self.polls.is_empty() => {
-                Finished::Poll(self.poll_finished(joined, config))
-            }
-            Some(joined) = self.batches.join_next(), if !self.batches.is_empty() => match joined {
-                Ok(batch) => Finished::Batch(batch),
-                Err(e) => {
-                    tracing::error!(error = %e, "full text: a batch stopped (internal error); its pages stay queued");
-                    Finished::Batch(Batch { outcomes: Vec::new(), health: BTreeMap::new() })
-                }
-            },
-            else => return None,
+        let finished = loop {
+            break tokio::select! {
+                Some(joined) = self.polls.join_next_with_id(), if !self.polls.is_empty() => match self.poll_finished(joined, config) {
+                    Some(report) => Finished::Poll(report),
+                    // A panicked poll: its failure is being recorded by a
+                    // task of its own, which reports it when done.
+                    None => continue,
+                },
+                Some(joined) = self.batches.join_next(), if !self.batches.is_empty() => match joined {
+                    Ok(batch) => Finished::Batch(batch),
+                    Err(e) => {
+                        tracing::error!(error = %e, "full text: a batch stopped (internal error); its pages stay queued");
+                        Finished::Batch(Batch { outcomes: Vec::new(), health: BTreeMap::new() })
+                    }
+                },
+                else => return None,
+            };
         };
         match &finished {
             Finished::Poll(report) => {
@@ -171,24 +176,25 @@ impl Scheduler {
         Some(finished)
     }
 
-    /// Frees the task's source; a task that panicked becomes a failed
-    /// report, recorded on the source like any failed fetch. Nothing here
-    /// waits: [`Scheduler::next`] runs inside the daemon's `select!`, where
-    /// a tick may drop it at any await, and the report with it.
-    fn poll_finished(&mut self, joined: Result<(tokio::task::Id, PollReport), JoinError>, config: &Config) -> PollReport {
+    /// Frees the task's source and returns its report. A task that
+    /// panicked gives `None`: its failure is recorded on the source by a
+    /// task of its own ([`Scheduler::record_failure`]), which keeps the
+    /// source running until it is written and then reports it. Nothing
+    /// here waits: [`Scheduler::next`] runs inside the daemon's `select!`,
+    /// where a tick may drop it at any await, and the report with it.
+    fn poll_finished(&mut self, joined: Result<(tokio::task::Id, PollReport), JoinError>, config: &Config) -> Option<PollReport> {
         match joined {
             Ok((task, report)) => {
                 self.tasks.remove(&task);
                 self.running.remove(&report.source_id);
-                report
+                Some(report)
             }
             Err(e) => {
                 let source_id = self.tasks.remove(&e.id()).unwrap_or_default();
-                self.running.remove(&source_id);
                 let report = failed(&source_id, e);
                 let interval = config.source(&source_id).map_or(config.daemon.default_interval, |s| s.interval);
-                self.record_failure(&report, interval);
-                report
+                self.record_failure(report, interval);
+                None
             }
         }
     }
@@ -196,19 +202,32 @@ impl Scheduler {
     /// Records a poll that never got to record itself (its task panicked
     /// or was cancelled): a failure, backed off like the source's next
     /// failure would be (a source that panics on every poll waits longer
-    /// each time). Written on the blocking pool; not waited for.
-    fn record_failure(&self, report: &PollReport, interval: Duration) {
-        let Outcome::Failed(error) = &report.outcome else { return };
-        let (store, id, error) = (Arc::clone(&self.ctx.store), report.source_id.clone(), error.to_string());
-        tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            let failures = store.source_state(&id).map_or(0, |s| s.consecutive_failures).max(0) as u32 + 1;
-            let now = chrono::Utc::now().timestamp();
-            let wait = schedule::delay(&id, interval, failures, None);
-            let record = FetchRecord { at: now, error: Some(error), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
-            if let Err(e) = store.record_fetch(&id, &record) {
-                tracing::error!(source = %id, error = %e, "could not record the failed poll");
+    /// each time). Written on the blocking pool by a task in the poll set,
+    /// so the source stays running (a tick does not poll it again with its
+    /// old due time) until the failure is written, and the report comes
+    /// out of [`Scheduler::next`] then.
+    fn record_failure(&mut self, report: PollReport, interval: Duration) {
+        let store = Arc::clone(&self.ctx.store);
+        let id = report.source_id.clone();
+        self.spawn_poll(id.clone(), async move {
+            let Outcome::Failed(error) = &report.outcome else { return report };
+            let error = error.to_string();
+            let written = tokio::task::spawn_blocking(move || {
+                let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                let failures = store.source_state(&id).map_or(0, |s| s.consecutive_failures).max(0) as u32 + 1;
+                let now = chrono::Utc::now().timestamp();
+                let wait = schedule::delay(&id, interval, failures, None);
+                let record =
+                    FetchRecord { at: now, error: Some(error), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
+                store.record_fetch(&id, &record).map_err(|e| (id, e))
+            })
+            .await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err((id, e))) => tracing::error!(source = %id, error = %e, "could not record the failed poll"),
+                Err(e) => tracing::error!(source = %report.source_id, error = %e, "could not record the failed poll"),
             }
+            report
         });
     }
 

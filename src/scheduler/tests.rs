@@ -79,8 +79,8 @@ async fn a_poll_that_panics_frees_its_source_and_is_recorded_as_its_error() {
         report.outcome
     );
     assert!(!scheduler.is_running("a"), "the source stays 'running' and is never polled again");
-    // Recorded on the blocking pool, not awaited inside `next` (the
-    // daemon's select! may drop `next` at any await, and the report with it).
+    // Recorded by a task of its own (the daemon's select! may drop `next`
+    // at any await, and the report with it); the report comes once it is.
     let recorded = |failures: i64| {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
