@@ -24,7 +24,25 @@ pub mod report;
 mod sections;
 pub mod write;
 
-pub use plan::{Options, Plan};
+pub use plan::Plan;
+
+/// What the admin asked for on the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The category for feeds in no folder that is a category.
+    pub category: Option<String>,
+    /// Make a category of each folder that is none yet.
+    pub create_categories: bool,
+    /// The kind of every imported source whose outline has no `syndic:kind`.
+    pub kind: SourceKind,
+}
+
+impl Default for Options {
+    /// Partner: an OPML file usually lists other sites' feeds.
+    fn default() -> Options {
+        Options { category: None, create_categories: false, kind: SourceKind::Partner }
+    }
+}
 
 /// Why an import failed; nothing was written.
 #[derive(Debug, thiserror::Error)]

@@ -10,29 +10,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::Options;
 use super::naming;
-use super::read::{Document, Feed};
+use super::read::{Document, Feed, Unique};
 use super::sections::Sections;
 use crate::config::{Config, Section};
 use crate::model::SourceKind;
-
-/// What the admin asked for on the command line.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The category for feeds in no folder that is a category.
-    pub category: Option<String>,
-    /// Make a category of each folder that is none yet.
-    pub create_categories: bool,
-    /// The kind of every imported source whose outline has no `syndic:kind`.
-    pub kind: SourceKind,
-}
-
-impl Default for Options {
-    /// Partner: an OPML file usually lists other sites' feeds.
-    fn default() -> Options {
-        Options { category: None, create_categories: false, kind: SourceKind::Partner }
-    }
-}
 
 /// A source to append to the source list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,13 +59,6 @@ pub struct Plan {
     pub problems: Vec<(usize, String)>,
     /// (id asked for by syndic:id, id given, why).
     pub renamed: Vec<(String, String, String)>,
-}
-
-/// One feed and every place the file lists it.
-pub(super) struct Unique<'a> {
-    pub url: url::Url,
-    pub first: &'a Feed,
-    pub all: Vec<&'a Feed>,
 }
 
 /// Builds the plan; changes nothing.

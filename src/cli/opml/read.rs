@@ -344,5 +344,12 @@ impl Outline {
     }
 }
 
+/// One feed and every place the file lists it.
+pub(super) struct Unique<'a> {
+    pub url: url::Url,
+    pub first: &'a Feed,
+    pub all: Vec<&'a Feed>,
+}
+
 #[cfg(test)]
 mod tests;

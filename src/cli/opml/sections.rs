@@ -17,8 +17,7 @@ use std::collections::HashSet;
 
 use super::Options;
 use super::naming::{self, fold};
-use super::plan::Unique;
-use super::read::{Document, Feed};
+use super::read::{Document, Feed, Unique};
 use crate::config::{Config, Section};
 
 /// A category or region chosen for a feed, maybe still to be made.
