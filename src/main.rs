@@ -29,7 +29,11 @@ enum Command {
     Sources,
     /// Validate the configuration; exit 1 on any error.
     Check,
-    /// One pass over due sources (or the named one, or all), then exit.
+    /// One pass over due sources (or the named one, or all), then exit; exit 1 if one failed.
+    ///
+    /// While `syndic run` holds the database, the daemon polls instead: the
+    /// sources are made due, and their polls are printed as the daemon
+    /// records them (waiting up to two minutes).
     Fetch {
         /// Only this source (fetched even if not due).
         #[arg(long)]
