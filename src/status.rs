@@ -139,13 +139,18 @@ pub fn counts<'a>(healths: impl IntoIterator<Item = &'a str>) -> Vec<(&'static s
 }
 
 /// What the admin should read about a source: why it stopped, its last
-/// error, or where it moved.
+/// error (after its kind, `timeout: …`, as `syndic_fetch_errors_total`
+/// counts it), or where it moved.
 pub(crate) fn note(r: &SourceStatus) -> String {
     if let Some(reason) = &r.state.disabled_reason {
         return reason.clone();
     }
     if let Some(error) = &r.state.last_error {
-        return error.clone();
+        // The kind the metrics count it under, when the daemon knows it.
+        return match r.last_error_kind {
+            Some(kind) => format!("{kind}: {error}"),
+            None => error.clone(),
+        };
     }
     if let Some(to) = &r.state.moved_to {
         return format!("moved permanently to {to}: update the url");

@@ -200,6 +200,8 @@ fn healthz_reports_a_full_disk_until_a_commit_goes_through() {
     );
     let status: serde_json::Value = serde_json::from_slice(&get(&format!("{}/status.json", daemon.base), &[]).unwrap().2).unwrap();
     assert!(status.to_string().contains("\"last_error_kind\":\"store_disk_full\""), "{status}");
+    let page = String::from_utf8(get(&format!("{}/status", daemon.base), &[]).unwrap().2).unwrap();
+    assert!(page.contains("store_disk_full: "), "the status page names the kind too");
     // Feeds are still served from what is stored.
     assert_eq!(get(&format!("{}/feeds/all.rss", daemon.base), &[]).unwrap().0, 200);
     // Space comes back: the retry (a minute later) stores the feed, and
