@@ -82,7 +82,7 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// `words` joined with `-`, cut after the last whole word that fits in
 /// `max` (a first word longer than that is cut inside).
-fn join_bounded(words: &[String], max: usize) -> String {
+pub(super) fn join_bounded(words: &[String], max: usize) -> String {
     let mut out = String::new();
     for w in words {
         let extra = if out.is_empty() { w.len() } else { w.len() + 1 };

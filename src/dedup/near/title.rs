@@ -81,7 +81,12 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 /// "5 000") and counts for nothing.
 pub(super) fn number_words(folded: &str) -> Vec<String> {
     let value = |w: &str| NUMBER_WORDS.iter().find(|(word, _)| *word == w).and_then(|(_, d)| d.parse::<u32>().ok());
-    let words: Vec<&str> = folded.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty()).collect();
+    let split = || folded.split(|c: char| !is_word_char(c)).filter(|w| !w.is_empty());
+    // Most titles have none: they are not collected (this runs for every item).
+    if !split().any(|w| value(w).is_some()) {
+        return Vec::new();
+    }
+    let words: Vec<&str> = split().collect();
     let large = |w: Option<&&str>| w.is_some_and(|w| ["тысяч", "млн", "млрд", "миллион", "миллиард"].iter().any(|p| w.starts_with(p)));
     let mut out = Vec::new();
     let mut i = 0;

@@ -3,6 +3,20 @@
 
 use super::*;
 
+/// A poll context on `store` with one fetch in flight, as the daemon
+/// builds it.
+fn context(store: Store) -> Context {
+    let fetcher = Fetcher::new(crate::fetch::FetchSettings {
+        user_agent: "syndic-test".into(),
+        connect_timeout: Duration::from_secs(5),
+        total_timeout: Duration::from_secs(5),
+        max_body_bytes: 1 << 20,
+    })
+    .unwrap();
+    let dates: DateParser = Arc::new(|s| crate::normalize::date::parse(s, chrono_tz::Asia::Almaty));
+    Context::new(fetcher, store, dates, dedup::Matcher::default(), 1)
+}
+
 fn entries(xml: &str) -> usize {
     feed_rs::parser::parse(xml.as_bytes()).map(|f| f.entries.len()).unwrap_or(usize::MAX)
 }
@@ -40,15 +54,7 @@ async fn a_fetched_feed_waits_for_a_cpu_worker_before_it_is_parsed_and_stored() 
     let source = Source::example("a", url::Url::parse(&format!("http://{addr}/rss")).unwrap());
     let mut store = Store::open(&dir.path().join("t.db")).unwrap();
     store.sync_sources(std::slice::from_ref(&source)).unwrap();
-    let fetcher = Fetcher::new(crate::fetch::FetchSettings {
-        user_agent: "syndic-test".into(),
-        connect_timeout: Duration::from_secs(5),
-        total_timeout: Duration::from_secs(5),
-        max_body_bytes: 1 << 20,
-    })
-    .unwrap();
-    let dates: DateParser = Arc::new(|s| crate::normalize::date::parse(s, chrono_tz::Asia::Almaty));
-    let mut ctx = Context::new(fetcher, store, dates, dedup::Matcher::default(), 1);
+    let mut ctx = context(store);
     // The only CPU worker is busy with another job until released.
     ctx.cpu = crate::cpu::Pool::new(1);
     let (release, busy) = std::sync::mpsc::channel::<()>();
@@ -115,15 +121,7 @@ fn a_template_the_source_put_on_many_stories_is_left_out_of_its_fingerprints() {
     let sources = [Source::example("press", url.clone()), Source::example("news", url::Url::parse("https://news.kz/rss").unwrap())];
     let mut store = Store::open(&dir.path().join("t.db")).unwrap();
     store.sync_sources(&sources).unwrap();
-    let fetcher = Fetcher::new(crate::fetch::FetchSettings {
-        user_agent: "syndic-test".into(),
-        connect_timeout: Duration::from_secs(5),
-        total_timeout: Duration::from_secs(5),
-        max_body_bytes: 1 << 20,
-    })
-    .unwrap();
-    let dates: DateParser = Arc::new(|s| crate::normalize::date::parse(s, chrono_tz::Asia::Almaty));
-    let mut ctx = Context::new(fetcher, store, dates, dedup::Matcher::default(), 1);
+    let mut ctx = context(store);
     let rss = |titles: &[&str]| {
         let items: String = titles
             .iter()

@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use super::{MAX_ID, words};
+use super::{MAX_ID, join_bounded, words};
 
 /// Words that say "this is a feed" and nothing about which; never used.
 const NOISE: &[&str] = &["rss", "rss2", "feed", "feeds", "atom", "xml", "index", "syndication", "rdf", "php", "html", "htm", "aspx", "www"];
@@ -107,7 +107,7 @@ fn stem_words(url: &url::Url) -> Vec<String> {
 /// the stem's last words as fit (a leading one-letter word dropped).
 fn bounded(host: &[String], stem: &[String]) -> String {
     let stem_len = stem.iter().map(|w| w.len() + 1).sum::<usize>();
-    let host = join_start(host, MAX_ID.saturating_sub(stem_len.min(MIN_STEM + 1)));
+    let host = join_bounded(host, MAX_ID.saturating_sub(stem_len.min(MIN_STEM + 1)));
     let room = if host.is_empty() { MAX_ID } else { MAX_ID.saturating_sub(host.len() + 1) };
     let mut tail = end_words(stem, room);
     if tail.len() > 1 && tail[0].len() == 1 {
@@ -119,26 +119,6 @@ fn bounded(host: &[String], stem: &[String]) -> String {
         (true, false) => tail,
         (false, false) => format!("{host}-{tail}"),
     }
-}
-
-/// The first words of `words` that fit in `max` joined with `-` (a first
-/// word longer than that is cut).
-fn join_start(words: &[String], max: usize) -> String {
-    let mut out = String::new();
-    for w in words {
-        let extra = if out.is_empty() { w.len() } else { w.len() + 1 };
-        if out.len() + extra > max {
-            if out.is_empty() {
-                out = w.chars().take(max).collect();
-            }
-            break;
-        }
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(w);
-    }
-    out
 }
 
 /// The last words of `words` that fit in `max` joined with `-` (a last
