@@ -44,12 +44,14 @@ fn paraphraser_different_headlines_are_rarely_merged() {
         s.recall()
     );
     assert!(s.false_pos + s.true_neg > 2500);
-    // Precision first (#25): at the thresholds cross-validation chose, 5
-    // of 2,500 different headlines merge; a bare headline is merged only
-    // when nearly every word is shared, so recall is low.
-    assert!(s.false_merge_rate() <= 0.003, "false merge rate {:.4}", s.false_merge_rate());
-    assert!(s.precision() >= 0.975, "precision {:.3}", s.precision());
-    assert!(s.recall() >= 0.15, "headline recall {:.3} regressed", s.recall());
+    // Precision first (#25). The daemon's headline model was fitted on
+    // these pairs (with the pools), so this pins what the fit gives, not
+    // a held-out figure: 0.975 / 0.325, with 14 of 2,582 different
+    // headlines merged. The held-out figures (0.973 / 0.313, k-fold) are
+    // in bench/dedup.md.
+    assert!(s.false_merge_rate() <= 0.007, "false merge rate {:.4}", s.false_merge_rate());
+    assert!(s.precision() >= 0.97, "precision {:.3}", s.precision());
+    assert!(s.recall() >= 0.3, "headline recall {:.3} regressed", s.recall());
 }
 
 #[test]

@@ -7,10 +7,13 @@
 //! seeded hash of each pair's first title (pairs that share a first title,
 //! and the hard negatives made from a pair, stay in one fold), and file by
 //! file (each file held out in turn: train pool against exam pool, then
-//! swapped). On each split the four thresholds of [`Settings`] are chosen
-//! on the training part alone (the most recall at precision ≥ 0.975 and
-//! at most 0.8 % false merges on hard negatives; failing that, the most
-//! precision) and the held-out part is scored with them. Training and
+//! swapped). On each split the headline model ([`headline`]) is fitted on
+//! the training part's pool pairs that reach it, and the thresholds of
+//! [`Settings`] (the model's probability among them) are chosen on the
+//! training part alone (the most recall at precision ≥ 0.975 and at most
+//! 0.8 % false merges on hard negatives; failing that, the most
+//! precision); the held-out part is scored with them. The model fitted on
+//! every pair is printed too: it is the daemon's. Training and
 //! held-out figures are printed side by side, then which rule made the
 //! held-out false merges, then the hard negatives by kind, then the
 //! k-fold figures with template prefixes learned from the training folds
@@ -21,8 +24,9 @@
 use std::io::Write;
 
 use crate::dedup::Matcher;
+use crate::dedup::near::headline::{self, Features, Model};
 use crate::dedup::near::{Settings, Vetoes};
-use crate::dedup::pairs::{Pair, Prepared, decide_prepared, prepare};
+use crate::dedup::pairs::{Decision, Pair, Prepared, decide_prepared, prepare};
 use crate::dedup::template::Templates;
 
 use super::dedup_check::Score;
@@ -75,48 +79,104 @@ impl Tally {
 const MIN_PRECISION: f64 = 0.975;
 const MAX_HARD_FMR: f64 = 0.008;
 
-/// The thresholds tried on each training part.
+/// The probabilities of the headline model tried as its threshold.
+const HEADLINE_THRESHOLDS: [f64; 12] = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.92, 0.94, 0.96, 0.98];
+
+/// The thresholds of the rules on text tried on each training part (the
+/// headline threshold is tried apart: see [`Table`]).
 fn grid(vetoes: Vetoes) -> Vec<Settings> {
     let mut out = Vec::new();
     for same_text in [0.5, 0.6, 0.7] {
         for title_overlap in [0.5, 0.65, 0.8] {
             for title_lead in [0.35, 0.5] {
-                for headline in [0.6, 0.7, 0.8] {
-                    out.push(Settings { same_text, title_overlap, title_lead, headline, vetoes });
-                }
+                out.push(Settings { same_text, title_overlap, title_lead, ..Settings { vetoes, ..Settings::default() } });
             }
         }
     }
     out
 }
 
-/// Every case's verdict (same story?) and deciding rule under each setting.
-type Verdicts = Vec<Vec<(bool, &'static str)>>;
-
-fn verdicts(cases: &[Case], settings: &[Settings], matcher: &Matcher) -> Verdicts {
-    settings
-        .iter()
-        .map(|s| {
-            let m = Matcher { settings: *s, ..matcher.clone() };
-            cases.iter().map(|c| decide_prepared(&c.prepared, &m)).map(|d| (d.same, d.rule)).collect()
-        })
-        .collect()
+/// Every case decided under each setting of a grid, and the headline
+/// model's features of the cases that reach it. Which cases reach it does
+/// not depend on the text thresholds, so a choice of model and headline
+/// threshold is applied to these features afterwards, without deciding
+/// everything again per fold.
+struct Table {
+    settings: Vec<Settings>,
+    verdicts: Vec<Vec<(bool, &'static str)>>,
+    features: Vec<Option<Features>>,
 }
 
-fn tally(cases: &[Case], verdicts: &[(bool, &'static str)], keep: &dyn Fn(&Case) -> bool) -> Tally {
+impl Table {
+    fn new(cases: &[Case], settings: Vec<Settings>, matcher: &Matcher) -> Table {
+        let mut features = Vec::new();
+        let verdicts = settings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m = Matcher { settings: *s, ..matcher.clone() };
+                let decided: Vec<Decision> = cases.iter().map(|c| decide_prepared(&c.prepared, &m)).collect();
+                if i == 0 {
+                    features = decided.iter().map(|d| d.headline).collect();
+                }
+                decided.iter().map(|d| (d.same, d.rule)).collect()
+            })
+            .collect();
+        Table { settings, verdicts, features }
+    }
+
+    /// Case `i`'s verdict under `choice`.
+    fn verdict(&self, i: usize, choice: &Choice) -> (bool, &'static str) {
+        match &self.features[i] {
+            Some(x) if choice.model.probability(x) >= choice.headline => (true, "near-headline"),
+            Some(_) => (false, "distinct"),
+            None => self.verdicts[choice.setting][i],
+        }
+    }
+}
+
+/// What a split chose on its training part: a setting of the grid, the
+/// headline model fitted there and its threshold.
+#[derive(Debug, Clone, Copy)]
+struct Choice {
+    setting: usize,
+    headline: f64,
+    model: Model,
+}
+
+fn tally(cases: &[Case], table: &Table, choice: &Choice, keep: &dyn Fn(&Case) -> bool) -> Tally {
     let mut t = Tally::default();
-    for (c, (same, _)) in cases.iter().zip(verdicts).filter(|(c, _)| keep(c)) {
-        if c.hard.is_some() { t.hard.add(c.label, *same) } else { t.pool.add(c.label, *same) }
+    for (i, c) in cases.iter().enumerate().filter(|(_, c)| keep(c)) {
+        let same = table.verdict(i, choice).0;
+        if c.hard.is_some() { t.hard.add(c.label, same) } else { t.pool.add(c.label, same) }
     }
     t
 }
 
-/// The setting chosen on the training cases (see the module docs).
-fn tune(cases: &[Case], all: &Verdicts, train: &dyn Fn(&Case) -> bool) -> usize {
-    let scored: Vec<Tally> = all.iter().map(|v| tally(cases, v, train)).collect();
+/// The headline model fitted on the cases `train` keeps that reach it
+/// (the daemon's when there is nothing to fit).
+fn fit_model(cases: &[Case], table: &Table, train: &dyn Fn(&Case) -> bool) -> Model {
+    let samples: Vec<(Features, bool)> = cases
+        .iter()
+        .zip(&table.features)
+        .filter(|(c, _)| train(c) && c.hard.is_none())
+        .filter_map(|(c, f)| f.map(|f| (f, c.label)))
+        .collect();
+    headline::fit(&samples).unwrap_or(headline::DEFAULT)
+}
+
+/// The choice made on the training cases (see the module docs).
+fn tune(cases: &[Case], table: &Table, train: &dyn Fn(&Case) -> bool) -> Choice {
+    let model = fit_model(cases, table, train);
+    let choices: Vec<Choice> = (0..table.settings.len())
+        .flat_map(|setting| HEADLINE_THRESHOLDS.iter().map(move |&headline| Choice { setting, headline, model }))
+        .collect();
+    let scored: Vec<Tally> = choices.iter().map(|c| tally(cases, table, c, train)).collect();
     let feasible = |t: &Tally| t.pool.precision() >= MIN_PRECISION && t.hard.false_merge_rate() <= MAX_HARD_FMR;
     let key = |t: &Tally| if feasible(t) { (1, t.pool.recall(), t.pool.precision()) } else { (0, t.pool.precision(), t.pool.recall()) };
-    (0..scored.len()).max_by(|&a, &b| key(&scored[a]).partial_cmp(&key(&scored[b])).unwrap_or(std::cmp::Ordering::Equal)).unwrap_or(0)
+    let best =
+        (0..scored.len()).max_by(|&a, &b| key(&scored[a]).partial_cmp(&key(&scored[b])).unwrap_or(std::cmp::Ordering::Equal)).unwrap_or(0);
+    choices[best]
 }
 
 /// One split's outcome.
@@ -124,14 +184,14 @@ struct Outcome<'a> {
     name: String,
     /// Which cases it held out.
     held_out: Box<dyn Fn(&Case) -> bool + 'a>,
-    chosen: usize,
+    chosen: Choice,
     train: Tally,
     held: Tally,
 }
 
-fn split<'a>(cases: &[Case], all: &Verdicts, name: String, held_out: impl Fn(&Case) -> bool + 'a) -> Outcome<'a> {
-    let chosen = tune(cases, all, &|c| !held_out(c));
-    let (train, held) = (tally(cases, &all[chosen], &|c| !held_out(c)), tally(cases, &all[chosen], &held_out));
+fn split<'a>(cases: &[Case], table: &Table, name: String, held_out: impl Fn(&Case) -> bool + 'a) -> Outcome<'a> {
+    let chosen = tune(cases, table, &|c| !held_out(c));
+    let (train, held) = (tally(cases, table, &chosen, &|c| !held_out(c)), tally(cases, table, &chosen, &held_out));
     Outcome { name, held_out: Box::new(held_out), chosen, train, held }
 }
 
@@ -146,12 +206,12 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
     let cases = prepare_all(&raw, matcher, &[]);
     let hard = cases.iter().filter(|c| c.hard.is_some()).count();
     writeln!(out, "# {} labelled pool pairs and {hard} hard negatives; {folds} folds, seed {seed}", cases.len() - hard)?;
-    let settings = grid(Vetoes::ALL);
-    let all = verdicts(&cases, &settings, matcher);
-    // The daemon's own thresholds, for comparison: its defaults are what
-    // every training fold chose, so on a held-out fold they are not
-    // strictly unseen (the tuned column is).
-    let defaults = verdicts(&cases, &[Settings::default()], matcher).remove(0);
+    let all = Table::new(&cases, grid(Vetoes::ALL), matcher);
+    // The daemon's own settings, for comparison: its thresholds are what
+    // the training folds chose and its model is fitted on every pair, so
+    // on a held-out fold they are not unseen (the tuned column is).
+    let defaults = Table::new(&cases, vec![Settings::default()], matcher);
+    let daemon = Choice { setting: 0, headline: Settings::default().headline, model: Settings::default().model };
     let kfold: Vec<Outcome> =
         (0..folds).map(|f| split(&cases, &all, format!("fold {}", f + 1), move |c: &Case| fold_of(c, seed, folds) == f)).collect();
     let by_file: Vec<Outcome> =
@@ -159,7 +219,7 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
     for (title, outcomes) in [("k-fold", &kfold), ("file by file", &by_file)] {
         writeln!(out, "## {title}: thresholds tuned on the training part, scored on the held-out part")?;
         for o in outcomes.iter() {
-            let s = &settings[o.chosen];
+            let s = &all.settings[o.chosen.setting];
             writeln!(
                 out,
                 "{}\ttuned text={} title={} lead={} headline={}\ttrain {}\theld-out {}\tdaemon defaults on held-out {}",
@@ -167,10 +227,10 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
                 s.same_text,
                 s.title_overlap,
                 s.title_lead,
-                s.headline,
+                o.chosen.headline,
                 o.train.line(),
                 o.held.line(),
-                tally(&cases, &defaults, &o.held_out).line()
+                tally(&cases, &defaults, &daemon, &o.held_out).line()
             )?;
         }
         let mean = |f: &dyn Fn(&Outcome) -> f64| outcomes.iter().map(f).sum::<f64>() / outcomes.len().max(1) as f64;
@@ -186,6 +246,13 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
             mean(&|o| o.held.hard.false_merge_rate()),
         )?;
     }
+    let everything = tune(&cases, &all, &|_| true);
+    let m = everything.model;
+    writeln!(
+        out,
+        "## the headline model fitted on every pair (the daemon's is dedup::near::headline::DEFAULT)\nweights={:.3?} bias={:.3} headline={} daemon: weights={:.3?} bias={:.3} headline={}",
+        m.weights, m.bias, everything.headline, daemon.model.weights, daemon.model.bias, daemon.headline
+    )?;
     held_out_detail(sets, &cases, &all, &kfold, seed, folds, out)?;
     with_templates(&raw, sets, matcher, folds, seed, out)?;
     writeln!(out, "## ablation: k-fold mean held-out figures with one veto off, none, or one alone (thresholds re-tuned)")?;
@@ -199,8 +266,7 @@ pub fn run(sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut i
             .map(|only| (format!("only {only}"), Vetoes::NAMES.iter().filter(|n| *n != only).fold(Vetoes::ALL, |v, n| v.without(n)))),
     );
     for (name, vetoes) in configs {
-        let settings = grid(vetoes);
-        let all = verdicts(&cases, &settings, matcher);
+        let all = Table::new(&cases, grid(vetoes), matcher);
         let outcomes: Vec<Outcome> =
             (0..folds).map(|f| split(&cases, &all, String::new(), move |c: &Case| fold_of(c, seed, folds) == f)).collect();
         let mut pooled = Tally::default();
@@ -236,7 +302,7 @@ fn add(to: &mut Score, s: &Score) {
 fn held_out_detail(
     sets: &[Set],
     cases: &[Case],
-    all: &Verdicts,
+    all: &Table,
     kfold: &[Outcome],
     seed: u64,
     folds: usize,
@@ -246,7 +312,7 @@ fn held_out_detail(
     let mut rules: std::collections::BTreeMap<&str, [usize; 3]> = Default::default();
     let mut kinds: std::collections::BTreeMap<&str, [usize; 2]> = Default::default();
     for (i, c) in cases.iter().enumerate() {
-        let (same, rule) = all[kfold[fold_of(c, seed, folds)].chosen][i];
+        let (same, rule) = all.verdict(i, &kfold[fold_of(c, seed, folds)].chosen);
         match c.hard {
             Some(kind) => {
                 let k = kinds.entry(kind).or_default();
@@ -327,7 +393,6 @@ fn prepare_all(raw: &[Raw], matcher: &Matcher, templates: &[Templates]) -> Vec<C
 /// its file's training folds show (a file plays one source's history).
 fn with_templates(raw: &[Raw], sets: &[Set], matcher: &Matcher, folds: usize, seed: u64, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "## k-fold with template prefixes learned from the training folds, file by file")?;
-    let settings = grid(Vetoes::ALL);
     let mut outcomes = Vec::new();
     for f in 0..folds {
         let in_training = |r: &Raw| xxhash_rust::xxh3::xxh3_64_with_seed(&r.group.to_le_bytes(), seed) % folds as u64 != f as u64;
@@ -340,7 +405,7 @@ fn with_templates(raw: &[Raw], sets: &[Set], matcher: &Matcher, folds: usize, se
             .collect();
         let learned: usize = templates.iter().map(|t| t.prefixes().len()).sum();
         let cases = prepare_all(raw, matcher, &templates);
-        let all = verdicts(&cases, &settings, matcher);
+        let all = Table::new(&cases, grid(Vetoes::ALL), matcher);
         let o = split(&cases, &all, format!("fold {} ({learned} templates)", f + 1), move |c: &Case| fold_of(c, seed, folds) == f);
         writeln!(out, "{}\ttrain {}\theld-out {}", o.name, o.train.line(), o.held.line())?;
         outcomes.push(o);

@@ -44,7 +44,8 @@ pub(super) const TITLE_OVERLAP: f64 = 0.65;
 pub(super) const TITLE_LEAD_CONTAINMENT: f64 = 0.35;
 /// Below this many stems in its lead an item is a bare headline.
 const LEAD_STEMS: usize = 5;
-pub(super) const HEADLINE_JACCARD: f64 = 0.8;
+/// The [`headline`] model's probability at which two bare headlines merge.
+pub(super) const HEADLINE_PROBABILITY: f64 = 0.92;
 const HEADLINE_SHARED: usize = 4;
 
 /// Looked up once per word of every title and lead. A fixed table that
@@ -99,6 +100,17 @@ pub struct Profile {
     pub dates: Vec<u64>,
     /// Stems of the capitalised words of title and lead, sorted, unique.
     pub capitalised: Vec<u64>,
+    /// The title's words cut to four and to six letters, and whole, hashed,
+    /// sorted, unique (what [`headline`] compares besides [`Profile::title`];
+    /// empty in profiles stored before them).
+    pub title4: Vec<u32>,
+    /// See [`Profile::title4`].
+    pub title6: Vec<u32>,
+    /// See [`Profile::title4`].
+    pub title_words: Vec<u32>,
+    /// The letter trigrams of the title's content words (each word padded
+    /// with a space either side), hashed, sorted, unique.
+    pub title3: Vec<u32>,
 }
 
 impl Profile {
@@ -133,6 +145,11 @@ impl Profile {
             out.extend_from_slice(&(list.len() as u32).to_le_bytes());
             list.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
         }
+        // Then the headline model's forms, four bytes a value.
+        for list in [&self.title4, &self.title6, &self.title_words, &self.title3] {
+            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+            list.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        }
         out
     }
 
@@ -164,6 +181,16 @@ impl Profile {
             Some(head.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect())
         };
         let (names, entities, places, dates, capitalised) = (optional()?, optional()?, optional()?, optional()?, optional()?);
+        let mut optional32 = || -> Option<Vec<u32>> {
+            if tail.is_empty() {
+                return Some(Vec::new());
+            }
+            let n = take_u32(&mut tail)? as usize;
+            let (head, rest) = tail.split_at_checked(n.checked_mul(4)?)?;
+            tail = rest;
+            Some(head.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect())
+        };
+        let (title4, title6, title_words, title3) = (optional32()?, optional32()?, optional32()?, optional32()?);
         let numbers = lists.pop()?;
         let title = lists.pop()?;
         let stems = lists.pop()?;
@@ -179,6 +206,10 @@ impl Profile {
             places,
             dates,
             capitalised,
+            title4,
+            title6,
+            title_words,
+            title3,
         })
     }
 }
@@ -196,6 +227,9 @@ pub struct Verdict {
     pub shared: (usize, usize, usize),
     /// Share of the shorter title's stems found in the other title.
     pub title_overlap: f64,
+    /// What [`headline`]'s model read, when the pair reached it (two bare
+    /// headlines that no veto kept apart).
+    pub headline: Option<headline::Features>,
 }
 
 /// Builds the profile of a title and text; `extra` are admin boilerplate rules.
@@ -205,7 +239,7 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
     let lead = lead(text);
     let found = entities::entities(title, &lead);
     let folded_lead = fold(&lead, extra);
-    let title_stems = stems(&folded_title);
+    let (title_stems, [title4, title6, title_words, title3]) = title_forms(&folded_title);
     let mut all = title_stems.clone();
     let lead_stems = stems(&folded_lead);
     let lead = lead_stems.len();
@@ -231,7 +265,73 @@ pub fn profile(title: &str, text: &str, extra: &[Regex]) -> Profile {
         places: found.places,
         dates: found.dates,
         capitalised: found.capitalised,
+        title4,
+        title6,
+        title_words,
+        title3,
     }
+}
+
+/// The [`stems`] of a folded title, in word order, and in one pass over
+/// its words the same words cut to four letters, to six, and whole, and
+/// their letter trigrams: 32-bit hashes, sorted, unique (see
+/// [`Profile::title4`]). Only Jaccard indices of a title's few dozen
+/// values are taken of those, which 32 bits serve as well as 64 at half
+/// the stored bytes.
+fn title_forms(folded: &str) -> (Vec<u64>, [Vec<u32>; 4]) {
+    let words = folded.len() / 6 + 1;
+    let mut stems = Vec::with_capacity(words);
+    let mut out = [Vec::with_capacity(words), Vec::with_capacity(words), Vec::with_capacity(words), Vec::with_capacity(6 * words)];
+    let short = |bytes: &[u8]| (xxh3_64(bytes) >> 32) as u32;
+    for w in content_words(folded) {
+        let mut word = [0u8; 64];
+        let mut len = 0;
+        // The trigram ending at each letter, and at the space after the
+        // word (a space before it): letters packed 21 bits each, mixed.
+        let mut gram: u64 = u64::from(' ');
+        let push_gram = |gram: &mut u64, c: char, out: &mut Vec<u32>| {
+            *gram = ((*gram << 21) | u64::from(c)) & ((1 << 63) - 1);
+            if *gram >> 42 != 0 {
+                out.push((mix(*gram) >> 32) as u32);
+            }
+        };
+        let mut count = 0;
+        for (i, c) in w.chars().map(kazakh_to_russian).enumerate() {
+            push_gram(&mut gram, c, &mut out[3]);
+            count = i + 1;
+            if len + 4 > word.len() {
+                continue;
+            }
+            len += c.encode_utf8(&mut word[len..]).len();
+            if i == 3 {
+                out[0].push(short(&word[..len]));
+            }
+            if i + 1 == STEM_CHARS {
+                stems.push(xxh3_64(&word[..len]));
+            }
+            if i == 5 {
+                out[1].push(short(&word[..len]));
+            }
+        }
+        push_gram(&mut gram, ' ', &mut out[3]);
+        // Shorter words are their own prefixes.
+        if count < STEM_CHARS {
+            stems.push(xxh3_64(&word[..len]));
+        }
+        let whole = short(&word[..len]);
+        if count < 4 {
+            out[0].push(whole);
+        }
+        if count < 6 {
+            out[1].push(whole);
+        }
+        out[2].push(whole);
+    }
+    for list in &mut out {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (stems, out)
 }
 
 /// The first [`LEAD_WORDS`] words of `text`, single-spaced. Stored text
@@ -279,11 +379,17 @@ const fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn stems(folded: &str) -> Vec<u64> {
+/// The words of a folded text that carry meaning: three letters or more
+/// (or a number), not a stop word.
+fn content_words(folded: &str) -> impl Iterator<Item = &str> {
     super::fold::words(folded)
         // Short words first: the length test is cheaper than the lookup.
         .filter(|w| w.chars().nth(2).is_some() || w.bytes().all(|b| b.is_ascii_digit()))
         .filter(|w| !STOP_WORDS.contains(w))
+}
+
+fn stems(folded: &str) -> Vec<u64> {
+    content_words(folded)
         .map(|w| {
             // The stem's UTF-8 on the stack: at most 4 bytes a character.
             let mut stem = [0u8; STEM_CHARS * 4];
@@ -364,6 +470,11 @@ trait Lists {
     fn same_title(&self, other: &Self) -> bool;
     fn template(&self) -> bool;
     fn lead(&self) -> usize;
+    /// [`headline`]'s features of the pair, when known (never of a sketch).
+    fn headline_features(&self, other: &Self) -> Option<headline::Features>;
+    /// The headline model's probability that the pair is one story (for
+    /// a sketch, the most it can be).
+    fn headline_probability(&self, other: &Self, model: &headline::Model) -> f64;
     /// The veto the entities of the two call for, if any, of those
     /// `vetoes` allows (never known of a sketch).
     fn entity_veto(&self, _other: &Self, _vetoes: &Vetoes) -> Option<&'static str> {
@@ -397,6 +508,14 @@ impl Lists for Profile {
     fn entity_veto(&self, other: &Self, vetoes: &Vetoes) -> Option<&'static str> {
         vetoes::entity_veto(self, other, vetoes)
     }
+
+    fn headline_features(&self, other: &Self) -> Option<headline::Features> {
+        Some(headline::features(self, other))
+    }
+
+    fn headline_probability(&self, other: &Self, model: &headline::Model) -> f64 {
+        model.probability(&headline::features(self, other))
+    }
 }
 
 /// [`compare`] on lists of either kind. Every rule merges when a count of
@@ -411,7 +530,7 @@ fn decide<L: Lists>(a: &L, b: &L, same_site: bool, settings: &Settings) -> Verdi
     let containment = both as f64 / a_stems.min(b_stems).max(1) as f64;
     let title = shared_title as f64 / a_title.min(b_title).max(1) as f64;
     let shared = (both, a_stems, b_stems);
-    let verdict = |same, score, rule| Verdict { same, score, rule, shared, title_overlap: title };
+    let verdict = |same, score, rule| Verdict { same, score, rule, shared, title_overlap: title, headline: None };
     let veto = |rule| verdict(false, all, rule);
     if same_site {
         return veto("veto:same-site");
@@ -431,11 +550,15 @@ fn decide<L: Lists>(a: &L, b: &L, same_site: bool, settings: &Settings) -> Verdi
         return if a.same_title(b) && all >= 0.8 { verdict(true, all, "template-identical") } else { veto("veto:template") };
     }
     if a.lead() < LEAD_STEMS || b.lead() < LEAD_STEMS {
-        // Headlines alone share topic words easily: demand near-identity.
-        if all >= settings.headline && shared.0 >= HEADLINE_SHARED {
-            return verdict(true, all, "near-headline");
+        // Headlines alone share topic words easily: the model weighs how
+        // alike their words are, and a few must be shared outright.
+        let p = a.headline_probability(b, &settings.model);
+        if shared.0 < HEADLINE_SHARED {
+            return verdict(false, p, "distinct");
         }
-        return verdict(false, all, "distinct");
+        let same = p >= settings.headline;
+        let v = verdict(same, p, if same { "near-headline" } else { "distinct" });
+        return Verdict { headline: a.headline_features(b), ..v };
     }
     if all >= settings.same_text {
         return verdict(true, all, "near-text");
@@ -446,7 +569,7 @@ fn decide<L: Lists>(a: &L, b: &L, same_site: bool, settings: &Settings) -> Verdi
     verdict(false, all, "distinct")
 }
 
-fn overlap(a: &[u64], b: &[u64]) -> usize {
+fn overlap<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -463,6 +586,7 @@ fn overlap(a: &[u64], b: &[u64]) -> usize {
 }
 
 mod entities;
+pub mod headline;
 mod sketch;
 mod title;
 mod vetoes;

@@ -51,6 +51,8 @@ pub struct Decision {
     pub shared: (usize, usize, usize),
     /// Title overlap (0 for exact rules).
     pub title_overlap: f64,
+    /// The headline model's features, when the pair reached it.
+    pub headline: Option<near::headline::Features>,
 }
 
 /// A pair made ready for deciding, many times over (with other
@@ -104,10 +106,10 @@ pub fn decide(pair: &Pair, matcher: &Matcher) -> Decision {
 /// [`decide`] on a [`prepare`]d pair, with `matcher`'s window and settings.
 pub fn decide_prepared(p: &Prepared, matcher: &Matcher) -> Decision {
     if let Some(rule) = p.exact {
-        return Decision { same: true, score: 1.0, rule, shared: (0, 0, 0), title_overlap: 0.0 };
+        return Decision { same: true, score: 1.0, rule, shared: (0, 0, 0), title_overlap: 0.0, headline: None };
     }
     let new = Side { source_id: p.sources.0.as_deref(), link: p.links.0.as_deref(), published_at: p.times.0, profile: &p.profiles.0 };
     let known = Side { source_id: p.sources.1.as_deref(), link: p.links.1.as_deref(), published_at: p.times.1, profile: &p.profiles.1 };
     let v = matcher.near_decision(&new, &known);
-    Decision { same: v.same, score: v.score, rule: v.rule, shared: v.shared, title_overlap: v.title_overlap }
+    Decision { same: v.same, score: v.score, rule: v.rule, shared: v.shared, title_overlap: v.title_overlap, headline: v.headline }
 }

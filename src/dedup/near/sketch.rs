@@ -99,6 +99,15 @@ impl Lists for Sketch {
     fn lead(&self) -> usize {
         usize::from(self.lens[3])
     }
+
+    fn headline_features(&self, _other: &Self) -> Option<super::headline::Features> {
+        None
+    }
+
+    fn headline_probability(&self, other: &Self, model: &super::headline::Model) -> f64 {
+        let (a_title, b_title) = (usize::from(self.lens[1]), usize::from(other.lens[1]));
+        model.probability_at_most(a_title, b_title, self.shared(other).1)
+    }
 }
 
 #[cfg(test)]

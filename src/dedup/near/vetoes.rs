@@ -66,8 +66,11 @@ pub struct Settings {
     pub title_overlap: f64,
     /// … with this share of the smaller stem set in the other.
     pub title_lead: f64,
-    /// Jaccard index at which two bare headlines are one story.
+    /// [`super::headline`]'s probability at which two bare headlines are
+    /// one story …
     pub headline: f64,
+    /// … by this model.
+    pub model: super::headline::Model,
     /// The vetoes that apply.
     pub vetoes: Vetoes,
 }
@@ -78,7 +81,8 @@ impl Default for Settings {
             same_text: super::SAME_TEXT_JACCARD,
             title_overlap: super::TITLE_OVERLAP,
             title_lead: super::TITLE_LEAD_CONTAINMENT,
-            headline: super::HEADLINE_JACCARD,
+            headline: super::HEADLINE_PROBABILITY,
+            model: super::headline::DEFAULT,
             vetoes: Vetoes::ALL,
         }
     }
