@@ -61,8 +61,11 @@ impl Config {
 /// `[daemon]` settings.
 #[derive(Debug, Clone)]
 pub struct Daemon {
-    /// SQLite database file.
+    /// SQLite database file (with `database = "postgres://…"`, this
+    /// node's replica of the shared store: `replica`, else the default).
     pub database: PathBuf,
+    /// The shared PostgreSQL store, when `database` names one.
+    pub cluster: Option<ClusterSettings>,
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
     /// Base URL readers reach us at; used in self links.
@@ -167,10 +170,32 @@ pub struct Source {
     pub policy: Policy,
 }
 
+/// This machine's name, the default name of a node.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "syndic".into())
+}
+
+/// Several nodes on one PostgreSQL store (`crate::cluster`).
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    /// `postgres://user@host:port/db`.
+    pub url: String,
+    /// This node's name in leases and the log (default: the host name).
+    pub node: String,
+    /// How long a leased source is this node's before another may poll it.
+    pub lease: Duration,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDaemon {
     database: Option<Spanned<String>>,
+    replica: Option<String>,
+    node: Option<Spanned<String>>,
     listen: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
     #[serde(rename = "sources")]
@@ -282,7 +307,29 @@ fn read(path: &Path) -> Result<String, ConfigErrors> {
 fn validate_daemon(raw: RawDaemon, base: &Path, report: &mut Report<'_>) -> Option<Daemon> {
     let errors_before = report.errors.len();
     report.scope = Scope::table("daemon");
-    let database = paths::database(raw.database.as_ref().map(|d| d.get_ref().as_str()), base);
+    let shared =
+        raw.database.as_ref().map(|d| d.get_ref().trim()).filter(|d| d.starts_with("postgres://") || d.starts_with("postgresql://"));
+    let database = match shared {
+        Some(_) => paths::database(raw.replica.as_deref(), base),
+        None => paths::database(raw.database.as_ref().map(|d| d.get_ref().as_str()), base),
+    };
+    if let (Some(d), None) = (&raw.database, shared)
+        && raw.replica.is_some()
+    {
+        report.key(
+            d.span(),
+            "replica",
+            "replica is the local copy of a shared PostgreSQL database: set database = \"postgres://…\" too, or remove it",
+        );
+    }
+    let node = match &raw.node {
+        Some(n) if n.get_ref().trim().is_empty() || n.get_ref().len() > 64 => {
+            report.key(n.span(), "node", "a node's name has 1 to 64 characters");
+            String::new()
+        }
+        Some(n) => n.get_ref().trim().to_string(),
+        None => host_name(),
+    };
     let listen = match raw.listen {
         None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         Some(l) => l.get_ref().parse().unwrap_or_else(|_| {
@@ -316,6 +363,13 @@ fn validate_daemon(raw: RawDaemon, base: &Path, report: &mut Report<'_>) -> Opti
     let retention = duration(raw.retention.as_ref(), "retention", Duration::from_secs(90 * 86400), report);
     let connect_timeout = duration(raw.connect_timeout.as_ref(), "connect_timeout", Duration::from_secs(10), report);
     let fetch_timeout = duration(raw.fetch_timeout.as_ref(), "fetch_timeout", Duration::from_secs(60), report);
+    let cluster = shared.map(|url| ClusterSettings {
+        url: url.to_string(),
+        node,
+        // A poll ends within its fetch timeout (a node leases no more of a
+        // host's sources than it may fetch at once) and the time to store it.
+        lease: fetch_timeout * 2 + Duration::from_secs(10),
+    });
     let max_concurrent_fetches = count(raw.max_concurrent_fetches.as_ref(), "max_concurrent_fetches", 16, 1..=4096, report);
     let per_host_concurrency = count(raw.per_host_concurrency.as_ref(), "per_host_concurrency", 2, 1..=64, report);
     let items_per_feed = count(raw.items_per_feed.as_ref(), "items_per_feed", 50, 1..=1000, report);
@@ -337,6 +391,7 @@ fn validate_daemon(raw: RawDaemon, base: &Path, report: &mut Report<'_>) -> Opti
     }
     Some(Daemon {
         database,
+        cluster,
         listen,
         public_url: public_url?,
         user_agent: raw.user_agent.unwrap_or_else(|| format!("syndic/{}", env!("CARGO_PKG_VERSION"))),

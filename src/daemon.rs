@@ -33,6 +33,7 @@ use crate::scheduler::{Batch, Finished, Scheduler};
 use crate::serve::{self, AppState};
 use crate::shutdown::{self, Asked, Signals, Trigger};
 
+mod shared;
 mod upkeep;
 use crate::store::Store;
 
@@ -139,6 +140,12 @@ impl Daemon {
     fn finish_poll(&self, report: &PollReport) {
         log_report(report);
         self.metrics.record_poll(&report.sample());
+        if self.ctx.cluster.is_some() {
+            // The follower invalidated the cache and exports; only the
+            // node that polled pings the hub.
+            self.ping_hub(&report.touched);
+            return;
+        }
         self.publisher.invalidate(&report.touched);
         self.after_change(&report.touched);
     }
@@ -159,6 +166,10 @@ impl Daemon {
 
     /// Like [`Daemon::run`], on a listener the caller bound.
     pub async fn run_on(mut self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+        let changes = match self.config.daemon.cluster.clone() {
+            Some(settings) => Some(self.join(&settings).await?),
+            None => None,
+        };
         let addr = listener.local_addr()?;
         tracing::info!(%addr, sources = self.config.sources.len(), "listening");
         // An item link at our own address must not make us fetch ourselves.
@@ -186,7 +197,8 @@ impl Daemon {
         let (items, duplicates) = tokio::task::spawn_blocking(move || states.lock().unwrap_or_else(|p| p.into_inner()).counts()).await??;
         let status = format!("{} sources, {items} items ({duplicates} merged), listening on {addr}", self.config.sources.len());
         notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status)]);
-        let result = self.schedule_loop(&last_tick, &health).await;
+        let result = self.schedule_loop(&last_tick, &health, changes).await;
+        self.leave().await;
         notify(&[sd_notify::NotifyState::Stopping]);
         stop.fire();
         shutdown::wait(server, shutdown::SERVER_GRACE).await;
@@ -194,7 +206,12 @@ impl Daemon {
     }
 
     /// Ticks, finished work, config changes and signals, until a stop.
-    async fn schedule_loop(&mut self, last_tick: &AtomicI64, health: &crate::store::health::Health) -> anyhow::Result<()> {
+    async fn schedule_loop(
+        &mut self,
+        last_tick: &AtomicI64,
+        health: &crate::store::health::Health,
+        mut changes: Option<tokio::sync::mpsc::UnboundedReceiver<crate::store::Touched>>,
+    ) -> anyhow::Result<()> {
         let mut signals = Signals::install()?;
         let mut scheduler = Scheduler::new(self.ctx.clone(), &self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -213,6 +230,8 @@ impl Daemon {
                 _ = prune_tick.tick() => self.prune_in_background(),
                 _ = export_retry.tick(), if self.export_failing() => self.export_in_background(),
                 _ = tick.tick() => self.on_tick(&mut scheduler, last_tick, health).await?,
+                // What the follower applied from the shared log (any node's polls).
+                Some(_) = async { changes.as_mut()?.recv().await } => self.export_in_background(),
                 Some(done) = scheduler.next(&self.config), if scheduler.is_busy() => match done {
                     Finished::Poll(report) => self.finish_poll(&report),
                     Finished::Batch(batch) => self.finish_batch(&batch),
@@ -278,6 +297,11 @@ impl Daemon {
             return;
         }
         self.export_in_background();
+        self.ping_hub(touched);
+    }
+
+    /// Tells the WebSub hub about the feeds a poll changed.
+    fn ping_hub(&self, touched: &crate::store::Touched) {
         if let Some(hub) = self.config.daemon.websub_hub.clone() {
             let base = self.config.daemon.public_url.as_str().trim_end_matches('/').to_string();
             let urls: Vec<String> = touched
@@ -365,6 +389,12 @@ impl Daemon {
         let synced = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).sync_sources(&sources)).await;
         if let Err(e) = synced.map_err(anyhow::Error::from).and_then(|r| r.map_err(anyhow::Error::from)) {
             tracing::error!(error = %e, "reload: could not record the new sources; keeping the running configuration, will retry");
+            return Reload::StoreFailed;
+        }
+        if let Some(node) = &self.ctx.cluster
+            && let Err(e) = shared::sync(node, &new).await
+        {
+            tracing::error!(error = %e, "reload: keeping the running configuration, will retry");
             return Reload::StoreFailed;
         }
         tracing::info!(sources = new.sources.len(), "configuration reloaded");

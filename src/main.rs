@@ -170,6 +170,11 @@ fn main() -> ExitCode {
         }),
         Command::Fetch { source, all } => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
+            if c.daemon.cluster.is_some() {
+                anyhow::bail!(
+                    "database is a shared PostgreSQL store: the running nodes poll it on their leases, and a fetch here would write to this node's replica alone; see docs/cluster.md"
+                );
+            }
             // Held while this process polls, so no daemon starts on the
             // database meanwhile; a running daemon is asked to poll instead.
             let _lock = match syndic::store::lock::acquire_as(&c.daemon.database, "fetch") {

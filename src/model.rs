@@ -63,7 +63,7 @@ pub struct Entry {
 }
 
 /// A normalized item, ready for deduplication and storage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Item {
     /// Id of the source that delivered it.
     pub source_id: String,

@@ -97,9 +97,20 @@ impl Scheduler {
         self.polls.len()
     }
 
-    /// Enabled sources of `config` that are due now ([`due`]).
+    /// Enabled sources of `config` that are due now ([`due`]); on a
+    /// shared store, those of them this node leased (up to the fetches it
+    /// may start).
     pub async fn due(&self, config: &Config) -> anyhow::Result<Vec<Source>> {
-        due(&self.ctx, config).await
+        let Some(node) = &self.ctx.cluster else { return due(&self.ctx, config).await };
+        let room = config.daemon.max_concurrent_fetches.saturating_sub(self.polls.len()) as i64;
+        let candidates: Vec<&str> = config
+            .sources
+            .iter()
+            .filter(|s| s.enabled && !self.is_running(&s.id) && !self.limits.is_blocked(s))
+            .map(|s| s.id.as_str())
+            .collect();
+        let leased = node.lease_due(&candidates, room, config.daemon.per_host_concurrency as i64).await?;
+        Ok(leased.iter().filter_map(|id| config.source(id).cloned()).collect())
     }
 
     /// Starts a poll of each of `sources` that is not running already and
@@ -168,6 +179,14 @@ impl Scheduler {
             Finished::Poll(report) => {
                 if let (Some(wait), Some(source)) = (report.retry_after, config.source(&report.source_id)) {
                     self.limits.block_host(source, wait);
+                    if let Some(node) = self.ctx.cluster.clone() {
+                        let host = source.url.host_str().unwrap_or_default().to_string();
+                        tokio::spawn(async move {
+                            if let Err(e) = node.block_host(&host, wait, "Retry-After").await {
+                                tracing::warn!(host, error = %e, "could not block the host for the other nodes");
+                            }
+                        });
+                    }
                     tracing::warn!(source = %report.source_id, seconds = wait.as_secs(), "host asked to wait (Retry-After); all its sources pause");
                 }
             }
@@ -207,25 +226,25 @@ impl Scheduler {
     /// old due time) until the failure is written, and the report comes
     /// out of [`Scheduler::next`] then.
     fn record_failure(&mut self, report: PollReport, interval: Duration) {
-        let store = Arc::clone(&self.ctx.store);
+        let ctx = self.ctx.clone();
         let id = report.source_id.clone();
         self.spawn_poll(id.clone(), async move {
             let Outcome::Failed(error) = &report.outcome else { return report };
             let error = error.to_string();
-            let written = tokio::task::spawn_blocking(move || {
-                let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-                let failures = store.source_state(&id).map_or(0, |s| s.consecutive_failures).max(0) as u32 + 1;
-                let now = chrono::Utc::now().timestamp();
-                let wait = schedule::delay(&id, interval, failures, None);
-                let record =
-                    FetchRecord { at: now, error: Some(error), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
-                store.record_fetch(&id, &record).map_err(|e| (id, e))
+            let states = Arc::clone(&ctx.states);
+            let state_of = id.clone();
+            let failures = tokio::task::spawn_blocking(move || {
+                states.lock().unwrap_or_else(|p| p.into_inner()).source_state(&state_of).map_or(0, |s| s.consecutive_failures)
             })
-            .await;
-            match written {
-                Ok(Ok(())) => {}
-                Ok(Err((id, e))) => tracing::error!(source = %id, error = %e, "could not record the failed poll"),
-                Err(e) => tracing::error!(source = %report.source_id, error = %e, "could not record the failed poll"),
+            .await
+            .unwrap_or(0)
+            .max(0) as u32
+                + 1;
+            let now = chrono::Utc::now().timestamp();
+            let wait = schedule::delay(&id, interval, failures, None);
+            let record = FetchRecord { at: now, error: Some(error), next_fetch_at: now + wait.as_secs() as i64, ..FetchRecord::default() };
+            if let Err(e) = crate::pipeline::record::record_fetch(&ctx, &id, record).await {
+                tracing::error!(source = %id, error = %e, "could not record the failed poll");
             }
             report
         });

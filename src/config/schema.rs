@@ -58,6 +58,8 @@ use Kind::*;
 /// `[daemon]` in syndic.toml.
 pub(super) const DAEMON: &[Field] = &[
     opt("database", Text),
+    opt("replica", Text),
+    opt("node", Text),
     opt("listen", Text),
     opt("public_url", Text),
     opt("sources", Text),

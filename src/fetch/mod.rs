@@ -24,7 +24,7 @@ use url::Url;
 pub use guard::{AddressClass, Reach, address_class, host_class, is_internal_ip};
 
 /// Validators from the previous successful fetch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Validators {
     /// The `ETag` the server sent.
     pub etag: Option<String>,

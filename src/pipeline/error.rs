@@ -36,7 +36,7 @@ pub enum PollError {
 
 impl PollError {
     /// Every value [`PollError::kind`] can take, for tests and dashboards.
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 17] = [
         "timeout",
         "transport",
         "http_status",
@@ -52,6 +52,7 @@ impl PollError {
         "store_locked",
         "store_corrupt",
         "store_io",
+        "store_shared",
         "internal",
     ];
 

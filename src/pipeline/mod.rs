@@ -10,5 +10,6 @@
 pub mod enrich;
 pub mod error;
 pub mod poll;
+pub mod record;
 
 pub use error::PollError;

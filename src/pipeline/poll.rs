@@ -54,6 +54,9 @@ pub struct Context {
     /// Each source's template prefixes, learned from what it stored
     /// ([`dedup::template`]) and left out of its items' fingerprints.
     pub templates: Arc<dedup::template::Learned>,
+    /// The shared store this node polls for, when there is one: polls are
+    /// leased from it and their results go to its log ([`super::record`]).
+    pub cluster: Option<Arc<crate::cluster::Node>>,
 }
 
 impl Context {
@@ -75,6 +78,7 @@ impl Context {
             backlog: backlog(fetches),
             upstream_clock: Arc::default(),
             templates: Arc::default(),
+            cluster: None,
         }
     }
 }
@@ -216,13 +220,10 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
             if let Some(to) = &moved_to {
                 tracing::warn!(source = %source.id, from = %source.url, to = %to, "feed moved permanently; update its url in the source list");
             }
-            if moved_to.is_some() || state.moved_to.is_some() {
-                let store = Arc::clone(&ctx.store);
-                let id = source.id.clone();
-                let to = moved_to.clone();
-                let _ =
-                    blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).set_moved_to(&id, to.as_deref()).map_err(store_error))
-                        .await;
+            if (moved_to.is_some() || state.moved_to.is_some())
+                && let Err(e) = super::record::set_moved_to(ctx, &source.id, moved_to.clone()).await
+            {
+                tracing::error!(source = %source.id, error = %e, "could not record where the feed moved");
             }
             report.status = Some(body.status);
             report.bytes = body.bytes.len() as u64;
@@ -255,12 +256,11 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
             report.status = e.status();
             record.status = e.status();
             if e.status() == Some(410) {
-                let store = Arc::clone(&ctx.store);
-                let id = source.id.clone();
                 let reason = "the feed answered 410 Gone: polling stopped; change its url (or remove it) in the source list".to_string();
                 tracing::error!(source = %source.id, url = %source.url, "{reason}");
-                let _ = blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).disable_source(&id, &reason).map_err(store_error))
-                    .await;
+                if let Err(e) = super::record::disable(ctx, &source.id, reason).await {
+                    tracing::error!(source = %source.id, error = %e, "could not record that the feed is gone");
+                }
             }
             record.error = Some(e.to_string());
             report.outcome = Outcome::Failed(e.into());
@@ -272,10 +272,7 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
         return report;
     }
     record.duration_ms = report.elapsed.as_millis() as u64;
-    let store = Arc::clone(&ctx.store);
-    let id = source.id.clone();
-    if let Err(e) = blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(store_error)).await
-    {
+    if let Err(e) = super::record::record_fetch(ctx, &source.id, record).await {
         tracing::error!(source = %source.id, error = %e, "could not record fetch result");
     }
     report
@@ -325,10 +322,21 @@ async fn ingest(
             let entries = prepared.entries;
             record.entries = Some(entries as u64);
             let feed = prepared.pending(source.priority, dated, ticket, Some((source.id, record)));
-            Ok::<_, PollError>((entries, worker_ctx.commits.submit(feed)))
+            // A lone node queues the feed for its writer from here, and
+            // this worker goes on at once; a shared store's log is
+            // appended to from the async side.
+            let feed = match &worker_ctx.cluster {
+                None => Ok(worker_ctx.commits.submit(feed)),
+                Some(_) => Err(feed),
+            };
+            Ok::<_, PollError>((entries, feed))
         })
         .await??;
-    let (stats, touched) = answer.await.unwrap_or_else(|_| Err(crate::store::Failure::writer_gone())).map_err(PollError::Store)?;
+    let stored = match answer {
+        Ok(queued) => queued.await.unwrap_or_else(|_| Err(crate::store::Failure::writer_gone())),
+        Err(feed) => super::record::store_feed(ctx, feed).await,
+    };
+    let (stats, touched) = stored.map_err(PollError::Store)?;
     Ok((entries, stats, touched))
 }
 
@@ -463,7 +471,7 @@ fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<
 }
 
 /// Runs `f` on the blocking pool; a panic there becomes an error.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, PollError> + Send + 'static) -> Result<T, PollError> {
+pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, PollError> + Send + 'static) -> Result<T, PollError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(PollError::Internal(format!("internal error: {e}"))))
 }
 

@@ -23,19 +23,22 @@ pub enum FailureKind {
     Io,
     /// The writer thread is not running (a bug).
     WriterGone,
+    /// The shared PostgreSQL store failed or refused (`cluster`).
+    Shared,
     /// Anything else (a constraint, a query).
     Other,
 }
 
 impl FailureKind {
     /// Every kind, in the order of [`FailureKind::label`].
-    pub const ALL: [FailureKind; 7] = [
+    pub const ALL: [FailureKind; 8] = [
         FailureKind::DiskFull,
         FailureKind::ReadOnly,
         FailureKind::Locked,
         FailureKind::Corrupt,
         FailureKind::Io,
         FailureKind::WriterGone,
+        FailureKind::Shared,
         FailureKind::Other,
     ];
 
@@ -49,6 +52,7 @@ impl FailureKind {
             FailureKind::Corrupt => "store_corrupt",
             FailureKind::Io => "store_io",
             FailureKind::WriterGone => "internal",
+            FailureKind::Shared => "store_shared",
             FailureKind::Other => "store",
         }
     }

@@ -17,6 +17,7 @@ pub mod health;
 pub mod items;
 pub mod lock;
 pub mod read;
+pub mod replica;
 pub mod retention;
 pub mod schema;
 pub mod slice;

@@ -174,6 +174,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE items ADD COLUMN public_id TEXT;
     ALTER TABLE items ADD COLUMN public_link TEXT;
     "#,
+    // 13: a node's replica of a shared PostgreSQL store (`cluster`): which
+    // store it copies, and the last record of its log applied here.
+    r#"
+    CREATE TABLE replica (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        origin TEXT NOT NULL,
+        seq INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest version.

@@ -83,7 +83,7 @@ fn state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
 }
 
 /// The outcome of one fetch, as recorded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FetchRecord {
     /// Unix time of the attempt.
     pub at: i64,

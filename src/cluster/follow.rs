@@ -1,0 +1,192 @@
+//! Applying the shared log to this node's replica, in order.
+//!
+//! One task per node: it reads the records after the last one applied,
+//! applies them through the same writer a lone node stores its polls with
+//! (feeds through the group commit, in order), records how far it got in
+//! the replica, and hands each record's answer to the poll of this node
+//! that appended it. It wakes on `NOTIFY syndic_log` (a dedicated
+//! connection) and, should a notification be lost with its connection,
+//! every second anyway.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+
+use super::log::{CHANNEL, Record};
+use super::{ClusterError, Node};
+use crate::store::{Failure, GroupCommit, Pending, Store, Stored, Touched};
+
+/// Records read and applied at once.
+const BATCH: i64 = 256;
+
+/// What the follower needs from the node it runs in.
+pub struct Replica {
+    /// The writer connection.
+    pub store: Arc<Mutex<Store>>,
+    /// The writer's queue.
+    pub commits: GroupCommit,
+    /// Called with what each applied record changed (the publisher's cache).
+    pub changed: Box<dyn Fn(&Touched) + Send + Sync>,
+}
+
+/// Checks that `store` may follow the shared store `node`: a replica of
+/// it, or a new file. Returns the last record applied.
+pub fn position(store: &Store, node: &Node) -> anyhow::Result<i64> {
+    let file = store.path().map(|p| p.display().to_string()).unwrap_or_default();
+    match store.replica_position()? {
+        Some((origin, seq)) if origin == node.origin() => Ok(seq),
+        Some((origin, _)) => anyhow::bail!(
+            "{} is the replica of another shared database (id {origin}, this one is {}): give this node a new `replica` file",
+            file,
+            node.origin()
+        ),
+        None if store.has_items()? => anyhow::bail!(
+            "{} holds a database of its own: move it into PostgreSQL with `syndic migrate`, or give this node a new `replica` file",
+            file
+        ),
+        None => Ok(0),
+    }
+}
+
+/// Applies the log from `from` on, for ever. Errors are logged and
+/// retried; a record this build cannot read stops the follower (the
+/// replica would diverge) with an error naming it.
+pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) {
+    let wake = Arc::new(Notify::new());
+    tokio::spawn(listen(node.url().to_string(), Arc::clone(&wake)));
+    let mut applied = from;
+    loop {
+        match step(&node, &replica, applied).await {
+            Ok(Some(last)) => {
+                applied = last;
+                let _ = node.heartbeat(started_at, applied).await;
+                continue;
+            }
+            Ok(None) => {
+                let _ = node.heartbeat(started_at, applied).await;
+            }
+            Err(e @ ClusterError::Record { .. }) => {
+                tracing::error!(error = %e, "the replica cannot apply the shared log: this node stops following it; upgrade syndic on this node");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "reading the shared log failed; retrying"),
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+    }
+}
+
+/// Applies the records after `after`; the last one applied, or `None`
+/// when there was none.
+async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>, ClusterError> {
+    let records = node.read_after(after, BATCH).await?;
+    let Some(&(last, _)) = records.last() else { return Ok(None) };
+    // Feeds go to the writer in order and are awaited together: the group
+    // commit stores them in the order queued.
+    let mut queued: Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)> = Vec::new();
+    for (seq, body) in records {
+        let record = Record::decode(seq, &body)?;
+        match record {
+            Record::Feed { source, record, priority, now, items, prints } => {
+                let prints: Option<Vec<_>> = prints.iter().map(|p| p.fingerprint()).collect();
+                let Some(prints) = prints.filter(|p| p.len() == items.len()) else {
+                    return Err(ClusterError::Record { seq, reason: "a fingerprint does not read".into() });
+                };
+                let feed = Pending { items, prints, priority, now, ticket: None, record: Some((source, record)) };
+                queued.push((seq, replica.commits.submit(feed)));
+            }
+            other => {
+                settle(node, replica, &mut queued).await;
+                let stored = apply_other(&replica.store, other).await;
+                node.answer(seq, stored);
+            }
+        }
+    }
+    settle(node, replica, &mut queued).await;
+    let store = Arc::clone(&replica.store);
+    let origin = node.origin().to_string();
+    let saved = tokio::task::spawn_blocking(move || lock(&store).set_replica_position(&origin, last)).await;
+    if let Ok(Err(e)) = saved {
+        tracing::warn!(error = %e, "could not record the replica's position (the records after it are applied again, which changes nothing)");
+    }
+    Ok(Some(last))
+}
+
+/// Waits for the queued feeds and hands out their answers.
+async fn settle(node: &Node, replica: &Replica, queued: &mut Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)>) {
+    for (seq, answer) in queued.drain(..) {
+        let stored = answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()));
+        match &stored {
+            Ok((_, touched)) => (replica.changed)(touched),
+            Err(e) => tracing::error!(seq, error = %e, "a feed of the shared log could not be stored here"),
+        }
+        node.answer(seq, stored);
+    }
+}
+
+/// Applies a record other than a feed on the writer connection.
+async fn apply_other(store: &Arc<Mutex<Store>>, record: Record) -> Stored {
+    let store = Arc::clone(store);
+    let done = tokio::task::spawn_blocking(move || {
+        let mut store = lock(&store);
+        match record {
+            Record::Fetch { source, record } => store.record_fetch(&source, &record),
+            Record::MovedTo { source, to } => store.set_moved_to(&source, to.as_deref()),
+            Record::Disabled { source, reason } => store.disable_source(&source, &reason),
+            Record::Feed { .. } => Ok(()),
+        }
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => Ok(Default::default()),
+        Ok(Err(e)) => Err(Failure::from(e)),
+        Err(_) => Err(Failure::writer_gone()),
+    }
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Keeps a connection listening on the log's channel and wakes the
+/// follower on each notification; reconnects when the connection drops.
+async fn listen(url: String, wake: Arc<Notify>) {
+    loop {
+        match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let listening = async {
+                    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+                    Ok::<_, tokio_postgres::Error>(())
+                };
+                // The connection must be polled for LISTEN to be answered.
+                let listened = {
+                    let mut listening = std::pin::pin!(listening);
+                    loop {
+                        tokio::select! {
+                            done = &mut listening => break done,
+                            message = messages.next() => if message.is_none() { break Ok(()) },
+                        }
+                    }
+                };
+                if let Err(e) = listened {
+                    tracing::warn!(error = %e, "LISTEN on the shared database failed; the follower reads every second");
+                }
+                while let Some(message) = messages.next().await {
+                    match message {
+                        Ok(tokio_postgres::AsyncMessage::Notification(_)) => wake.notify_one(),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the listening connection to the shared database dropped");
+                            break;
+                        }
+                    }
+                }
+                drop(client);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot connect to the shared database to listen; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}

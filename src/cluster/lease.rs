@@ -1,0 +1,130 @@
+//! Which node polls which source, and hosts that asked every node to wait.
+//!
+//! A source is due when its `next_fetch_at` (written with the last poll's
+//! result, see [`super::log`]) has passed. A node leases due sources for
+//! one lease period with `FOR UPDATE SKIP LOCKED`: two nodes asking at
+//! once get different sources, never the same one. The lease ends when the
+//! poll's result is written (which also sets the next due time); a node
+//! that dies keeps its leases until they expire, and then any node may
+//! take them. All times are the database server's.
+
+use std::time::Duration;
+
+use super::{ClusterError, NOW, Node};
+
+/// Key of the advisory lock a lease round holds.
+const LEASE_ROUND: i64 = 0x5359_4e44_4c45;
+
+impl Node {
+    /// Records the configured sources (id and host) so they can be leased.
+    /// Sources no longer configured stay, unleased: no node asks for them.
+    pub async fn sync_sources(&self, sources: &[(String, String)]) -> Result<(), ClusterError> {
+        let client = self.client().await?;
+        let (ids, hosts): (Vec<&str>, Vec<&str>) = sources.iter().map(|(i, h)| (i.as_str(), h.as_str())).unzip();
+        client
+            .execute(
+                "INSERT INTO sources (id, host) SELECT * FROM unnest($1::text[], $2::text[])
+                 ON CONFLICT (id) DO UPDATE SET host = excluded.host",
+                &[&ids, &hosts],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` of `candidates` that are due, not leased by a
+    /// live lease, not disabled, and not on a blocked host; returns their
+    /// ids, most overdue first. No host gets more than `per_host` live
+    /// leases across all nodes: lease rounds of all nodes take turns (an
+    /// advisory lock held by the transaction), so the count is exact.
+    pub async fn lease_due(&self, candidates: &[&str], limit: i64, per_host: i64) -> Result<Vec<String>, ClusterError> {
+        if candidates.is_empty() || limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let period = self.lease_period().as_secs() as i64;
+        let sql = format!(
+            "WITH active AS (
+                SELECT host, count(*) AS n FROM sources WHERE lease_until > {NOW} GROUP BY host),
+             ranked AS (
+                SELECT s.id, s.next_fetch_at,
+                       row_number() OVER (PARTITION BY s.host ORDER BY s.next_fetch_at, s.id) + coalesce(a.n, 0) AS place
+                FROM sources s LEFT JOIN active a ON a.host = s.host
+                WHERE s.id = ANY($1) AND s.disabled IS NULL AND s.next_fetch_at <= {NOW}
+                  AND (s.lease_until IS NULL OR s.lease_until <= {NOW})
+                  AND NOT EXISTS (SELECT 1 FROM host_blocks b WHERE b.host = s.host AND b.until > {NOW})),
+             picked AS (
+                SELECT s.id FROM sources s JOIN ranked r ON r.id = s.id
+                WHERE r.place <= $5
+                ORDER BY r.next_fetch_at, s.id
+                LIMIT $2
+                FOR UPDATE OF s SKIP LOCKED)
+             UPDATE sources s SET leased_by = $3, lease_until = {NOW} + $4
+             FROM picked WHERE s.id = picked.id
+             RETURNING s.id, s.next_fetch_at"
+        );
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LEASE_ROUND]).await?;
+        let rows = tx.query(&sql, &[&candidates, &limit, &self.name(), &period, &per_host]).await?;
+        tx.commit().await?;
+        let mut due: Vec<(i64, String)> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+        due.sort();
+        Ok(due.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// Gives back a lease without a result (a cancelled poll): the source
+    /// is due again for any node at once.
+    pub async fn release(&self, source: &str) -> Result<(), ClusterError> {
+        let client = self.client().await?;
+        client
+            .execute("UPDATE sources SET leased_by = NULL, lease_until = NULL WHERE id = $1 AND leased_by = $2", &[&source, &self.name()])
+            .await?;
+        Ok(())
+    }
+
+    /// Gives back every lease this node holds (at shutdown).
+    pub async fn release_all(&self) -> Result<u64, ClusterError> {
+        let client = self.client().await?;
+        Ok(client.execute("UPDATE sources SET leased_by = NULL, lease_until = NULL WHERE leased_by = $1", &[&self.name()]).await?)
+    }
+
+    /// Blocks `host` for every node for `wait` (a `Retry-After`); a longer
+    /// block already there stays.
+    pub async fn block_host(&self, host: &str, wait: Duration, reason: &str) -> Result<(), ClusterError> {
+        let client = self.client().await?;
+        let sql = format!(
+            "INSERT INTO host_blocks (host, until, reason, node) VALUES ($1, {NOW} + $2, $3, $4)
+             ON CONFLICT (host) DO UPDATE SET until = excluded.until, reason = excluded.reason, node = excluded.node
+             WHERE host_blocks.until < excluded.until"
+        );
+        client.execute(&sql, &[&host, &(wait.as_secs() as i64), &reason, &self.name()]).await?;
+        Ok(())
+    }
+
+    /// Seconds until `host` may be fetched again, when it is blocked.
+    pub async fn host_blocked(&self, host: &str) -> Result<Option<i64>, ClusterError> {
+        let client = self.client().await?;
+        let sql = format!("SELECT until - {NOW} FROM host_blocks WHERE host = $1 AND until > {NOW}");
+        Ok(client.query_opt(&sql, &[&host]).await?.map(|r| r.get(0)))
+    }
+
+    /// Says this node is alive and how far it applied the log.
+    pub async fn heartbeat(&self, started_at: i64, applied: i64) -> Result<(), ClusterError> {
+        let client = self.client().await?;
+        let sql = format!(
+            "INSERT INTO nodes (name, started_at, seen_at, applied) VALUES ($1, $2, {NOW}, $3)
+             ON CONFLICT (name) DO UPDATE SET started_at = $2, seen_at = {NOW}, applied = $3"
+        );
+        client.execute(&sql, &[&self.name(), &started_at, &applied]).await?;
+        Ok(())
+    }
+
+    /// Every node that said it was alive: name, seconds since, last record
+    /// applied; and the log's last record.
+    pub async fn nodes(&self) -> Result<(Vec<(String, i64, i64)>, i64), ClusterError> {
+        let client = self.client().await?;
+        let sql = format!("SELECT name, {NOW} - seen_at, applied FROM nodes ORDER BY name");
+        let nodes = client.query(&sql, &[]).await?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        let head: i64 = client.query_one("SELECT seq FROM log_head", &[]).await?.get(0);
+        Ok((nodes, head))
+    }
+}

@@ -1,0 +1,166 @@
+//! Several nodes on one PostgreSQL store.
+//!
+//! With `database = "postgres://…"` a node shares three things through
+//! PostgreSQL and keeps the rest in a SQLite replica of its own:
+//!
+//! - **Work** ([`lease`]): a node polls only the sources it leased (`FOR
+//!   UPDATE SKIP LOCKED`, with an expiry, so a dead node's sources go to
+//!   another within one lease period); the poll's result is written with
+//!   the source's next due time in one transaction, and only while the
+//!   lease is still this node's, so no poll is kept twice. Hosts that
+//!   asked to wait (`Retry-After`) are blocked for every node.
+//! - **What was fetched** ([`log`]): every poll's result (the normalized
+//!   items and their fingerprints, the fetch record) is appended to one
+//!   log, numbered in commit order, and announced by `NOTIFY`.
+//! - **Nothing else.** Each node applies the whole log, in order, to its
+//!   replica ([`follow`]) with the same store code a lone node runs:
+//!   deduplication decides the same on every node because it sees the same
+//!   items in the same order, so stories, GUIDs and feed bytes are the
+//!   same everywhere, and feeds are served from local SQLite.
+//!
+//! Why a log and not every table in PostgreSQL: the store's dedup index
+//! and its feed queries are measured and tuned on SQLite (`bench/`); a
+//! second implementation of them would be a second place for the same
+//! story to be decided differently. The log makes one decision function
+//! run everywhere on the same input. The price: every node does the
+//! storing work for every feed (parsing and fetching are done once), and
+//! a new node replays the log kept in PostgreSQL (`docs/cluster.md`).
+
+pub mod follow;
+pub mod lease;
+pub mod log;
+mod schema;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::config::ClusterSettings;
+use crate::store::Stored;
+
+/// Why the shared store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The URL does not parse.
+    #[error("database: {0}")]
+    Url(String),
+    /// PostgreSQL refused or failed a statement.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No connection could be had from the pool.
+    #[error("PostgreSQL: no connection: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// The shared store was set up by a newer syndic.
+    #[error("the shared database is at schema version {found}, newer than this build's {latest}: upgrade syndic on this node")]
+    TooNew {
+        /// Version in the database.
+        found: i32,
+        /// Version this build writes.
+        latest: i32,
+    },
+    /// The lease expired and another node holds the source now: this
+    /// node's result is dropped (the other node's poll counts).
+    #[error("the lease on source {0} expired before its result was written; another node polls it now")]
+    LeaseLost(String),
+    /// A record in the log cannot be read by this build.
+    #[error("log record {seq}: {reason}")]
+    Record {
+        /// Its number.
+        seq: i64,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<ClusterError> for crate::store::Failure {
+    fn from(e: ClusterError) -> crate::store::Failure {
+        crate::store::Failure { kind: crate::store::FailureKind::Shared, message: format!("shared database: {e}") }
+    }
+}
+
+/// The current time on the database server, in unix seconds: every node
+/// reads leases and blocks by the same clock.
+pub(crate) const NOW: &str = "extract(epoch from clock_timestamp())::bigint";
+
+/// This node's handle on the shared store.
+pub struct Node {
+    pool: Pool,
+    settings: ClusterSettings,
+    /// The shared store's id (made by its first migration).
+    origin: String,
+    /// Polls of this node waiting for their record to be applied here.
+    waiters: Mutex<HashMap<i64, tokio::sync::oneshot::Sender<Stored>>>,
+}
+
+impl Node {
+    /// Connects to the shared store and brings its schema up to date.
+    pub async fn connect(settings: &ClusterSettings) -> Result<Arc<Node>, ClusterError> {
+        let config: tokio_postgres::Config = settings.url.parse().map_err(|e| ClusterError::Url(format!("{e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(8)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| ClusterError::Url(e.to_string()))?;
+        let mut client = pool.get().await?;
+        let origin = schema::migrate(&mut client).await?;
+        drop(client);
+        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters: Mutex::new(HashMap::new()) }))
+    }
+
+    /// This node's name.
+    pub fn name(&self) -> &str {
+        &self.settings.node
+    }
+
+    /// The shared store's id.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The URL, for the listening connection.
+    pub(crate) fn url(&self) -> &str {
+        &self.settings.url
+    }
+
+    /// How long a lease lasts.
+    pub fn lease_period(&self) -> Duration {
+        self.settings.lease
+    }
+
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, ClusterError> {
+        Ok(self.pool.get().await?)
+    }
+
+    pub(crate) fn wait_for(&self, seq: i64) -> tokio::sync::oneshot::Receiver<Stored> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiters.lock().unwrap_or_else(PoisonError::into_inner).insert(seq, tx);
+        rx
+    }
+
+    pub(crate) fn forget(&self, seq: i64) {
+        self.waiters.lock().unwrap_or_else(PoisonError::into_inner).remove(&seq);
+    }
+
+    pub(crate) fn answer(&self, seq: i64, stored: Stored) {
+        if let Some(tx) = self.waiters.lock().unwrap_or_else(PoisonError::into_inner).remove(&seq) {
+            let _ = tx.send(stored);
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,64 @@
+//! Joining a shared PostgreSQL store (`cluster`): connect, check that the
+//! local file is this store's replica, record the sources, start the
+//! follower.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::Daemon;
+use crate::cluster::follow::{self, Replica};
+use crate::cluster::{self, Node};
+use crate::config::{ClusterSettings, Config};
+
+impl Daemon {
+    /// Joins the shared store; returns the changes the follower applies,
+    /// for the exports. Fails (and the daemon does not start) when the
+    /// store cannot be reached or the local file is not its replica.
+    pub(super) async fn join(
+        &mut self,
+        settings: &ClusterSettings,
+    ) -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<crate::store::Touched>> {
+        let node = Node::connect(settings)
+            .await
+            .with_context(|| format!("cannot use the shared database {}", cluster::redacted(&settings.url)))?;
+        let (store, checked) = (Arc::clone(&self.ctx.store), Arc::clone(&node));
+        let from =
+            tokio::task::spawn_blocking(move || follow::position(&store.lock().unwrap_or_else(|p| p.into_inner()), &checked)).await??;
+        sync(&node, &self.config).await?;
+        let (tx, changes) = tokio::sync::mpsc::unbounded_channel();
+        let publisher = Arc::clone(&self.publisher);
+        let replica = Replica {
+            store: Arc::clone(&self.ctx.store),
+            commits: self.ctx.commits.clone(),
+            changed: Box::new(move |touched| {
+                publisher.invalidate(touched);
+                if !touched.slices.is_empty() {
+                    let _ = tx.send(touched.clone());
+                }
+            }),
+        };
+        tracing::info!(node = node.name(), store = node.origin(), applied = from, "joined the shared database");
+        tokio::spawn(follow::run(Arc::clone(&node), replica, from, chrono::Utc::now().timestamp()));
+        self.ctx.cluster = Some(node);
+        Ok(changes)
+    }
+
+    /// Gives back this node's leases at shutdown, so that another node
+    /// polls its sources at once rather than after the leases expire.
+    pub(super) async fn leave(&self) {
+        if let Some(node) = &self.ctx.cluster {
+            match node.release_all().await {
+                Ok(n) => tracing::info!(released = n, "leases given back to the other nodes"),
+                Err(e) => tracing::warn!(error = %e, "could not give back this node's leases; they expire on their own"),
+            }
+        }
+    }
+}
+
+/// Records `config`'s sources in the shared store.
+pub(super) async fn sync(node: &Node, config: &Config) -> anyhow::Result<()> {
+    let sources: Vec<(String, String)> =
+        config.sources.iter().map(|s| (s.id.clone(), s.url.host_str().unwrap_or_default().to_string())).collect();
+    node.sync_sources(&sources).await.context("cannot record the sources in the shared database")
+}

@@ -1,0 +1,86 @@
+//! Where a poll's writes go: this node's store, or the shared log.
+//!
+//! A lone node writes to its own SQLite file. A node on a shared store
+//! (`cluster`) appends each write to the shared log instead, and its
+//! follower applies it here as on every other node; a poll's result is
+//! answered once it is applied here, so the poll's report (and the feeds
+//! it invalidates) is the same on both paths.
+
+use std::sync::Arc;
+
+use super::PollError;
+use super::poll::Context;
+use crate::cluster::log::{Print, Record};
+use crate::store::{Failure, FetchRecord, Pending, Stored};
+
+/// A feed for the writer, on whichever path: its answer comes when it is
+/// stored (here) or applied (shared).
+pub async fn store_feed(ctx: &Context, feed: Pending) -> Stored {
+    let Some(node) = &ctx.cluster else {
+        return ctx.commits.submit(feed).await.unwrap_or_else(|_| Err(Failure::writer_gone()));
+    };
+    let Some((source, record)) = feed.record else {
+        return Err(Failure::from(crate::cluster::ClusterError::Url("a shared store keeps polls only".into())));
+    };
+    let shared = Record::Feed {
+        source,
+        record,
+        priority: feed.priority,
+        now: feed.now,
+        prints: feed.prints.iter().map(Print::from).collect(),
+        items: feed.items,
+    };
+    // The place in the backlog is given back once the log has the feed.
+    let _ticket = feed.ticket;
+    let (_, answer) = node.append(&shared).await?;
+    drop(_ticket);
+    answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()))
+}
+
+/// Records a fetch that stored nothing (304, an error).
+pub async fn record_fetch(ctx: &Context, id: &str, record: FetchRecord) -> Result<(), PollError> {
+    match &ctx.cluster {
+        Some(node) => append(node, Record::Fetch { source: id.to_string(), record }).await,
+        None => {
+            let (store, id) = (Arc::clone(&ctx.store), id.to_string());
+            super::poll::blocking(move || {
+                store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(|e| PollError::Store(e.into()))
+            })
+            .await
+        }
+    }
+}
+
+/// Records where the feed moved to (or that it no longer does).
+pub async fn set_moved_to(ctx: &Context, id: &str, to: Option<String>) -> Result<(), PollError> {
+    match &ctx.cluster {
+        Some(node) => append(node, Record::MovedTo { source: id.to_string(), to }).await,
+        None => {
+            let (store, id) = (Arc::clone(&ctx.store), id.to_string());
+            super::poll::blocking(move || {
+                store.lock().unwrap_or_else(|p| p.into_inner()).set_moved_to(&id, to.as_deref()).map_err(|e| PollError::Store(e.into()))
+            })
+            .await
+        }
+    }
+}
+
+/// Stops polling a source (410 Gone) until its URL changes.
+pub async fn disable(ctx: &Context, id: &str, reason: String) -> Result<(), PollError> {
+    match &ctx.cluster {
+        Some(node) => append(node, Record::Disabled { source: id.to_string(), reason }).await,
+        None => {
+            let (store, id) = (Arc::clone(&ctx.store), id.to_string());
+            super::poll::blocking(move || {
+                store.lock().unwrap_or_else(|p| p.into_inner()).disable_source(&id, &reason).map_err(|e| PollError::Store(e.into()))
+            })
+            .await
+        }
+    }
+}
+
+/// Appends and waits until the record is applied here.
+async fn append(node: &crate::cluster::Node, record: Record) -> Result<(), PollError> {
+    let (_, answer) = node.append(&record).await.map_err(|e| PollError::Store(e.into()))?;
+    answer.await.unwrap_or_else(|_| Err(Failure::writer_gone())).map(|_| ()).map_err(PollError::Store)
+}
