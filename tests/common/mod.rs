@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing;
 
 pub mod hostile;
+pub mod pg;
 
 /// `../shared/corpus`, or `None` (with a note) when this clone has no
 /// corpus beside it. Under CI a missing corpus fails the test.

@@ -1,0 +1,149 @@
+//! Several nodes on one PostgreSQL store (`database = "postgres://…"`),
+//! run as an admin runs them: two `syndic run` processes with their own
+//! replica files, one shared database, publishers on loopback. Needs a
+//! PostgreSQL server (`SYNDIC_TEST_POSTGRES`; `.ci/run` starts one).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::{Setup, TestSource, Upstream, get, pg, wait_until};
+
+/// Every source's own stories, and one story syndicated by two partners.
+fn feed(n: usize, shared: bool) -> Vec<u8> {
+    const CITIES: [&str; 12] =
+        ["Алматы", "Астане", "Шымкенте", "Караганде", "Актобе", "Таразе", "Павлодаре", "Семее", "Костанае", "Атырау", "Актау", "Уральске"];
+    const TOPICS: [(&str, &str); 3] = [
+        ("открыли новую школу на 1200 мест", "Учащиеся начнут заниматься в здании с сентября, в нём есть бассейн и спортивный зал."),
+        ("выросли цены на бензин", "Литр топлива марки АИ-92 подорожал на автозаправках за неделю, водители недовольны."),
+        ("прошёл марафон", "В забеге на 42 километра участвовали спортсмены из девяти стран, победил кенийский бегун."),
+    ];
+    let source = format!("s{n}");
+    let mut xml =
+        String::from(r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><link>https://x.kz/</link>"#);
+    for (i, (title, text)) in TOPICS.iter().enumerate() {
+        let city = CITIES[n % CITIES.len()];
+        xml.push_str(&format!(
+            "<item><title>В {city} {title}</title><link>https://{source}.kz/news/{i}</link>\
+             <description>{text} Об этом сообщили в акимате, город {city}.</description>\
+             <pubDate>Sat, 05 Dec 2026 0{i}:{n:02}:00 +0500</pubDate></item>"
+        ));
+    }
+    if shared {
+        xml.push_str(&format!(
+            "<item><title>Сенат одобрил закон о защите прав потребителей финансовых услуг</title><link>https://{source}.kz/news/senat</link>\
+             <description>Сенат Парламента одобрил закон о защите прав потребителей финансовых услуг. Документ направлен на подпись Главе государства.</description>\
+             <pubDate>Sat, 05 Dec 2026 05:00:00 +0500</pubDate></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml.into_bytes()
+}
+
+/// A node's configuration directory: the shared database, its own replica
+/// and port.
+fn node(sources: &[TestSource<'_>], url: &str, name: &str) -> Setup {
+    let setup = Setup::with_settings(
+        sources,
+        "fetch_timeout = \"3s\"\nper_host_concurrency = 64\nmax_concurrent_fetches = 3\ndefault_interval = \"1h\"\n",
+    );
+    let path = setup.config();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let own = format!("database = \"{}\"\n", setup.dir.path().join("syndic.db").display());
+    assert!(text.contains(&own));
+    let shared = format!("database = \"{url}\"\nreplica = \"replica.db\"\nnode = \"{name}\"\n");
+    // Behind one load balancer, every node has the portal's address.
+    let public = format!("public_url = \"http://127.0.0.1:{}\"\n", setup.port);
+    assert!(text.contains(&public));
+    let text = text.replace(&own, &shared).replace(&public, "public_url = \"https://news.example.kz\"\n");
+    std::fs::write(&path, text).unwrap();
+    setup
+}
+
+fn body(base: &str, path: &str) -> (Vec<u8>, String) {
+    let (status, headers, body) = get(&format!("{base}{path}"), &[]).unwrap();
+    assert_eq!(status, 200, "{path}");
+    (body, headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string())
+}
+
+#[test]
+fn two_nodes_share_the_sources_and_the_survivor_takes_over_a_killed_nodes_polls() {
+    let Some(url) = pg::database() else { return };
+    let up = Upstream::start();
+    let ids: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    let urls: Vec<String> = ids
+        .iter()
+        .enumerate()
+        // Slow answers: the node killed below dies with polls in flight.
+        .map(|(i, id)| up.put(&format!("{id}.xml"), feed(i, i < 2), "slow:1500;application/rss+xml"))
+        .collect();
+    let sources: Vec<TestSource<'_>> = ids
+        .iter()
+        .zip(&urls)
+        .map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 })
+        .collect();
+    let (a, b) = (node(&sources, &url, "a"), node(&sources, &url, "b"));
+    let node_a = a.start_daemon();
+    let node_b = b.start_daemon();
+
+    // Both nodes poll: each leases at most three sources at a time.
+    assert!(wait_until(30, || up.log().len() >= 5), "the nodes did not start polling");
+    let killed_at = Instant::now();
+    drop(node_a); // SIGKILL, its polls in flight
+    let lease = Duration::from_secs(2 * 3 + 10);
+
+    // The survivor polls the rest, and the dead node's sources once their
+    // leases expire.
+    let polled = || pg::number(&url, "SELECT count(DISTINCT source) FROM log WHERE kind IN ('feed', 'fetch')");
+    assert!(wait_until(90, || polled() == 12), "only {} of 12 sources were polled", polled());
+
+    // No poll kept twice: one result per source in the log, one counted poll.
+    assert_eq!(pg::number(&url, "SELECT count(*) FROM log WHERE kind IN ('feed', 'fetch')"), 12);
+    assert_eq!(pg::column(&url, "SELECT id FROM sources WHERE polls <> 1"), Vec::<String>::new());
+    assert!(pg::number(&url, "SELECT count(*) FROM sources WHERE leased_by IS NOT NULL") == 0, "leases left behind");
+    // A publisher is asked twice only for a poll the dead node never
+    // finished, and only after its lease ran out.
+    let mut asked: BTreeMap<String, Vec<Instant>> = BTreeMap::new();
+    for seen in up.log() {
+        asked.entry(seen.path).or_default().push(seen.at);
+    }
+    assert_eq!(asked.len(), 12, "{asked:?}");
+    let mut retaken = 0;
+    for (path, times) in &asked {
+        assert!(times.len() <= 2, "{path} fetched {} times", times.len());
+        if let [first, second] = times[..] {
+            assert!(first < killed_at, "{path}: fetched twice, the first time after the kill");
+            assert!(second.duration_since(first) >= lease - Duration::from_secs(3), "{path}: taken over before the lease expired");
+            retaken += 1;
+        }
+    }
+    assert!(retaken >= 1, "the killed node had no poll in flight: {asked:?}");
+    let by_b = pg::number(&url, "SELECT count(*) FROM sources WHERE polled_by = 'b'");
+    assert!(by_b >= 12 - 3, "b polled {by_b}");
+
+    // The dead node comes back on its replica and catches up from the log;
+    // then both serve the same bytes with the same ETag.
+    let node_a = a.start_daemon();
+    let feeds = ["/feeds/all.rss", "/feeds/politics.atom", "/feeds/partners.rss", "/feeds/all.json"];
+    let same = || feeds.iter().all(|f| body(&node_a.base, f) == body(&node_b.base, f));
+    if !wait_until(30, same) {
+        for f in feeds {
+            let (x, y) = (body(&node_a.base, f), body(&node_b.base, f));
+            if x != y {
+                let (x, y) = (String::from_utf8_lossy(&x.0), String::from_utf8_lossy(&y.0));
+                let at = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
+                let around = |s: &str| s.chars().skip(at.saturating_sub(150)).take(400).collect::<String>();
+                panic!("the nodes serve different {f}:\na: …{}\nb: …{}", around(&x), around(&y));
+            }
+        }
+    }
+    let (all, _) = body(&node_b.base, "/feeds/all.rss");
+    let feed = common::read_feed(&all);
+    // 12 sources × 3 stories, and the syndicated story once.
+    assert_eq!(feed.entries.len(), 12 * 3 + 1, "{}", String::from_utf8_lossy(&all));
+    let senate = feed.entries.iter().filter(|e| e.title.as_ref().is_some_and(|t| t.content.contains("Сенат"))).count();
+    assert_eq!(senate, 1);
+    drop(node_a);
+    drop(node_b);
+}
