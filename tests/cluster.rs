@@ -147,3 +147,92 @@ fn two_nodes_share_the_sources_and_the_survivor_takes_over_a_killed_nodes_polls(
     drop(node_a);
     drop(node_b);
 }
+
+mod leases {
+    use std::time::Duration;
+
+    use syndic::cluster::log::Record;
+    use syndic::cluster::{ClusterError, Node};
+    use syndic::config::ClusterSettings;
+    use syndic::store::FetchRecord;
+
+    use super::pg;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    }
+
+    async fn node(url: &str, name: &str) -> std::sync::Arc<Node> {
+        Node::connect(&ClusterSettings { url: url.into(), node: name.into(), lease: Duration::from_secs(60) }).await.unwrap()
+    }
+
+    fn sources(n: usize) -> Vec<(String, String)> {
+        (0..n).map(|i| (format!("s{i}"), format!("host{}.kz", i % 2))).collect()
+    }
+
+    #[test]
+    fn nodes_leasing_at_once_never_get_the_same_source_nor_more_than_a_hosts_share() {
+        let Some(url) = pg::database() else { return };
+        runtime().block_on(async {
+            let (a, b) = (node(&url, "a").await, node(&url, "b").await);
+            a.sync_sources(&sources(40)).await.unwrap();
+            let ids: Vec<String> = sources(40).into_iter().map(|(id, _)| id).collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            // Rounds of both nodes at once, as their ticks would.
+            let mut leased = Vec::new();
+            for _ in 0..5 {
+                let (x, y) = tokio::join!(a.lease_due(&ids, 40, 3), b.lease_due(&ids, 40, 3));
+                leased.extend(x.unwrap());
+                leased.extend(y.unwrap());
+            }
+            let mut unique = leased.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), leased.len(), "a source leased twice: {leased:?}");
+            // Two hosts, three live leases each, across both nodes.
+            assert_eq!(leased.len(), 6, "{leased:?}");
+        });
+    }
+
+    #[test]
+    fn a_result_that_comes_after_its_lease_expired_is_refused() {
+        let Some(url) = pg::database() else { return };
+        runtime().block_on(async {
+            let (a, b) = (node(&url, "a").await, node(&url, "b").await);
+            a.sync_sources(&[("s".into(), "h.kz".into())]).await.unwrap();
+            assert_eq!(a.lease_due(&["s"], 5, 2).await.unwrap(), vec!["s"]);
+            assert!(b.lease_due(&["s"], 5, 2).await.unwrap().is_empty(), "a live lease is a's alone");
+            // a stalls past its lease; b takes the source over.
+            pg::run(&url, &["UPDATE sources SET lease_until = lease_until - 3600"]);
+            assert_eq!(b.lease_due(&["s"], 5, 2).await.unwrap(), vec!["s"]);
+            let result = |next| Record::Fetch {
+                source: "s".into(),
+                record: FetchRecord { at: 1, status: Some(304), next_fetch_at: next, ..Default::default() },
+            };
+            let late = a.append(&result(100)).await;
+            assert!(matches!(late, Err(ClusterError::LeaseLost(ref s)) if s == "s"), "{late:?}");
+            b.append(&result(i64::MAX / 2)).await.unwrap();
+            assert_eq!(pg::number(&url, "SELECT polls FROM sources WHERE id = 's'"), 1);
+            assert_eq!(pg::number(&url, "SELECT count(*) FROM log"), 1);
+            // Not due again before its interval, for any node.
+            assert!(a.lease_due(&["s"], 5, 2).await.unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_host_that_asked_one_node_to_wait_is_left_alone_by_every_node() {
+        let Some(url) = pg::database() else { return };
+        runtime().block_on(async {
+            let (a, b) = (node(&url, "a").await, node(&url, "b").await);
+            a.sync_sources(&[("x".into(), "busy.kz".into()), ("y".into(), "busy.kz".into()), ("z".into(), "calm.kz".into())])
+                .await
+                .unwrap();
+            a.block_host("busy.kz", Duration::from_secs(120), "Retry-After").await.unwrap();
+            // A shorter block later does not shorten it.
+            b.block_host("busy.kz", Duration::from_secs(5), "Retry-After").await.unwrap();
+            let left = b.host_blocked("busy.kz").await.unwrap().unwrap();
+            assert!(left > 100, "{left}");
+            assert_eq!(b.lease_due(&["x", "y", "z"], 5, 2).await.unwrap(), vec!["z"]);
+        });
+    }
+}

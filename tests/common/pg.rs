@@ -34,33 +34,42 @@ pub fn database() -> Option<String> {
 
 /// Runs statements on `url`.
 pub fn run(url: &str, statements: &[&str]) {
-    runtime().block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(connection);
-        for sql in statements {
-            client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        }
+    apart(|| {
+        runtime().block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            for sql in statements {
+                client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+        })
     })
 }
 
 /// The first column of every row of `sql`, as text.
 pub fn column(url: &str, sql: &str) -> Vec<String> {
-    runtime().block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(connection);
-        let rows = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("").to_string()),
-                _ => None,
-            })
-            .collect()
+    apart(|| {
+        runtime().block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let rows = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            rows.iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("").to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
     })
 }
 
 /// One number.
 pub fn number(url: &str, sql: &str) -> i64 {
     column(url, sql).first().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{sql}: no number"))
+}
+
+/// Runs `f` on a thread of its own (callable from inside a test's runtime).
+fn apart<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(f).join().unwrap())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
