@@ -148,6 +148,40 @@ fn two_nodes_share_the_sources_and_the_survivor_takes_over_a_killed_nodes_polls(
     drop(node_b);
 }
 
+#[test]
+fn article_pages_are_fetched_by_one_node_and_their_text_reaches_every_node() {
+    let Some(url) = pg::database() else { return };
+    let up = Upstream::start();
+    let base = format!("http://{}", up.addr);
+    let page = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages/tengri-style.html")).unwrap();
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Пример</title><link>https://primer.kz/</link>"#,
+    );
+    for (slug, title) in [("a1", "Мост через Бадам"), ("a2", "Второй мост через Бадам открыли")] {
+        up.put(&format!("{slug}.html"), page.clone(), "text/html");
+        xml.push_str(&format!(
+            "<item><title>{title}</title><link>{base}/{slug}.html</link><guid>{base}/{slug}.html</guid><description>Анонс: {title}</description></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    let feed_url = up.put("feed.xml", xml.into_bytes(), "application/rss+xml");
+    let sources = [TestSource { id: "primer", url: feed_url, kind: "partner", category: "regions", priority: 0 }];
+    let (a, b) = (node(&sources, &url, "a"), node(&sources, &url, "b"));
+    for setup in [&a, &b] {
+        setup.source_keys("primer", r#"full_text = { selector = "article.news-article", remove = [".news-meta"] }"#);
+    }
+    let (node_a, node_b) = (a.start_daemon(), b.start_daemon());
+    let extracted = |node: &common::Daemon| {
+        let (_, _, rss) = get(&format!("{}/feeds/all.rss", node.base), &[]).unwrap();
+        String::from_utf8_lossy(&rss).matches("реконструкцию ещё двух мостов").count() == 2
+    };
+    assert!(wait_until(60, || extracted(&node_a) && extracted(&node_b)), "the full text did not reach both nodes");
+    let pages = up.log().iter().filter(|s| s.path.ends_with(".html")).count();
+    assert_eq!(pages, 2, "each article page is fetched once, by one node: {:?}", up.log());
+    assert_eq!(pg::number(&url, "SELECT count(*) FROM log WHERE kind = 'extracted'"), 2);
+    assert!(wait_until(10, || body(&node_a.base, "/feeds/all.rss") == body(&node_b.base, "/feeds/all.rss")));
+}
+
 mod leases {
     use std::time::Duration;
 

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 
 use super::log::{CHANNEL, Record};
 use super::{ClusterError, Node};
+use crate::store::extract::Found;
 use crate::store::{Failure, GroupCommit, Pending, Store, Stored, Touched};
 
 /// Records read and applied at once.
@@ -130,16 +131,37 @@ async fn apply_other(store: &Arc<Mutex<Store>>, record: Record) -> Stored {
     let store = Arc::clone(store);
     let done = tokio::task::spawn_blocking(move || {
         let mut store = lock(&store);
+        let mut touched = Touched::default();
         match record {
-            Record::Fetch { source, record } => store.record_fetch(&source, &record),
-            Record::MovedTo { source, to } => store.set_moved_to(&source, to.as_deref()),
-            Record::Disabled { source, reason } => store.disable_source(&source, &reason),
-            Record::Feed { .. } => Ok(()),
+            Record::Fetch { source, record } => store.record_fetch(&source, &record)?,
+            Record::MovedTo { source, to } => store.set_moved_to(&source, to.as_deref())?,
+            Record::Disabled { source, reason } => store.disable_source(&source, &reason)?,
+            // A job already done here (the record applied before a
+            // restart) is not done twice.
+            Record::Extracted { source, url, page, now } => {
+                if let Some(job) = store.extraction_job(&source, &url)? {
+                    let found = Found {
+                        html: &page.html,
+                        chars: page.chars,
+                        image: page.image.as_deref(),
+                        author: page.author.as_deref(),
+                        published: page.published.and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
+                    };
+                    touched = store.extraction_done(&job, &found, now)?;
+                }
+            }
+            Record::NotExtracted { source, url, kind, error, now, retry_at } => {
+                if let Some(job) = store.extraction_job(&source, &url)? {
+                    store.extraction_failed(&job, &kind, &error, now, retry_at)?;
+                }
+            }
+            Record::Feed { .. } => {}
         }
+        Ok::<_, crate::store::StoreError>(touched)
     })
     .await;
     match done {
-        Ok(Ok(())) => Ok(Default::default()),
+        Ok(Ok(touched)) => Ok((Default::default(), touched)),
         Ok(Err(e)) => Err(Failure::from(e)),
         Err(_) => Err(Failure::writer_gone()),
     }

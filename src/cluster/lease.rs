@@ -71,6 +71,20 @@ impl Node {
         Ok(due.into_iter().map(|(_, id)| id).collect())
     }
 
+    /// Whether this node holds the work `name` that one node at a time
+    /// does (taking it when free or expired, renewing it when its own).
+    pub async fn hold(&self, name: &str) -> Result<bool, ClusterError> {
+        let client = self.client().await?;
+        let period = self.lease_period().as_secs() as i64;
+        let sql = format!(
+            "INSERT INTO singletons (name, holder, until) VALUES ($1, $2, {NOW} + $3)
+             ON CONFLICT (name) DO UPDATE SET holder = $2, until = {NOW} + $3
+             WHERE singletons.holder = $2 OR singletons.until <= {NOW}
+             RETURNING holder"
+        );
+        Ok(client.query_opt(&sql, &[&name, &self.name(), &period]).await?.is_some())
+    }
+
     /// Gives back a lease without a result (a cancelled poll): the source
     /// is due again for any node at once.
     pub async fn release(&self, source: &str) -> Result<(), ClusterError> {

@@ -64,6 +64,47 @@ pub enum Record {
         /// What admins read.
         reason: String,
     },
+    /// A story's article page, extracted (`store::extract`).
+    Extracted {
+        /// The item's source.
+        source: String,
+        /// The article page (the job's key with the source).
+        url: String,
+        /// What was found.
+        page: Page,
+        /// When.
+        now: i64,
+    },
+    /// An article page that could not be extracted.
+    NotExtracted {
+        /// The item's source.
+        source: String,
+        /// The article page.
+        url: String,
+        /// The error's kind.
+        kind: String,
+        /// The error.
+        error: String,
+        /// When.
+        now: i64,
+        /// When to try again, if ever.
+        retry_at: Option<i64>,
+    },
+}
+
+/// An extracted page, owned (`store::extract::Found` borrows).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Page {
+    /// Sanitized story HTML.
+    pub html: String,
+    /// Its length in characters.
+    pub chars: usize,
+    /// Lead image.
+    pub image: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// Publication time (unix seconds).
+    pub published: Option<i64>,
 }
 
 /// A fingerprint in the log: the profile's stored form and the band keys
@@ -95,6 +136,8 @@ impl Record {
             Record::Fetch { .. } => "fetch",
             Record::MovedTo { .. } => "moved",
             Record::Disabled { .. } => "disabled",
+            Record::Extracted { .. } => "extracted",
+            Record::NotExtracted { .. } => "not_extracted",
         }
     }
 
@@ -104,7 +147,9 @@ impl Record {
             Record::Feed { source, .. }
             | Record::Fetch { source, .. }
             | Record::MovedTo { source, .. }
-            | Record::Disabled { source, .. } => source,
+            | Record::Disabled { source, .. }
+            | Record::Extracted { source, .. }
+            | Record::NotExtracted { source, .. } => source,
         }
     }
 

@@ -58,6 +58,14 @@ const MIGRATIONS: &[&str] = &[
         applied bigint NOT NULL DEFAULT 0
     );
     "#,
+    // 2: work only one node at a time does (the full-text batches).
+    r#"
+    CREATE TABLE singletons (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        until bigint NOT NULL
+    );
+    "#,
 ];
 
 /// The version this build writes.

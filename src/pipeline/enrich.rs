@@ -52,6 +52,17 @@ pub struct Outcome {
 
 /// Runs the jobs due now, up to [`BATCH`], concurrently within `limits`.
 pub async fn run_due(ctx: &Context, config: &Arc<Config>, limits: &Limits) -> Vec<Outcome> {
+    // On a shared store one node at a time fetches article pages.
+    if let Some(node) = &ctx.cluster {
+        match node.hold("full-text").await {
+            Ok(true) => {}
+            Ok(false) => return Vec::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "full text: cannot tell which node fetches article pages; skipping this batch");
+                return Vec::new();
+            }
+        }
+    }
     let now = Utc::now().timestamp();
     let store = Arc::clone(&ctx.store);
     let jobs = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).due_extractions(now, BATCH)).await;
@@ -141,6 +152,11 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
         }
         _ => None,
     };
+    if ctx.cluster.is_some() {
+        let (result, touched) = super::record::extraction(ctx, job, extracted, now, retry_at).await;
+        log_outcome(&source_id, &page_url, &result, retry_at);
+        return Outcome { source_id, url: page_url, result, touched };
+    }
     let work = tokio::task::spawn_blocking(move || {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         match extracted {
@@ -171,14 +187,18 @@ async fn run_one(ctx: &Context, limits: &Limits, job: Job, urls: (Url, Url), rul
         }
         Err(e) => (Err(PollError::Internal(e.to_string())), Touched::default()),
     };
-    match &result {
+    log_outcome(&source_id, &page_url, &result, retry_at);
+    Outcome { source_id, url: page_url, result, touched }
+}
+
+fn log_outcome(source_id: &str, page_url: &str, result: &Result<usize, PollError>, retry_at: Option<i64>) {
+    match result {
         Ok(chars) => tracing::info!(source = %source_id, url = %page_url, chars, "full text extracted"),
         Err(e) => {
             let retry = if retry_at.is_some() { "; will retry" } else { "" };
             tracing::warn!(source = %source_id, url = %page_url, kind = e.extraction_kind(), error = %format!("{e}{retry}"), "full text not extracted; the feed's summary stays")
         }
     }
-    Outcome { source_id, url: page_url, result, touched }
 }
 
 /// Network trouble, timeouts and server errors may pass; a 404 will not.

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use super::PollError;
 use super::poll::Context;
-use crate::cluster::log::{Print, Record};
-use crate::store::{Failure, FetchRecord, Pending, Stored};
+use crate::cluster::log::{Page, Print, Record};
+use crate::extract::Extracted;
+use crate::store::extract::Job;
+use crate::store::{Failure, FetchRecord, Pending, Stored, Touched};
 
 /// A feed for the writer, on whichever path: its answer comes when it is
 /// stored (here) or applied (shared).
@@ -76,6 +78,46 @@ pub async fn disable(ctx: &Context, id: &str, reason: String) -> Result<(), Poll
             })
             .await
         }
+    }
+}
+
+/// Records an article page's extraction (or why it failed) in the shared
+/// log; the answer comes once it is applied here.
+pub async fn extraction(
+    ctx: &Context,
+    job: Job,
+    extracted: Result<Extracted, PollError>,
+    now: i64,
+    retry_at: Option<i64>,
+) -> (Result<usize, PollError>, Touched) {
+    let Some(node) = &ctx.cluster else { return (Err(PollError::Internal("no shared store".into())), Touched::default()) };
+    let (record, result) = match extracted {
+        Ok(page) => {
+            let chars = page.chars;
+            let page =
+                Page { html: page.html, chars, image: page.image, author: page.author, published: page.published.map(|d| d.timestamp()) };
+            (Record::Extracted { source: job.source_id, url: job.url, page, now }, Ok(chars))
+        }
+        Err(e) => {
+            let retry = if retry_at.is_some() { "; will retry" } else { "" };
+            let record = Record::NotExtracted {
+                source: job.source_id,
+                url: job.url,
+                kind: e.extraction_kind().to_string(),
+                error: format!("{e}{retry}"),
+                now,
+                retry_at,
+            };
+            (record, Err(e))
+        }
+    };
+    let applied = match node.append(&record).await {
+        Ok((_, answer)) => answer.await.unwrap_or_else(|_| Err(Failure::writer_gone())),
+        Err(e) => Err(e.into()),
+    };
+    match applied {
+        Ok((_, touched)) => (result, touched),
+        Err(e) => (Err(PollError::Store(e)), Touched::default()),
     }
 }
 

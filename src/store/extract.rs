@@ -66,6 +66,18 @@ impl Store {
         Ok(jobs)
     }
 
+    /// The job for `url` of `source`, if it is still waiting (a node on a
+    /// shared store finds the job another node did by its page).
+    pub fn extraction_job(&self, source_id: &str, url: &str) -> Result<Option<Job>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT item_id, source_id, url, attempts FROM extract_jobs WHERE source_id = ?1 AND url = ?2")?
+            .query_row(params![source_id, url], |r| {
+                Ok(Job { item_id: r.get(0)?, source_id: r.get(1)?, url: r.get(2)?, attempts: r.get(3)? })
+            })
+            .optional()?)
+    }
+
     /// Jobs waiting (due or not).
     pub fn pending_extractions(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("SELECT count(*) FROM extract_jobs", [], |r| r.get(0))?)
