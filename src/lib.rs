@@ -15,7 +15,9 @@
 //! wall clock against the upstreams'); [`demo`] runs it all on
 //! bundled sample feeds; [`status`] reports per-source health; [`metrics`]
 //! counts; [`atomic`] replaces files whole (exports, imported source
-//! lists); [`cli`] holds code only the command line uses. The map of it
+//! lists); [`cli`] holds code only the command line uses. [`cluster`]
+//! shares one PostgreSQL store between several nodes (leases, an ordered
+//! log of what each poll stored, replicas that apply it). The map of it
 //! all is `docs/architecture.md`.
 
 pub mod atomic;

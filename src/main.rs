@@ -93,6 +93,19 @@ enum Command {
     },
     /// Rewrite the database with 16 KB pages and no free space (daemon stopped).
     Compact,
+    /// Move a SQLite database into an empty shared PostgreSQL store (daemon stopped).
+    ///
+    /// The database becomes the store's first snapshot: nodes started with
+    /// `database = "postgres://…"` and no replica file yet begin from it.
+    /// Checked by reading the snapshot back and counting its items.
+    Migrate {
+        /// The database: `sqlite:PATH` (or a path).
+        #[arg(long)]
+        from: String,
+        /// The shared store: `postgres://user@host/db`.
+        #[arg(long)]
+        to: String,
+    },
     /// Aggregate bundled sample feeds offline and serve the result.
     Demo {
         /// Exit after aggregating and printing the summary.
@@ -166,7 +179,15 @@ fn main() -> ExitCode {
             init_logs(c.daemon.log_format);
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
-            runtime()?.block_on(Daemon::start(c)?.run())
+            let runtime = runtime()?;
+            if let Some(shared) = &c.daemon.cluster {
+                // A new node starts from the shared store's snapshot.
+                runtime.block_on(async {
+                    let node = syndic::cluster::Node::connect(shared).await?;
+                    syndic::cluster::snapshot::restore(&node, &c.daemon.database).await
+                })?;
+            }
+            runtime.block_on(Daemon::start(c)?.run())
         }),
         Command::Fetch { source, all } => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
@@ -202,6 +223,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Command::Migrate { from, to } => migrate(&from, &to),
         Command::Publish { out } => files::load_filled(cli.config, Database::Reads).and_then(|c| {
             let daemon = Daemon::start(c)?;
             let files = syndic::publish::export::export(&daemon.publisher, &out)?;
@@ -246,6 +268,33 @@ fn out(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
+    let path = PathBuf::from(from.strip_prefix("sqlite:").unwrap_or(from));
+    if !path.is_file() {
+        anyhow::bail!("no database at {}", path.display());
+    }
+    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+        anyhow::bail!("--to: expected a postgres://… URL");
+    }
+    let _lock = syndic::store::lock::acquire_as(&path, "migrate")?;
+    let settings = config::ClusterSettings { url: to.to_string(), node: "migrate".into(), lease: std::time::Duration::from_secs(60) };
+    let moved = runtime()?.block_on(async {
+        let node = syndic::cluster::Node::connect(&settings).await?;
+        syndic::cluster::snapshot::migrate(&node, &path).await
+    })?;
+    println!(
+        "moved {} into {}: {} sources, {} items ({} stories), a {:.1} MB snapshot; read back and counted the same",
+        path.display(),
+        syndic::cluster::redacted(to),
+        moved.sources,
+        moved.items,
+        moved.stories,
+        moved.bytes as f64 / 1e6
+    );
+    println!("next: set database = \"{}\" on every node and start them", syndic::cluster::redacted(to));
+    Ok(())
 }
 
 fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {

@@ -182,6 +182,49 @@ fn article_pages_are_fetched_by_one_node_and_their_text_reaches_every_node() {
     assert!(wait_until(10, || body(&node_a.base, "/feeds/all.rss") == body(&node_b.base, "/feeds/all.rss")));
 }
 
+#[test]
+fn a_standalone_database_moves_into_postgres_and_a_new_node_serves_the_same_feeds() {
+    let Some(url) = pg::database() else { return };
+    let up = Upstream::start();
+    let ids: Vec<String> = (0..4).map(|i| format!("s{i}")).collect();
+    let urls: Vec<String> =
+        ids.iter().enumerate().map(|(i, id)| up.put(&format!("{id}.xml"), feed(i, i < 2), "application/rss+xml")).collect();
+    let sources: Vec<TestSource<'_>> = ids
+        .iter()
+        .zip(&urls)
+        .map(|(id, url)| TestSource { id, url: url.clone(), kind: "partner", category: "politics", priority: 0 })
+        .collect();
+    // The portal as it ran until now: one node, its own SQLite file.
+    let old = Setup::with_settings(&sources, "default_interval = \"1h\"\n");
+    let config = std::fs::read_to_string(old.config()).unwrap();
+    std::fs::write(
+        old.config(),
+        config.replace(&format!("public_url = \"http://127.0.0.1:{}\"", old.port), "public_url = \"https://news.example.kz\""),
+    )
+    .unwrap();
+    assert!(old.syndic(&["fetch", "--all"]).status.success());
+    let db = old.dir.path().join("syndic.db");
+    let from = format!("sqlite:{}", db.display());
+    let out = old.syndic(&["migrate", "--from", &from, "--to", &url]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("4 sources, 14 items (13 stories)") && said.contains("counted the same"), "{said}");
+    // Once is all: a store with a snapshot takes no second database.
+    let again = old.syndic(&["migrate", "--from", &from, "--to", &url]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("migrate into a new, empty database"));
+
+    let standalone = old.start_daemon();
+    let new = node(&sources, &url, "a");
+    let node_a = new.start_daemon();
+    for f in ["/feeds/all.rss", "/feeds/politics.atom", "/feeds/partners.json"] {
+        assert_eq!(body(&node_a.base, f), body(&standalone.base, f), "{f}");
+    }
+    // The schedule moved too: nothing was polled again.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(up.log().len(), 4, "{:?}", up.log());
+}
+
 mod leases {
     use std::time::Duration;
 

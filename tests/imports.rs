@@ -17,8 +17,15 @@ const RUNNERS: [&str; 6] = ["pipeline", "scheduler", "shutdown", "daemon", "demo
 
 /// Support modules and the stage they sit right after (`None`: before
 /// every stage, so any module may use them and they use no stage).
-const SUPPORT: [(&str, Option<&str>); 5] =
-    [("atomic", None), ("cpu", None), ("clock", Some("store")), ("status", Some("store")), ("metrics", Some("store"))];
+const SUPPORT: [(&str, Option<&str>); 6] = [
+    ("atomic", None),
+    ("cpu", None),
+    ("clock", Some("store")),
+    ("status", Some("store")),
+    ("metrics", Some("store")),
+    // The shared store: a log of what the store is given, and its follower.
+    ("cluster", Some("store")),
+];
 
 /// The stages in the order of `src/lib.rs`'s doc.
 fn stage_order(lib: &str) -> Vec<String> {

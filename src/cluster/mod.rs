@@ -30,6 +30,7 @@ pub mod follow;
 pub mod lease;
 pub mod log;
 mod schema;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

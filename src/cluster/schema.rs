@@ -66,6 +66,22 @@ const MIGRATIONS: &[&str] = &[
         until bigint NOT NULL
     );
     "#,
+    // 3: whole replicas, for `syndic migrate` and new nodes.
+    r#"
+    CREATE TABLE snapshots (
+        seq bigint PRIMARY KEY,
+        made_at bigint NOT NULL,
+        node text NOT NULL,
+        bytes bigint NOT NULL,
+        items bigint NOT NULL
+    );
+    CREATE TABLE snapshot_chunks (
+        seq bigint NOT NULL REFERENCES snapshots ON DELETE CASCADE,
+        n integer NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (seq, n)
+    );
+    "#,
 ];
 
 /// The version this build writes.

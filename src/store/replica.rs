@@ -9,6 +9,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
+/// A source's schedule: id, host, next due time, why it is disabled.
+pub type Scheduled = (String, String, i64, Option<String>);
+
 impl Store {
     /// The shared store this file copies and the last record applied;
     /// `None` for a database of its own.
@@ -23,6 +26,32 @@ impl Store {
             params![origin, seq],
         )?;
         Ok(())
+    }
+
+    /// A consistent copy of the whole database in a new file `to`, marked
+    /// as the replica of store `origin` at log record `seq`. The copy is a
+    /// single file (no WAL beside it), ready to be stored whole.
+    pub fn copy_as_replica(&self, to: &std::path::Path, origin: &str, seq: i64) -> Result<(), StoreError> {
+        self.conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+        let copy = rusqlite::Connection::open(to)?;
+        copy.execute(
+            "INSERT INTO replica (one, origin, seq) VALUES (1, ?1, ?2) ON CONFLICT (one) DO UPDATE SET origin = ?1, seq = ?2",
+            params![origin, seq],
+        )?;
+        copy.close().map_err(|(_, e)| e)?;
+        Ok(())
+    }
+
+    /// Each source's schedule: id, host, next due time (0: now), why it
+    /// is disabled.
+    pub fn schedule(&self) -> Result<Vec<Scheduled>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, url, coalesce(next_fetch_at, 0), disabled_reason FROM sources ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            let url: String = r.get(1)?;
+            let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).unwrap_or_default();
+            Ok((r.get(0)?, host, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Whether no item is stored (a new file may become a replica).

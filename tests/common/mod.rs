@@ -213,15 +213,24 @@ impl Setup {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let daemon = Daemon { child, base: format!("http://127.0.0.1:{}", self.port) };
+        let mut daemon = Daemon { child, base: format!("http://127.0.0.1:{}", self.port) };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if get(&format!("{}/healthz", daemon.base), &[]).is_ok_and(|r| r.0 == 200) {
                 return daemon;
             }
+            if daemon.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("daemon did not come up");
+        let _ = daemon.child.kill();
+        let mut said = String::new();
+        if let Some(mut err) = daemon.child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut said);
+        }
+        panic!("daemon did not come up:\n{said}");
     }
 
     pub fn count(&self, sql: &str) -> i64 {
