@@ -191,11 +191,6 @@ fn main() -> ExitCode {
         }),
         Command::Fetch { source, all } => files::load(cli.config, Database::Writes).and_then(|c| {
             init_logs(c.daemon.log_format);
-            if c.daemon.cluster.is_some() {
-                anyhow::bail!(
-                    "database is a shared PostgreSQL store: the running nodes poll it on their leases, and a fetch here would write to this node's replica alone; see docs/cluster.md"
-                );
-            }
             // Held while this process polls, so no daemon starts on the
             // database meanwhile; a running daemon is asked to poll instead.
             let _lock = match syndic::store::lock::acquire_as(&c.daemon.database, "fetch") {
@@ -304,14 +299,27 @@ fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {
-    let daemon = Daemon::start(c)?;
-    let sources = match &only {
+    let shared = match &c.daemon.cluster {
+        Some(settings) => {
+            let node = syndic::cluster::Node::connect(settings).await?;
+            syndic::cluster::snapshot::restore(&node, &c.daemon.database).await?;
+            Some(settings.clone())
+        }
+        None => None,
+    };
+    let mut daemon = Daemon::start(c)?;
+    let mut sources = match &only {
         Some(id) => {
             vec![daemon.config.source(id).cloned().ok_or_else(|| anyhow::anyhow!(daemon.config.no_source(id)))?]
         }
         None if all => daemon.config.sources.iter().filter(|s| s.enabled).cloned().collect(),
         None => daemon.due_sources().await?,
     };
+    if let Some(settings) = &shared {
+        // On a shared store this process polls as one more node: what it
+        // leases (the named sources made due first), and no other node's.
+        sources = daemon.lease_for_fetch(settings, &sources, only.is_some() || all).await?;
+    }
     let reports = daemon.poll_all(&sources).await;
     for r in &reports {
         println!("{}", daemon::summary_line(r));
@@ -321,6 +329,7 @@ async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Re
         let ok = pages.iter().filter(|p| p.result.is_ok()).count();
         println!("full text: {ok} of {} pages extracted", pages.len());
     }
+    daemon.leave().await;
     let failed = reports.iter().filter(|r| matches!(r.outcome, syndic::pipeline::poll::Outcome::Failed(_))).count();
     println!("{} sources polled, {failed} failed", reports.len());
     if failed > 0 {

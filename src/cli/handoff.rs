@@ -47,7 +47,9 @@ pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -
         .map(|(id, &known)| if known { store.source_state(id).map(|s| s.last_fetch_at) } else { Ok(None) })
         .collect::<Result<_, _>>()?;
     let asked = chrono::Utc::now().timestamp();
+    let shared = Shared::connect(config)?;
     let due = store.make_due(&ids, asked)?;
+    shared.make_due(&ids)?;
     println!("{daemon}: asked it to poll {} now", plural(due.len()));
     let mut waiting: Vec<(&str, Option<i64>)> = Vec::new();
     for ((id, last), known) in ids.iter().zip(before).zip(known) {
@@ -73,6 +75,7 @@ pub fn fetch(config: &Config, only: Option<&str>, all: bool, pid: Option<u32>) -
             // the next time past ours, so ask again and wait for the next.
             if state.last_fetch_at.is_some_and(|at| at < asked) {
                 store.make_due(&[id], asked)?;
+                shared.make_due(&[id])?;
                 still.push((id, state.last_fetch_at));
                 continue;
             }
@@ -113,4 +116,24 @@ fn line(s: &SourceState) -> String {
 
 fn plural(n: usize) -> String {
     format!("{n} source{}", if n == 1 { "" } else { "s" })
+}
+
+/// The shared store the daemon leases its sources from, when it has one:
+/// a source is made due there too, or the daemon would not see it.
+struct Shared(Option<(tokio::runtime::Runtime, std::sync::Arc<crate::cluster::Node>)>);
+
+impl Shared {
+    fn connect(config: &Config) -> anyhow::Result<Shared> {
+        let Some(settings) = &config.daemon.cluster else { return Ok(Shared(None)) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let node = runtime.block_on(crate::cluster::Node::connect(settings))?;
+        Ok(Shared(Some((runtime, node))))
+    }
+
+    fn make_due(&self, ids: &[&str]) -> anyhow::Result<()> {
+        if let Some((runtime, node)) = &self.0 {
+            runtime.block_on(node.make_due(ids))?;
+        }
+        Ok(())
+    }
 }

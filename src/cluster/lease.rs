@@ -85,6 +85,14 @@ impl Node {
         Ok(client.query_opt(&sql, &[&name, &self.name(), &period]).await?.is_some())
     }
 
+    /// Makes `ids` due now for every node (an admin's `syndic fetch` while
+    /// the daemons run); returns those that were not disabled.
+    pub async fn make_due(&self, ids: &[&str]) -> Result<Vec<String>, ClusterError> {
+        let client = self.client().await?;
+        let sql = format!("UPDATE sources SET next_fetch_at = {NOW} WHERE id = ANY($1) AND disabled IS NULL RETURNING id");
+        Ok(client.query(&sql, &[&ids]).await?.iter().map(|r| r.get(0)).collect())
+    }
+
     /// Gives back a lease without a result (a cancelled poll): the source
     /// is due again for any node at once.
     pub async fn release(&self, source: &str) -> Result<(), ClusterError> {

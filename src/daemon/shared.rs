@@ -44,9 +44,31 @@ impl Daemon {
         Ok(changes)
     }
 
+    /// Joins the shared store as a one-shot node (`syndic fetch`) and
+    /// leases those of `sources` no other node is polling (making them due
+    /// first when `now`); says which it skipped.
+    pub async fn lease_for_fetch(
+        &mut self,
+        settings: &ClusterSettings,
+        sources: &[crate::config::Source],
+        now: bool,
+    ) -> anyhow::Result<Vec<crate::config::Source>> {
+        let _changes = self.join(settings).await?;
+        let Some(node) = self.ctx.cluster.clone() else { return Ok(Vec::new()) };
+        let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+        if now {
+            node.make_due(&ids).await?;
+        }
+        let leased = node.lease_due(&ids, ids.len() as i64, i64::MAX).await?;
+        for id in ids.iter().filter(|id| !leased.iter().any(|l| l == *id)) {
+            println!("{id:<24} SKIPPED another node is polling it (or it is not due)");
+        }
+        Ok(sources.iter().filter(|s| leased.contains(&s.id)).cloned().collect())
+    }
+
     /// Gives back this node's leases at shutdown, so that another node
     /// polls its sources at once rather than after the leases expire.
-    pub(super) async fn leave(&self) {
+    pub async fn leave(&self) {
         if let Some(node) = &self.ctx.cluster {
             match node.release_all().await {
                 Ok(n) => tracing::info!(released = n, "leases given back to the other nodes"),

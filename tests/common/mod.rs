@@ -157,9 +157,19 @@ impl Setup {
     pub fn with_settings(sources: &[TestSource<'_>], extra: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        // SYNDIC_TEST_BACKEND=postgres: the same test on a shared store, the
+        // node's replica where the database file would be (.ci/run runs
+        // the suites that apply so).
+        let database = match std::env::var("SYNDIC_TEST_BACKEND").as_deref() {
+            Ok("postgres") => {
+                let url = pg::database().expect("SYNDIC_TEST_BACKEND=postgres needs SYNDIC_TEST_POSTGRES");
+                format!("{url}\"\nreplica = \"{}\"\nnode = \"test", dir.path().join("syndic.db").display())
+            }
+            _ => dir.path().join("syndic.db").display().to_string(),
+        };
         let settings = format!(
             "[daemon]\ndatabase = \"{}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nsources = \"sources.toml\"\nitems_per_feed = 1000\n{}{}{extra}",
-            dir.path().join("syndic.db").display(),
+            database,
             if extra.contains("fetch_timeout") { "" } else { "fetch_timeout = \"20s\"\n" },
             if extra.contains("per_host_spacing") { "" } else { "per_host_spacing = \"0\"\n" }
         );
