@@ -186,6 +186,7 @@ impl Daemon {
             running: Arc::clone(&self.running),
             last_tick: Arc::clone(&last_tick),
             health: Arc::clone(&health),
+            cluster: self.ctx.cluster.clone(),
         }));
         let stop = Trigger::default();
         let server_stop = stop.subscribe();

@@ -56,6 +56,8 @@ pub struct Scheduler {
     running: HashSet<String>,
     batches: JoinSet<Batch>,
     alerts: Alerts,
+    /// The last lease round failed (said once until one succeeds).
+    lease_failing: std::sync::atomic::AtomicBool,
 }
 
 impl Scheduler {
@@ -69,6 +71,7 @@ impl Scheduler {
             running: HashSet::new(),
             batches: JoinSet::new(),
             alerts: Alerts::default(),
+            lease_failing: Default::default(),
         }
     }
 
@@ -109,7 +112,21 @@ impl Scheduler {
             .filter(|s| s.enabled && !self.is_running(&s.id) && !self.limits.is_blocked(s))
             .map(|s| s.id.as_str())
             .collect();
-        let leased = node.lease_due(&candidates, room, config.daemon.per_host_concurrency as i64).await?;
+        let leased = match node.lease_due(&candidates, room, config.daemon.per_host_concurrency as i64).await {
+            Ok(leased) => {
+                self.lease_failing.store(false, std::sync::atomic::Ordering::Relaxed);
+                leased
+            }
+            // The shared database is down or unreachable: nothing is
+            // polled (no node could record it), feeds are still served
+            // from the replica, and leasing is tried again every tick.
+            Err(e) => {
+                if !self.lease_failing.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::error!(error = %e, "cannot lease sources from the shared database; polling waits for it, feeds are still served");
+                }
+                return Ok(Vec::new());
+            }
+        };
         Ok(leased.iter().filter_map(|id| config.source(id).cloned()).collect())
     }
 

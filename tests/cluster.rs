@@ -144,6 +144,16 @@ fn two_nodes_share_the_sources_and_the_survivor_takes_over_a_killed_nodes_polls(
     assert_eq!(feed.entries.len(), 12 * 3 + 1, "{}", String::from_utf8_lossy(&all));
     let senate = feed.entries.iter().filter(|e| e.title.as_ref().is_some_and(|t| t.content.contains("Сенат"))).count();
     assert_eq!(senate, 1);
+    // /status tells an admin where each node stands.
+    let caught_up = || {
+        let (_, _, status) = get(&format!("{}/status.json", node_a.base), &[]).unwrap();
+        let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+        let shared = &status["shared_store"];
+        shared["node"] == "a" && shared["applied"] == shared["head"] && shared["nodes"].as_array().is_some_and(|n| n.len() == 2)
+    };
+    assert!(wait_until(10, caught_up), "/status.json does not show both nodes caught up");
+    let (_, _, page) = get(&format!("{}/status", node_b.base), &[]).unwrap();
+    assert!(String::from_utf8_lossy(&page).contains("Общая база PostgreSQL: этот узел — b"));
     drop(node_a);
     drop(node_b);
 }

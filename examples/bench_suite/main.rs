@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod cluster;
 mod copies;
 
 use axum::Router;
@@ -705,6 +706,9 @@ fn main() {
     if on("ingest") || wanted.contains(&"stages") {
         // --syndic-only: no Python reference and no stage table (A/B runs).
         ingest(&rt, items, value("--runs", 3).max(1), !on("ingest"), args.iter().any(|a| a == "--syndic-only"));
+    }
+    if wanted.contains(&"cluster") {
+        cluster::section(&rt, value("--sources", 500), value("--rounds", 10).max(1), value("--secs", 5) as u64);
     }
     if wanted.contains(&"copies") {
         copies::section(&rt, value("--items", 104_000), value("--copies", 160), value("--runs", 3).max(1));

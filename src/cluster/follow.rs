@@ -62,11 +62,11 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
         match step(&node, &replica, applied).await {
             Ok(Some(last)) => {
                 applied = last;
-                let _ = node.heartbeat(started_at, applied).await;
+                node.report(started_at, applied).await;
                 continue;
             }
             Ok(None) => {
-                let _ = node.heartbeat(started_at, applied).await;
+                node.report(started_at, applied).await;
             }
             Err(e @ ClusterError::Record { .. }) => {
                 tracing::error!(error = %e, "the replica cannot apply the shared log: this node stops following it; upgrade syndic on this node");

@@ -94,6 +94,42 @@ pub struct Node {
     origin: String,
     /// Polls of this node waiting for their record to be applied here.
     waiters: Mutex<HashMap<i64, tokio::sync::oneshot::Sender<Stored>>>,
+    /// What the follower last saw, for /status.
+    view: Mutex<View>,
+}
+
+/// The shared store as this node last saw it (`/status`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct View {
+    /// This node.
+    pub node: String,
+    /// The last log record applied here.
+    pub applied: i64,
+    /// The log's last record.
+    pub head: i64,
+    /// Every node that said it was alive: name, seconds since, last record applied.
+    pub nodes: Vec<(String, i64, i64)>,
+    /// Why the shared store could not be read, when it could not.
+    pub error: Option<String>,
+}
+
+impl View {
+    /// One line for the status page.
+    pub fn line(&self) -> String {
+        let nodes: Vec<String> =
+            self.nodes.iter().map(|(name, ago, applied)| format!("{name} ({ago} с назад, запись {applied})")).collect();
+        let mut line = format!(
+            "Общая база PostgreSQL: этот узел — {}, применено записей журнала: {} из {}. Узлы: {}.",
+            self.node,
+            self.applied,
+            self.head,
+            nodes.join(", ")
+        );
+        if let Some(e) = &self.error {
+            line.push_str(&format!(" Ошибка: {e}"));
+        }
+        line
+    }
 }
 
 impl Node {
@@ -111,7 +147,8 @@ impl Node {
         let mut client = pool.get().await?;
         let origin = schema::migrate(&mut client).await?;
         drop(client);
-        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters: Mutex::new(HashMap::new()) }))
+        let view = Mutex::new(View { node: settings.node.clone(), ..View::default() });
+        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters: Mutex::new(HashMap::new()), view }))
     }
 
     /// This node's name.
@@ -136,6 +173,31 @@ impl Node {
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, ClusterError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// What the follower last saw.
+    pub fn view(&self) -> View {
+        self.view.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Says this node is alive and how far it applied the log, and reads
+    /// the other nodes for [`Node::view`].
+    pub(crate) async fn report(&self, started_at: i64, applied: i64) {
+        let seen = async {
+            self.heartbeat(started_at, applied).await?;
+            self.nodes().await
+        }
+        .await;
+        let mut view = self.view.lock().unwrap_or_else(PoisonError::into_inner);
+        view.applied = applied;
+        match seen {
+            Ok((nodes, head)) => {
+                view.nodes = nodes;
+                view.head = head;
+                view.error = None;
+            }
+            Err(e) => view.error = Some(e.to_string()),
+        }
     }
 
     pub(crate) fn wait_for(&self, seq: i64) -> tokio::sync::oneshot::Receiver<Stored> {

@@ -74,6 +74,8 @@ pub struct Problems<'a> {
     pub database: Option<&'a str>,
     /// The static export's last failure (publish_dir).
     pub export: Option<&'a str>,
+    /// The shared store's state, on a node of several (`cluster`).
+    pub shared: Option<&'a str>,
 }
 
 pub fn html(rows: &[SourceStatus], problems: Problems<'_>, config: &Config) -> String {
@@ -91,7 +93,15 @@ pub fn html(rows: &[SourceStatus], problems: Problems<'_>, config: &Config) -> S
             class: "config-error", heading: "Новая конфигурация отклонена, работает прежняя:", details: e
         });
     }
-    page(rows, &alerts, config)
+    let mut page = page(rows, &alerts, config);
+    if let Some(shared) = problems.shared {
+        let class = if shared.contains("Ошибка:") { "alert shared-error" } else { "shared muted" };
+        let line = format!("<p class=\"{class}\">{}</p>\n", text(shared));
+        if let Some(at) = page.find("<p class=\"summary\">") {
+            page.insert_str(at, &line);
+        }
+    }
+    page
 }
 
 /// The page with any list of alerts.

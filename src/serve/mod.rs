@@ -53,6 +53,8 @@ pub struct AppState {
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
     /// The database file and the last commit.
     pub health: Arc<crate::store::health::Health>,
+    /// The shared store, when this node is one of several.
+    pub cluster: Option<Arc<crate::cluster::Node>>,
 }
 
 /// What answers every request: a feed already rendered straight from the
@@ -357,12 +359,14 @@ async fn status_html(State(state): State<Arc<AppState>>) -> Response {
         Ok(rows) => {
             let config = state.running.get();
             let export = export_problem(&state);
+            let shared = state.cluster.as_ref().map(|n| n.view().line());
             pages::html(crate::publish::status_page::html(
                 &rows,
                 crate::publish::status_page::Problems {
                     config: state.running.error().as_deref(),
                     database: state.health.problem().as_deref(),
                     export: export.as_deref(),
+                    shared: shared.as_deref(),
                 },
                 &config,
             ))
@@ -378,6 +382,7 @@ async fn status_json(State(state): State<Arc<AppState>>) -> Response {
                 "config_error": state.running.error(),
                 "database_error": state.health.problem(),
                 "export_error": export_problem(&state),
+                "shared_store": state.cluster.as_ref().map(|n| n.view()),
                 "sources": rows
             });
             ([(header::CONTENT_TYPE, "application/json")], serde_json::to_vec_pretty(&body).unwrap_or_default()).into_response()
