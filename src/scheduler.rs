@@ -58,6 +58,8 @@ pub struct Scheduler {
     alerts: Alerts,
     /// The last lease round failed (said once until one succeeds).
     lease_failing: std::sync::atomic::AtomicBool,
+    /// How long each leased source waits for its host's turn.
+    waits: std::sync::Mutex<HashMap<String, Duration>>,
 }
 
 impl Scheduler {
@@ -72,6 +74,7 @@ impl Scheduler {
             batches: JoinSet::new(),
             alerts: Alerts::default(),
             lease_failing: Default::default(),
+            waits: Default::default(),
         }
     }
 
@@ -112,7 +115,10 @@ impl Scheduler {
             .filter(|s| s.enabled && !self.is_running(&s.id) && !self.limits.is_blocked(s))
             .map(|s| s.id.as_str())
             .collect();
-        let leased = match node.lease_due(&candidates, room, config.daemon.per_host_concurrency as i64).await {
+        let leased = match node
+            .lease_due(&candidates, room, config.daemon.per_host_concurrency as i64, config.daemon.per_host_spacing)
+            .await
+        {
             Ok(leased) => {
                 self.lease_failing.store(false, std::sync::atomic::Ordering::Relaxed);
                 leased
@@ -127,7 +133,15 @@ impl Scheduler {
                 return Ok(Vec::new());
             }
         };
-        Ok(leased.iter().filter_map(|id| config.source(id).cloned()).collect())
+        let mut waits = self.waits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sources = Vec::with_capacity(leased.len());
+        for (id, wait) in leased {
+            if let Some(source) = config.source(&id) {
+                waits.insert(id, wait);
+                sources.push(source.clone());
+            }
+        }
+        Ok(sources)
     }
 
     /// Starts a poll of each of `sources` that is not running already and
@@ -139,7 +153,12 @@ impl Scheduler {
             }
             let (ctx, limits) = (self.ctx.clone(), self.limits.clone());
             let id = source.id.clone();
+            // The host's turn across all nodes (a shared store's lease).
+            let wait = self.waits.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             self.spawn_poll(id, async move {
+                if let Some(wait) = wait {
+                    tokio::time::sleep(wait).await;
+                }
                 let permit = limits.acquire(&source).await;
                 poll::poll_source(&ctx, &source, permit).await
             });

@@ -245,12 +245,20 @@ mod leases {
 
     use super::pg;
 
+    /// Starts of one host's fetches, across nodes.
+    const SPACING: Duration = Duration::from_millis(1000);
+
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
     }
 
     async fn node(url: &str, name: &str) -> std::sync::Arc<Node> {
         Node::connect(&ClusterSettings { url: url.into(), node: name.into(), lease: Duration::from_secs(60) }).await.unwrap()
+    }
+
+    /// The ids `node` leases.
+    async fn lease(node: &Node, ids: &[&str], limit: i64, per_host: i64) -> Vec<String> {
+        node.lease_due(ids, limit, per_host, SPACING).await.unwrap().into_iter().map(|(id, _)| id).collect()
     }
 
     fn sources(n: usize) -> Vec<(String, String)> {
@@ -266,11 +274,13 @@ mod leases {
             let ids: Vec<String> = sources(40).into_iter().map(|(id, _)| id).collect();
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             // Rounds of both nodes at once, as their ticks would.
-            let mut leased = Vec::new();
+            let (mut leased, mut waits) = (Vec::new(), Vec::new());
             for _ in 0..5 {
-                let (x, y) = tokio::join!(a.lease_due(&ids, 40, 3), b.lease_due(&ids, 40, 3));
-                leased.extend(x.unwrap());
-                leased.extend(y.unwrap());
+                let (x, y) = tokio::join!(a.lease_due(&ids, 40, 3, SPACING), b.lease_due(&ids, 40, 3, SPACING));
+                for (id, wait) in x.unwrap().into_iter().chain(y.unwrap()) {
+                    leased.push(id);
+                    waits.push(wait);
+                }
             }
             let mut unique = leased.clone();
             unique.sort();
@@ -278,6 +288,11 @@ mod leases {
             assert_eq!(unique.len(), leased.len(), "a source leased twice: {leased:?}");
             // Two hosts, three live leases each, across both nodes.
             assert_eq!(leased.len(), 6, "{leased:?}");
+            // Each host's three fetches start a spacing apart, whichever
+            // node makes them: 0, 1 and 2 spacings from now, twice.
+            let mut turns: Vec<u128> = waits.iter().map(|w| (w.as_millis() + 100) / SPACING.as_millis()).collect();
+            turns.sort();
+            assert_eq!(turns, vec![0, 0, 1, 1, 2, 2], "{waits:?}");
         });
     }
 
@@ -287,11 +302,11 @@ mod leases {
         runtime().block_on(async {
             let (a, b) = (node(&url, "a").await, node(&url, "b").await);
             a.sync_sources(&[("s".into(), "h.kz".into())]).await.unwrap();
-            assert_eq!(a.lease_due(&["s"], 5, 2).await.unwrap(), vec!["s"]);
-            assert!(b.lease_due(&["s"], 5, 2).await.unwrap().is_empty(), "a live lease is a's alone");
+            assert_eq!(lease(&a, &["s"], 5, 2).await, vec!["s"]);
+            assert!(lease(&b, &["s"], 5, 2).await.is_empty(), "a live lease is a's alone");
             // a stalls past its lease; b takes the source over.
             pg::run(&url, &["UPDATE sources SET lease_until = lease_until - 3600"]);
-            assert_eq!(b.lease_due(&["s"], 5, 2).await.unwrap(), vec!["s"]);
+            assert_eq!(lease(&b, &["s"], 5, 2).await, vec!["s"]);
             let result = |next| Record::Fetch {
                 source: "s".into(),
                 record: FetchRecord { at: 1, status: Some(304), next_fetch_at: next, ..Default::default() },
@@ -302,7 +317,7 @@ mod leases {
             assert_eq!(pg::number(&url, "SELECT polls FROM sources WHERE id = 's'"), 1);
             assert_eq!(pg::number(&url, "SELECT count(*) FROM log"), 1);
             // Not due again before its interval, for any node.
-            assert!(a.lease_due(&["s"], 5, 2).await.unwrap().is_empty());
+            assert!(lease(&a, &["s"], 5, 2).await.is_empty());
         });
     }
 
@@ -319,7 +334,7 @@ mod leases {
             b.block_host("busy.kz", Duration::from_secs(5), "Retry-After").await.unwrap();
             let left = b.host_blocked("busy.kz").await.unwrap().unwrap();
             assert!(left > 100, "{left}");
-            assert_eq!(b.lease_due(&["x", "y", "z"], 5, 2).await.unwrap(), vec!["z"]);
+            assert_eq!(lease(&b, &["x", "y", "z"], 5, 2).await, vec!["z"]);
         });
     }
 }

@@ -125,7 +125,14 @@ pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs
         let mut lags = Vec::new();
         for round in 1..=rounds {
             let source = round % sources;
-            mock.put(names[source].clone(), rss(&format!("s{source}"), per_feed, round));
+            // Dated now: the new stories top `all`, above every earlier round.
+            let now = chrono::Utc::now().to_rfc2822();
+            let feed = String::from_utf8(rss(&format!("s{source}"), per_feed, round)).unwrap();
+            let feed = regex::Regex::new("<pubDate>[^<]*</pubDate>")
+                .unwrap()
+                .replace_all(&feed, format!("<pubDate>{now}</pubDate>").as_str())
+                .into_owned();
+            mock.put(names[source].clone(), feed.into_bytes());
             let marker = format!("s{source}.mock.kz/{round}/0");
             match &url {
                 Some(u) => {

@@ -33,10 +33,18 @@ impl Node {
 
     /// Leases up to `limit` of `candidates` that are due, not leased by a
     /// live lease, not disabled, and not on a blocked host; returns their
-    /// ids, most overdue first. No host gets more than `per_host` live
-    /// leases across all nodes: lease rounds of all nodes take turns (an
-    /// advisory lock held by the transaction), so the count is exact.
-    pub async fn lease_due(&self, candidates: &[&str], limit: i64, per_host: i64) -> Result<Vec<String>, ClusterError> {
+    /// ids, most overdue first, each with how long to wait before fetching
+    /// it. No host gets more than `per_host` live leases across all nodes,
+    /// and the fetches of one host start `spacing` apart whichever nodes
+    /// make them: lease rounds of all nodes take turns (an advisory lock
+    /// held by the transaction), so both hold exactly.
+    pub async fn lease_due(
+        &self,
+        candidates: &[&str],
+        limit: i64,
+        per_host: i64,
+        spacing: Duration,
+    ) -> Result<Vec<(String, Duration)>, ClusterError> {
         if candidates.is_empty() || limit <= 0 {
             return Ok(Vec::new());
         }
@@ -60,15 +68,39 @@ impl Node {
                 FOR UPDATE OF s SKIP LOCKED)
              UPDATE sources s SET leased_by = $3, lease_until = {NOW} + $4
              FROM picked WHERE s.id = picked.id
-             RETURNING s.id, s.next_fetch_at"
+             RETURNING s.id, s.next_fetch_at, s.host"
         );
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LEASE_ROUND]).await?;
         let rows = tx.query(&sql, &[&candidates, &limit, &self.name(), &period, &per_host]).await?;
-        tx.commit().await?;
-        let mut due: Vec<(i64, String)> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+        let mut due: Vec<(i64, String, String)> = rows.iter().map(|r| (r.get(1), r.get(0), r.get(2))).collect();
         due.sort();
-        Ok(due.into_iter().map(|(_, id)| id).collect())
+        // Each host's fetches, in due order, one `spacing` after another,
+        // after the last one any node was given.
+        let now_ms: i64 = tx.query_one("SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint", &[]).await?.get(0);
+        let spacing_ms = spacing.as_millis() as i64;
+        let mut next: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        let mut leased = Vec::with_capacity(due.len());
+        for (_, id, host) in due {
+            let start = match next.get(&host) {
+                Some(&at) => at,
+                None => {
+                    let row = tx.query_opt("SELECT next_start FROM host_starts WHERE host = $1", &[&host]).await?;
+                    row.map_or(now_ms, |r| r.get::<_, i64>(0).max(now_ms))
+                }
+            };
+            next.insert(host, start + spacing_ms);
+            leased.push((id, Duration::from_millis((start - now_ms).max(0) as u64)));
+        }
+        for (host, at) in &next {
+            tx.execute(
+                "INSERT INTO host_starts (host, next_start) VALUES ($1, $2) ON CONFLICT (host) DO UPDATE SET next_start = $2",
+                &[host, at],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(leased)
     }
 
     /// Whether this node holds the work `name` that one node at a time

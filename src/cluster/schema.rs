@@ -82,6 +82,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (seq, n)
     );
     "#,
+    // 4: when each host may next be asked, by any node (per_host_spacing).
+    r#"
+    CREATE TABLE host_starts (
+        host text PRIMARY KEY,
+        next_start bigint NOT NULL
+    );
+    "#,
 ];
 
 /// The version this build writes.

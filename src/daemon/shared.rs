@@ -59,7 +59,8 @@ impl Daemon {
         if now {
             node.make_due(&ids).await?;
         }
-        let leased = node.lease_due(&ids, ids.len() as i64, i64::MAX).await?;
+        let spacing = self.config.daemon.per_host_spacing;
+        let leased: Vec<String> = node.lease_due(&ids, ids.len() as i64, i64::MAX, spacing).await?.into_iter().map(|(id, _)| id).collect();
         for id in ids.iter().filter(|id| !leased.iter().any(|l| l == *id)) {
             println!("{id:<24} SKIPPED another node is polling it (or it is not due)");
         }
