@@ -103,6 +103,7 @@ pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs
         "| setup | first cycle, every item served by every node | a new story on every node: median / max of {rounds} | all.rss gzip, wrk 2×32 |"
     );
     println!("|---|---|---|---|");
+    let dates = regex::Regex::new("<pubDate>[^<]*</pubDate>").unwrap();
     let setups = [("SQLite, one node", 1, false), ("PostgreSQL, one node", 1, true), ("PostgreSQL, two nodes", 2, true)];
     for (setup, (label, nodes, shared)) in setups.into_iter().enumerate() {
         let (mock, addrs) = start_mock(rt, (sources / 10).max(1));
@@ -128,9 +129,7 @@ pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs
             // Dated now: the new stories top `all`, above every earlier round.
             let now = chrono::Utc::now().to_rfc2822();
             let feed = String::from_utf8(rss(&format!("s{source}"), per_feed, round)).unwrap();
-            let feed = regex::Regex::new("<pubDate>[^<]*</pubDate>")
-                .unwrap()
-                .replace_all(&feed, format!("<pubDate>{now}</pubDate>").as_str())
+            let feed = dates.replace_all(&feed, format!("<pubDate>{now}</pubDate>").as_str())
                 .into_owned();
             mock.put(names[source].clone(), feed.into_bytes());
             let marker = format!("s{source}.mock.kz/{round}/0");
