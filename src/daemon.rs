@@ -216,6 +216,8 @@ impl Daemon {
         let mut signals = Signals::install()?;
         let mut scheduler = Scheduler::new(self.ctx.clone(), &self.config);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut lease_tick = tokio::time::interval(Duration::from_millis(100));
+        lease_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The first round waits for the first polls: their answers' `Date`
         // tells whether the clock is to be trusted (a store alone cannot
         // tell once fetches were recorded on a clock that jumped).
@@ -231,6 +233,13 @@ impl Daemon {
                 _ = prune_tick.tick() => self.prune_in_background(),
                 _ = export_retry.tick(), if self.export_failing() => self.export_in_background(),
                 _ = tick.tick() => self.on_tick(&mut scheduler, last_tick, health).await?,
+                // On a shared store a node leases only what it has room
+                // for: while more is due, freed places are filled ten
+                // times a second, not once.
+                _ = lease_tick.tick(), if scheduler.more_due() => {
+                    let due = scheduler.due(&self.config).await?;
+                    scheduler.start_polls(due);
+                }
                 // What the follower applied from the shared log (any node's polls).
                 Some(_) = async { changes.as_mut()?.recv().await } => self.export_in_background(),
                 Some(done) = scheduler.next(&self.config), if scheduler.is_busy() => match done {

@@ -60,6 +60,9 @@ pub struct Scheduler {
     lease_failing: std::sync::atomic::AtomicBool,
     /// How long each leased source waits for its host's turn.
     waits: std::sync::Mutex<HashMap<String, Duration>>,
+    /// The last lease round filled every free place: lease again as soon
+    /// as a poll ends, not at the next tick.
+    more_due: std::sync::atomic::AtomicBool,
 }
 
 impl Scheduler {
@@ -75,6 +78,7 @@ impl Scheduler {
             alerts: Alerts::default(),
             lease_failing: Default::default(),
             waits: Default::default(),
+            more_due: Default::default(),
         }
     }
 
@@ -86,6 +90,12 @@ impl Scheduler {
     /// Applies a reloaded configuration's limits in place.
     pub fn reload(&self, config: &Config) {
         self.limits.resize(config);
+    }
+
+    /// Whether the last lease round from a shared store stopped for want
+    /// of room, so that a finished poll should be followed by another.
+    pub fn more_due(&self) -> bool {
+        self.more_due.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a poll of this source is in flight.
@@ -108,7 +118,11 @@ impl Scheduler {
     /// may start).
     pub async fn due(&self, config: &Config) -> anyhow::Result<Vec<Source>> {
         let Some(node) = &self.ctx.cluster else { return due(&self.ctx, config).await };
-        let room = config.daemon.max_concurrent_fetches.saturating_sub(self.polls.len()) as i64;
+        // Polls waiting for their host's turn, or storing their result,
+        // hold no fetch permit: leases may run ahead of the fetches in
+        // flight (which the limits still cap), as a lone node starts every
+        // due poll at once and lets them queue.
+        let room = (config.daemon.max_concurrent_fetches * 4).saturating_sub(self.polls.len()) as i64;
         let candidates: Vec<&str> = config
             .sources
             .iter()
@@ -121,6 +135,8 @@ impl Scheduler {
         {
             Ok(leased) => {
                 self.lease_failing.store(false, std::sync::atomic::Ordering::Relaxed);
+                // The round was cut at the room there was: more may be due.
+                self.more_due.store(leased.len() as i64 >= room && room > 0, std::sync::atomic::Ordering::Relaxed);
                 leased
             }
             // The shared database is down or unreachable: nothing is

@@ -87,7 +87,8 @@ fn two_nodes_share_the_sources_and_the_survivor_takes_over_a_killed_nodes_polls(
     let node_a = a.start_daemon();
     let node_b = b.start_daemon();
 
-    // Both nodes poll: each leases at most three sources at a time.
+    // The nodes lease what is due (a node up to four times its fetches in
+    // flight); the one killed below dies with leases and fetches in flight.
     assert!(wait_until(30, || up.log().len() >= 5), "the nodes did not start polling");
     let killed_at = Instant::now();
     drop(node_a); // SIGKILL, its polls in flight
@@ -337,4 +338,38 @@ mod leases {
             assert_eq!(lease(&b, &["x", "y", "z"], 5, 2).await, vec!["z"]);
         });
     }
+}
+
+/// Not a test: how many poll results a second the log takes
+/// (`cargo test --release --test cluster append_rate -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn append_rate() {
+    use syndic::cluster::log::Record;
+    let Some(url) = pg::database() else { return };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let settings = syndic::config::ClusterSettings { url: url.clone(), node: "a".into(), lease: Duration::from_secs(600) };
+        let node = syndic::cluster::Node::connect(&settings).await.unwrap();
+        let ids: Vec<(String, String)> = (0..2000).map(|i| (format!("s{i}"), format!("h{}", i % 200))).collect();
+        node.sync_sources(&ids).await.unwrap();
+        let names: Vec<&str> = ids.iter().map(|(i, _)| i.as_str()).collect();
+        let leased = node.lease_due(&names, 2000, 2000, Duration::ZERO).await.unwrap();
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (id, _) in leased {
+            let node = std::sync::Arc::clone(&node);
+            tasks.spawn(async move {
+                let record =
+                    Record::Fetch { source: id, record: syndic::store::FetchRecord { next_fetch_at: i64::MAX / 2, ..Default::default() } };
+                node.append(&record).await.map(|_| ())
+            });
+        }
+        let mut n = 0;
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().unwrap();
+            n += 1;
+        }
+        println!("{n} appends in {:?}: {:.0}/s", started.elapsed(), n as f64 / started.elapsed().as_secs_f64());
+    });
 }

@@ -26,8 +26,14 @@ impl Drop for Node {
     }
 }
 
-fn start(urls: &[String], name: &str, shared: Option<&str>) -> Node {
-    let (dir, cfg, port) = config(&format!("cluster-{name}"), urls, "max_concurrent_fetches = 128\n");
+fn start(urls: &[String], name: &str, shared: Option<&str>, unspaced: bool) -> Node {
+    // Unspaced: no politeness wait, so that the cycle measures storing.
+    let extra = if unspaced {
+        "max_concurrent_fetches = 512\nper_host_spacing = \"0\"\nper_host_concurrency = 64\n"
+    } else {
+        "max_concurrent_fetches = 128\n"
+    };
+    let (dir, cfg, port) = config(&format!("cluster-{name}"), urls, extra);
     let text = std::fs::read_to_string(&cfg).unwrap();
     let replica = dir.path.join("syndic.db");
     let text = match shared {
@@ -38,7 +44,7 @@ fn start(urls: &[String], name: &str, shared: Option<&str>) -> Node {
         None => text,
     };
     std::fs::write(&cfg, format!("{text}public_url = \"https://news.example.kz\"\n")).unwrap();
-    let child = Command::new(syndic()).args(["run", "--config"]).arg(&cfg).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new(syndic()).args(["run", "--config"]).arg(&cfg).stdout(Stdio::null()).stderr(logs(name)).spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while http_get(&base, "/healthz").is_none() {
@@ -46,6 +52,14 @@ fn start(urls: &[String], name: &str, shared: Option<&str>) -> Node {
         std::thread::sleep(Duration::from_millis(20));
     }
     Node { child, base, replica, _dir: dir }
+}
+
+/// `SYNDIC_BENCH_LOGS=DIR`: each node's log in DIR/NAME.log.
+fn logs(name: &str) -> Stdio {
+    match std::env::var_os("SYNDIC_BENCH_LOGS") {
+        Some(dir) => std::fs::File::create(Path::new(&dir).join(format!("{name}.log"))).map_or_else(|_| Stdio::null(), Stdio::from),
+        None => Stdio::null(),
+    }
 }
 
 fn http_get(base: &str, path: &str) -> Option<Vec<u8>> {
@@ -87,7 +101,7 @@ fn wrk(base: &str, secs: u64) -> Option<f64> {
 }
 
 /// The section.
-pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs: u64) {
+pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs: u64, unspaced: bool) {
     let Some(server) = std::env::var("SYNDIC_BENCH_POSTGRES").ok() else {
         println!(
             "\n### Shared store: skipped (set SYNDIC_BENCH_POSTGRES; `eval \"$(.ci/postgres start)\"` and SYNDIC_BENCH_POSTGRES=$SYNDIC_TEST_POSTGRES)"
@@ -95,8 +109,10 @@ pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs
         return;
     };
     let per_feed = 20;
+    let politeness =
+        if unspaced { "no per-host spacing, 64 per host at once" } else { "default politeness: 2 per host at once, 500 ms apart" };
     println!(
-        "\n### Shared store: {sources} sources on {} loopback hosts, {per_feed} new items each; the same mock and sources for every setup\n",
+        "\n### Shared store: {sources} sources on {} loopback hosts, {per_feed} new items each ({politeness}); the same mock and sources for every setup\n",
         (sources / 10).max(1)
     );
     println!(
@@ -114,7 +130,7 @@ pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs
         let urls: Vec<String> = names.iter().enumerate().map(|(i, n)| format!("http://{}/f/{n}", addrs[i % addrs.len()])).collect();
         let url = shared.then(|| database(&server, &format!("syndic_bench_{setup}")));
         let began = Instant::now();
-        let running: Vec<Node> = (0..nodes).map(|n| start(&urls, &format!("n{n}"), url.as_deref())).collect();
+        let running: Vec<Node> = (0..nodes).map(|n| start(&urls, &format!("n{n}"), url.as_deref(), unspaced)).collect();
         let want = (sources * per_feed) as i64;
         while running.iter().any(|n| items(n) < want) {
             assert!(began.elapsed() < Duration::from_secs(600), "{label}: the first cycle did not end");
@@ -129,8 +145,7 @@ pub fn section(rt: &tokio::runtime::Runtime, sources: usize, rounds: usize, secs
             // Dated now: the new stories top `all`, above every earlier round.
             let now = chrono::Utc::now().to_rfc2822();
             let feed = String::from_utf8(rss(&format!("s{source}"), per_feed, round)).unwrap();
-            let feed = dates.replace_all(&feed, format!("<pubDate>{now}</pubDate>").as_str())
-                .into_owned();
+            let feed = dates.replace_all(&feed, format!("<pubDate>{now}</pubDate>").as_str()).into_owned();
             mock.put(names[source].clone(), feed.into_bytes());
             let marker = format!("s{source}.mock.kz/{round}/0");
             match &url {

@@ -708,7 +708,8 @@ fn main() {
         ingest(&rt, items, value("--runs", 3).max(1), !on("ingest"), args.iter().any(|a| a == "--syndic-only"));
     }
     if wanted.contains(&"cluster") {
-        cluster::section(&rt, value("--sources", 500), value("--rounds", 10).max(1), value("--secs", 5) as u64);
+        let unspaced = args.iter().any(|a| a == "--unspaced");
+        cluster::section(&rt, value("--sources", 500), value("--rounds", 10).max(1), value("--secs", 5) as u64, unspaced);
     }
     if wanted.contains(&"copies") {
         copies::section(&rt, value("--items", 104_000), value("--copies", 160), value("--runs", 3).max(1));

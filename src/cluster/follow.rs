@@ -81,8 +81,10 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
 /// Applies the records after `after`; the last one applied, or `None`
 /// when there was none.
 async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>, ClusterError> {
+    let began = std::time::Instant::now();
     let records = node.read_after(after, BATCH).await?;
     let Some(&(last, _)) = records.last() else { return Ok(None) };
+    let count = records.len();
     // Feeds go to the writer in order and are awaited together: the group
     // commit stores them in the order queued.
     let mut queued: Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)> = Vec::new();
@@ -111,6 +113,7 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
     if let Ok(Err(e)) = saved {
         tracing::warn!(error = %e, "could not record the replica's position (the records after it are applied again, which changes nothing)");
     }
+    tracing::debug!(records = count, last, ms = began.elapsed().as_millis() as u64, "applied from the shared log");
     Ok(Some(last))
 }
 

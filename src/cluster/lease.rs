@@ -52,7 +52,7 @@ impl Node {
         let period = self.lease_period().as_secs() as i64;
         let sql = format!(
             "WITH active AS (
-                SELECT host, count(*) AS n FROM sources WHERE lease_until > {NOW} GROUP BY host),
+                SELECT host, count(*) AS n FROM sources WHERE lease_until > {NOW} AND fetching GROUP BY host),
              ranked AS (
                 SELECT s.id, s.next_fetch_at,
                        row_number() OVER (PARTITION BY s.host ORDER BY s.next_fetch_at, s.id) + coalesce(a.n, 0) AS place
@@ -66,7 +66,7 @@ impl Node {
                 ORDER BY r.next_fetch_at, s.id
                 LIMIT $2
                 FOR UPDATE OF s SKIP LOCKED)
-             UPDATE sources s SET leased_by = $3, lease_until = {NOW} + $4
+             UPDATE sources s SET leased_by = $3, lease_until = {NOW} + $4, fetching = true
              FROM picked WHERE s.id = picked.id
              RETURNING s.id, s.next_fetch_at, s.host"
         );
@@ -123,6 +123,15 @@ impl Node {
         let client = self.client().await?;
         let sql = format!("UPDATE sources SET next_fetch_at = {NOW} WHERE id = ANY($1) AND disabled IS NULL RETURNING id");
         Ok(client.query(&sql, &[&ids]).await?.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Says the fetch of a leased source is over (its result is being
+    /// stored): the host's place goes to the next fetch, while the lease
+    /// stays until the result is written.
+    pub async fn fetched(&self, source: &str) -> Result<(), ClusterError> {
+        let client = self.client().await?;
+        client.execute("UPDATE sources SET fetching = false WHERE id = $1 AND leased_by = $2", &[&source, &self.name()]).await?;
+        Ok(())
     }
 
     /// Gives back a lease without a result (a cancelled poll): the source

@@ -16,7 +16,8 @@ use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClusterError, NOW, Node};
+use super::append::Queued;
+use super::{ClusterError, Node};
 use crate::dedup::Fingerprint;
 use crate::dedup::near::{Profile, Sketch};
 use crate::model::Item;
@@ -186,34 +187,21 @@ impl Node {
     /// lost. Returns the record's number and the answer the follower gives
     /// when it has applied the record here.
     pub async fn append(&self, record: &Record) -> Result<(i64, tokio::sync::oneshot::Receiver<Stored>), ClusterError> {
-        let body = record.encode();
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        if let Some(next) = record.next_fetch_at() {
-            let sql = format!(
-                "UPDATE sources SET next_fetch_at = $2, leased_by = NULL, lease_until = NULL,
-                    polled_at = {NOW}, polled_by = $3, polls = polls + 1
-                 WHERE id = $1 AND leased_by = $3"
-            );
-            if tx.execute(&sql, &[&record.source(), &next, &self.name()]).await? == 0 {
-                return Err(ClusterError::LeaseLost(record.source().to_string()));
-            }
-        }
-        if let Record::Disabled { source, reason } = record {
-            tx.execute("UPDATE sources SET disabled = $2 WHERE id = $1", &[source, reason]).await?;
-        }
-        let seq: i64 = tx.query_one("UPDATE log_head SET seq = seq + 1 RETURNING seq", &[]).await?.get(0);
-        let sql = format!("INSERT INTO log (seq, at, node, source, kind, body) VALUES ($1, {NOW}, $2, $3, $4, $5)");
-        tx.execute(&sql, &[&seq, &self.name(), &record.source(), &record.kind(), &body]).await?;
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &seq.to_string()]).await?;
-        let answer = self.wait_for(seq);
-        match tx.commit().await {
-            Ok(()) => Ok((seq, answer)),
-            Err(e) => {
-                self.forget(seq);
-                Err(e.into())
-            }
-        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let disabled = match record {
+            Record::Disabled { reason, .. } => Some(reason.clone()),
+            _ => None,
+        };
+        let queued = Queued {
+            source: record.source().to_string(),
+            kind: record.kind(),
+            next_fetch_at: record.next_fetch_at(),
+            disabled,
+            body: record.encode(),
+            reply,
+        };
+        self.appends.send(queued).map_err(|_| ClusterError::Append("the appender is not running".into()))?;
+        answer.await.unwrap_or_else(|_| Err(ClusterError::Append("the appender stopped".into())))
     }
 
     /// Up to `limit` records after `seq`, in order, still encoded.

@@ -26,6 +26,7 @@
 //! storing work for every feed (parsing and fetching are done once), and
 //! a new node replays the log kept in PostgreSQL (`docs/cluster.md`).
 
+mod append;
 pub mod follow;
 pub mod lease;
 pub mod log;
@@ -66,6 +67,9 @@ pub enum ClusterError {
     /// node's result is dropped (the other node's poll counts).
     #[error("the lease on source {0} expired before its result was written; another node polls it now")]
     LeaseLost(String),
+    /// The group of records this one was appended with failed.
+    #[error("PostgreSQL: appending to the log failed: {0}")]
+    Append(String),
     /// A record in the log cannot be read by this build.
     #[error("log record {seq}: {reason}")]
     Record {
@@ -93,7 +97,9 @@ pub struct Node {
     /// The shared store's id (made by its first migration).
     origin: String,
     /// Polls of this node waiting for their record to be applied here.
-    waiters: Mutex<HashMap<i64, tokio::sync::oneshot::Sender<Stored>>>,
+    waiters: append::Waiters,
+    /// The appender's queue ([`append`]).
+    appends: tokio::sync::mpsc::UnboundedSender<append::Queued>,
     /// What the follower last saw, for /status.
     view: Mutex<View>,
 }
@@ -148,7 +154,10 @@ impl Node {
         let origin = schema::migrate(&mut client).await?;
         drop(client);
         let view = Mutex::new(View { node: settings.node.clone(), ..View::default() });
-        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters: Mutex::new(HashMap::new()), view }))
+        let waiters: append::Waiters = Arc::new(Mutex::new(HashMap::new()));
+        let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(append::run(pool.clone(), settings.node.clone(), Arc::clone(&waiters), queue));
+        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view }))
     }
 
     /// This node's name.
@@ -198,16 +207,6 @@ impl Node {
             }
             Err(e) => view.error = Some(e.to_string()),
         }
-    }
-
-    pub(crate) fn wait_for(&self, seq: i64) -> tokio::sync::oneshot::Receiver<Stored> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.waiters.lock().unwrap_or_else(PoisonError::into_inner).insert(seq, tx);
-        rx
-    }
-
-    pub(crate) fn forget(&self, seq: i64) {
-        self.waiters.lock().unwrap_or_else(PoisonError::into_inner).remove(&seq);
     }
 
     pub(crate) fn answer(&self, seq: i64, stored: Stored) {

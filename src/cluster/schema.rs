@@ -89,6 +89,11 @@ const MIGRATIONS: &[&str] = &[
         next_start bigint NOT NULL
     );
     "#,
+    // 5: whether a leased source's fetch is still in flight (the per-host
+    // cap counts those, not polls being stored).
+    r#"
+    ALTER TABLE sources ADD COLUMN fetching boolean NOT NULL DEFAULT false;
+    "#,
 ];
 
 /// The version this build writes.

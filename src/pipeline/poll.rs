@@ -196,6 +196,15 @@ pub async fn poll_source(ctx: &Context, source: &Source, permit: Option<Permit>)
     let now = Utc::now();
     let fetched = ctx.fetcher.get(&source.url, &state.validators).await;
     drop(permit);
+    if let Some(node) = ctx.cluster.clone() {
+        // The host's place is free for any node's next fetch.
+        let id = source.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = node.fetched(&id).await {
+                tracing::debug!(source = %id, error = %e, "could not mark the fetch done in the shared database");
+            }
+        });
+    }
     let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
     let mut record = FetchRecord { at: now.timestamp(), ..FetchRecord::default() };
     let mut recorded = false;

@@ -34,9 +34,18 @@ pub async fn store_feed(ctx: &Context, feed: Pending) -> Stored {
     };
     // The place in the backlog is given back once the log has the feed.
     let _ticket = feed.ticket;
-    let (_, answer) = node.append(&shared).await?;
+    let began = std::time::Instant::now();
+    let (seq, answer) = node.append(&shared).await?;
+    let appended = began.elapsed();
     drop(_ticket);
-    answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()))
+    let stored = answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()));
+    tracing::debug!(
+        seq,
+        append_ms = appended.as_millis() as u64,
+        applied_ms = began.elapsed().as_millis() as u64,
+        "poll stored through the shared log"
+    );
+    stored
 }
 
 /// Records a fetch that stored nothing (304, an error).
