@@ -118,6 +118,9 @@ impl Scheduler {
     /// may start).
     pub async fn due(&self, config: &Config) -> anyhow::Result<Vec<Source>> {
         let Some(node) = &self.ctx.cluster else { return due(&self.ctx, config).await };
+        if !node.following() {
+            return Ok(Vec::new());
+        }
         // Polls waiting for their host's turn, or storing their result,
         // hold no fetch permit: leases may run ahead of the fetches in
         // flight (which the limits still cap), as a lone node starts every

@@ -69,8 +69,14 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
                 node.report(started_at, applied).await;
             }
             Err(e @ ClusterError::Record { .. }) => {
-                tracing::error!(error = %e, "the replica cannot apply the shared log: this node stops following it; upgrade syndic on this node");
+                tracing::error!(error = %e, "the replica cannot apply the shared log: this node stops following it and polling; upgrade syndic on this node");
+                node.stop_following(&format!("{e}: this node stopped following the log and polling; upgrade syndic on it"));
                 return;
+            }
+            Err(e @ ClusterError::Apply(seq)) => {
+                // Applied up to the record before; the loop tries again.
+                applied = seq - 1;
+                tracing::warn!(error = %e, "retrying in a second");
             }
             Err(e) => tracing::warn!(error = %e, "reading the shared log failed; retrying"),
         }
@@ -88,6 +94,7 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
     // Feeds go to the writer in order and are awaited together: the group
     // commit stores them in the order queued.
     let mut queued: Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)> = Vec::new();
+    let mut failed = None;
     for (seq, body) in records {
         let record = Record::decode(seq, &body)?;
         match record {
@@ -100,33 +107,50 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
                 queued.push((seq, replica.commits.submit(feed)));
             }
             other => {
-                settle(node, replica, &mut queued).await;
+                failed = failed.or(settle(node, replica, &mut queued).await);
                 let stored = apply_other(&replica.store, other).await;
+                if let Err(e) = &stored {
+                    tracing::error!(seq, error = %e, "a record of the shared log could not be applied here");
+                    failed = failed.or(Some(seq));
+                }
                 node.answer(seq, stored);
             }
         }
     }
-    settle(node, replica, &mut queued).await;
+    failed = failed.or(settle(node, replica, &mut queued).await);
+    // A record that could not be applied (a full disk) is applied again,
+    // with those after it, on the next try: the replica never skips one.
+    // Applying a record twice changes nothing.
+    let upto = failed.map_or(last, |seq| seq - 1);
     let store = Arc::clone(&replica.store);
     let origin = node.origin().to_string();
-    let saved = tokio::task::spawn_blocking(move || lock(&store).set_replica_position(&origin, last)).await;
+    let saved = tokio::task::spawn_blocking(move || lock(&store).set_replica_position(&origin, upto)).await;
     if let Ok(Err(e)) = saved {
         tracing::warn!(error = %e, "could not record the replica's position (the records after it are applied again, which changes nothing)");
     }
-    tracing::debug!(records = count, last, ms = began.elapsed().as_millis() as u64, "applied from the shared log");
-    Ok(Some(last))
+    tracing::debug!(records = count, upto, ms = began.elapsed().as_millis() as u64, "applied from the shared log");
+    match failed {
+        Some(seq) => Err(ClusterError::Apply(seq)),
+        None => Ok(Some(last)),
+    }
 }
 
-/// Waits for the queued feeds and hands out their answers.
-async fn settle(node: &Node, replica: &Replica, queued: &mut Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)>) {
+/// Waits for the queued feeds and hands out their answers; the first
+/// that failed.
+async fn settle(node: &Node, replica: &Replica, queued: &mut Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)>) -> Option<i64> {
+    let mut failed = None;
     for (seq, answer) in queued.drain(..) {
         let stored = answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()));
         match &stored {
             Ok((_, touched)) => (replica.changed)(touched),
-            Err(e) => tracing::error!(seq, error = %e, "a feed of the shared log could not be stored here"),
+            Err(e) => {
+                tracing::error!(seq, error = %e, "a feed of the shared log could not be stored here");
+                failed = failed.or(Some(seq));
+            }
         }
         node.answer(seq, stored);
     }
+    failed
 }
 
 /// Applies a record other than a feed on the writer connection.

@@ -67,6 +67,10 @@ pub enum ClusterError {
     /// node's result is dropped (the other node's poll counts).
     #[error("the lease on source {0} expired before its result was written; another node polls it now")]
     LeaseLost(String),
+    /// A record could not be applied to this node's replica (its store
+    /// failed): it is applied again, never skipped.
+    #[error("log record {0} could not be applied to this node's replica")]
+    Apply(i64),
     /// The group of records this one was appended with failed.
     #[error("PostgreSQL: appending to the log failed: {0}")]
     Append(String),
@@ -102,6 +106,9 @@ pub struct Node {
     appends: tokio::sync::mpsc::UnboundedSender<append::Queued>,
     /// What the follower last saw, for /status.
     view: Mutex<View>,
+    /// The follower stopped for good (a record this build cannot read):
+    /// the node stops leasing, or its polls would never be applied here.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 /// The shared store as this node last saw it (`/status`).
@@ -157,7 +164,8 @@ impl Node {
         let waiters: append::Waiters = Arc::new(Mutex::new(HashMap::new()));
         let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(append::run(pool.clone(), settings.node.clone(), Arc::clone(&waiters), queue));
-        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view }))
+        let stopped = Default::default();
+        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view, stopped }))
     }
 
     /// This node's name.
@@ -182,6 +190,16 @@ impl Node {
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, ClusterError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// Whether this node still applies the log (and so may poll).
+    pub fn following(&self) -> bool {
+        !self.stopped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn stop_following(&self, why: &str) {
+        self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.view.lock().unwrap_or_else(PoisonError::into_inner).error = Some(why.to_string());
     }
 
     /// What the follower last saw.

@@ -38,7 +38,7 @@ pub async fn store_feed(ctx: &Context, feed: Pending) -> Stored {
     let (seq, answer) = node.append(&shared).await?;
     let appended = began.elapsed();
     drop(_ticket);
-    let stored = answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()));
+    let stored = applied(node, answer).await;
     tracing::debug!(
         seq,
         append_ms = appended.as_millis() as u64,
@@ -121,7 +121,7 @@ pub async fn extraction(
         }
     };
     let applied = match node.append(&record).await {
-        Ok((_, answer)) => answer.await.unwrap_or_else(|_| Err(Failure::writer_gone())),
+        Ok((_, answer)) => applied(node, answer).await,
         Err(e) => Err(e.into()),
     };
     match applied {
@@ -133,5 +133,21 @@ pub async fn extraction(
 /// Appends and waits until the record is applied here.
 async fn append(node: &crate::cluster::Node, record: Record) -> Result<(), PollError> {
     let (_, answer) = node.append(&record).await.map_err(|e| PollError::Store(e.into()))?;
-    answer.await.unwrap_or_else(|_| Err(Failure::writer_gone())).map(|_| ()).map_err(PollError::Store)
+    applied(node, answer).await.map(|_| ()).map_err(PollError::Store)
+}
+
+/// The answer to a record this node appended, once its follower applied
+/// it here; a follower that fell a lease period behind (or stopped) is an
+/// error for the poll, not a wait for ever (the record stays in the log).
+async fn applied(node: &crate::cluster::Node, answer: tokio::sync::oneshot::Receiver<Stored>) -> Stored {
+    match tokio::time::timeout(node.lease_period(), answer).await {
+        Ok(answer) => answer.unwrap_or_else(|_| Err(Failure::writer_gone())),
+        Err(_) => Err(Failure {
+            kind: crate::store::FailureKind::Shared,
+            message: format!(
+                "stored in the shared log, but not applied to this node's replica within {} s (see the follower's errors)",
+                node.lease_period().as_secs()
+            ),
+        }),
+    }
 }
