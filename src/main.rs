@@ -180,7 +180,7 @@ fn main() -> ExitCode {
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
             let runtime = runtime()?;
-            if let Some(shared) = &c.daemon.cluster {
+            if let Some(shared) = c.daemon.cluster.as_ref().filter(|_| !c.daemon.database.exists()) {
                 // A new node starts from the shared store's snapshot.
                 runtime.block_on(async {
                     let node = syndic::cluster::Node::connect(shared).await?;

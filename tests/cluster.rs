@@ -234,6 +234,19 @@ fn a_standalone_database_moves_into_postgres_and_a_new_node_serves_the_same_feed
     // The schedule moved too: nothing was polled again.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(up.log().len(), 4, "{:?}", up.log());
+
+    // PostgreSQL down (here: a port nobody listens on): a node with a
+    // replica still starts, serves what it has and says why it polls nothing.
+    let served = body(&node_a.base, "/feeds/all.rss");
+    drop(node_a);
+    let config = std::fs::read_to_string(new.config()).unwrap();
+    let down = format!("postgres://syndic@127.0.0.1:{}/nowhere", common::free_port());
+    std::fs::write(new.config(), config.replace(&url, &down)).unwrap();
+    let node_a = new.start_daemon();
+    assert_eq!(body(&node_a.base, "/feeds/all.rss"), served);
+    let (_, _, status) = get(&format!("{}/status.json", node_a.base), &[]).unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    assert!(status["shared_store"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{status}");
 }
 
 mod leases {

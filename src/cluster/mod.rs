@@ -148,26 +148,80 @@ impl View {
 impl Node {
     /// Connects to the shared store and brings its schema up to date.
     pub async fn connect(settings: &ClusterSettings) -> Result<Arc<Node>, ClusterError> {
-        let config: tokio_postgres::Config = settings.url.parse().map_err(|e| ClusterError::Url(format!("{e}")))?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager)
-            .max_size(8)
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .create_timeout(Some(Duration::from_secs(10)))
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .map_err(|e| ClusterError::Url(e.to_string()))?;
+        let pool = pool(settings)?;
         let mut client = pool.get().await?;
         let origin = schema::migrate(&mut client).await?;
         drop(client);
+        Ok(Node::assemble(pool, settings, origin))
+    }
+
+    /// [`Node::connect`]; but when the store cannot be reached and this
+    /// node's replica already copies store `known`, the node starts on its
+    /// replica: it serves what it has, and its leases and follower retry
+    /// until the store answers (its schema is brought up to date then).
+    pub async fn connect_or_wait(settings: &ClusterSettings, known: Option<String>) -> Result<Arc<Node>, ClusterError> {
+        let e = match Node::connect(settings).await {
+            Ok(node) => return Ok(node),
+            Err(e) => e,
+        };
+        let unreachable = match &e {
+            ClusterError::Pool(_) => true,
+            ClusterError::Postgres(e) => e.as_db_error().is_none(),
+            _ => false,
+        };
+        let Some(origin) = known.filter(|_| unreachable) else { return Err(e) };
+        tracing::error!(error = %e, "the shared database does not answer: serving this node's replica; polling starts when it answers");
+        let node = Node::assemble(pool(settings)?, settings, origin);
+        node.view.lock().unwrap_or_else(PoisonError::into_inner).error = Some(e.to_string());
+        tokio::spawn(migrate_when_reachable(Arc::clone(&node)));
+        Ok(node)
+    }
+
+    fn assemble(pool: Pool, settings: &ClusterSettings, origin: String) -> Arc<Node> {
         let view = Mutex::new(View { node: settings.node.clone(), ..View::default() });
         let waiters: append::Waiters = Arc::new(Mutex::new(HashMap::new()));
         let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(append::run(pool.clone(), settings.node.clone(), Arc::clone(&waiters), queue));
         let stopped = Default::default();
-        Ok(Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view, stopped }))
+        Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view, stopped })
     }
+}
 
+/// Brings the schema up to date once the store answers, and checks that it
+/// is still the store this node's replica copies.
+async fn migrate_when_reachable(node: Arc<Node>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let Ok(mut client) = node.pool.get().await else { continue };
+        match schema::migrate(&mut client).await {
+            Ok(origin) if origin == node.origin => {
+                tracing::info!("the shared database answers again");
+                return;
+            }
+            Ok(origin) => {
+                tracing::error!(found = %origin, expected = %node.origin, "the shared database is another store than this replica copies");
+                node.stop_following(&format!("the shared database is another store ({origin}) than this replica copies ({})", node.origin));
+                return;
+            }
+            Err(e) => tracing::debug!(error = %e, "the shared database still does not answer"),
+        }
+    }
+}
+
+/// The pool for `settings` (no connection is made yet).
+fn pool(settings: &ClusterSettings) -> Result<Pool, ClusterError> {
+    let config: tokio_postgres::Config = settings.url.parse().map_err(|e| ClusterError::Url(format!("{e}")))?;
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(8)
+        .wait_timeout(Some(Duration::from_secs(30)))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| ClusterError::Url(e.to_string()))
+}
+
+impl Node {
     /// This node's name.
     pub fn name(&self) -> &str {
         &self.settings.node

@@ -19,13 +19,26 @@ impl Daemon {
         &mut self,
         settings: &ClusterSettings,
     ) -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<crate::store::Touched>> {
-        let node = Node::connect(settings)
+        // A replica that already copies a store may start while it is down.
+        let store = Arc::clone(&self.ctx.store);
+        let known = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).replica_position()).await??;
+        let node = Node::connect_or_wait(settings, known.map(|(origin, _)| origin))
             .await
             .with_context(|| format!("cannot use the shared database {}", cluster::redacted(&settings.url)))?;
         let (store, checked) = (Arc::clone(&self.ctx.store), Arc::clone(&node));
         let from =
             tokio::task::spawn_blocking(move || follow::position(&store.lock().unwrap_or_else(|p| p.into_inner()), &checked)).await??;
-        sync(&node, &self.config).await?;
+        if let Err(e) = sync(&node, &self.config).await {
+            // Started on its replica while the store is down: the sources
+            // are recorded once it answers (leasing waits for it anyway).
+            tracing::warn!(error = %e, "will record the sources when the shared database answers");
+            let (node, config) = (Arc::clone(&node), Arc::clone(&self.config));
+            tokio::spawn(async move {
+                while sync(&node, &config).await.is_err() {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+            });
+        }
         let (tx, changes) = tokio::sync::mpsc::unbounded_channel();
         let publisher = Arc::clone(&self.publisher);
         let replica = Replica {
