@@ -230,7 +230,10 @@ impl Daemon {
         self.export_in_background();
         loop {
             tokio::select! {
-                _ = prune_tick.tick() => self.prune_in_background(),
+                _ = prune_tick.tick() => {
+                    self.prune_in_background();
+                    self.shared_upkeep_in_background();
+                }
                 _ = export_retry.tick(), if self.export_failing() => self.export_in_background(),
                 _ = tick.tick() => self.on_tick(&mut scheduler, last_tick, health).await?,
                 // On a shared store a node leases only what it has room

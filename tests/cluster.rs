@@ -249,6 +249,45 @@ fn a_standalone_database_moves_into_postgres_and_a_new_node_serves_the_same_feed
     assert!(status["shared_store"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{status}");
 }
 
+#[test]
+fn snapshots_let_the_log_be_pruned_and_a_new_node_start_from_them() {
+    use syndic::cluster::log::Record;
+    use syndic::cluster::snapshot;
+    let Some(url) = pg::database() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let settings = syndic::config::ClusterSettings { url: url.clone(), node: "a".into(), lease: Duration::from_secs(60) };
+        let node = syndic::cluster::Node::connect(&settings).await.unwrap();
+        let replica = std::sync::Arc::new(std::sync::Mutex::new(syndic::store::Store::open(&dir.path().join("a.db")).unwrap()));
+        for i in 0..5 {
+            node.append(&Record::MovedTo { source: "s".into(), to: Some(format!("https://s.kz/{i}.xml")) }).await.unwrap();
+        }
+        // This node applied the five records (its follower would have).
+        replica.lock().unwrap().set_replica_position(node.origin(), 5).unwrap();
+        // Too few records for a snapshot yet: nothing happens.
+        assert_eq!(snapshot::upkeep(&node, std::sync::Arc::clone(&replica), 10).await.unwrap(), snapshot::Upkeep::default());
+        // Another node, alive, has applied three records: the log keeps
+        // what it has not, until it has.
+        let other =
+            syndic::cluster::Node::connect(&syndic::config::ClusterSettings { node: "b".into(), ..settings.clone() }).await.unwrap();
+        other.heartbeat(0, 3).await.unwrap();
+        let done = snapshot::upkeep(&node, std::sync::Arc::clone(&replica), 5).await.unwrap();
+        assert_eq!(done, snapshot::Upkeep { snapshot: Some(5), pruned: 3 });
+        other.heartbeat(0, 5).await.unwrap();
+        assert_eq!(
+            snapshot::upkeep(&node, std::sync::Arc::clone(&replica), 5).await.unwrap(),
+            snapshot::Upkeep { snapshot: None, pruned: 2 }
+        );
+        assert_eq!(pg::number(&url, "SELECT count(*) FROM log"), 0);
+        // A new node starts from the snapshot, at record 5.
+        let fresh = dir.path().join("b.db");
+        assert!(snapshot::restore(&node, &fresh).await.unwrap());
+        let position = syndic::store::Store::open(&fresh).unwrap().replica_position().unwrap();
+        assert_eq!(position, Some((node.origin().to_string(), 5)));
+    });
+}
+
 mod leases {
     use std::time::Duration;
 

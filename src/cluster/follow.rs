@@ -68,6 +68,11 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
             Ok(None) => {
                 node.report(started_at, applied).await;
             }
+            Err(e @ ClusterError::Behind { .. }) => {
+                tracing::error!(error = %e, "this node stops following the shared log and polling");
+                node.stop_following(&e.to_string());
+                return;
+            }
             Err(e @ ClusterError::Record { .. }) => {
                 tracing::error!(error = %e, "the replica cannot apply the shared log: this node stops following it and polling; upgrade syndic on this node");
                 node.stop_following(&format!("{e}: this node stopped following the log and polling; upgrade syndic on it"));
@@ -91,6 +96,11 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
     let records = node.read_after(after, BATCH).await?;
     let Some(&(last, _)) = records.last() else { return Ok(None) };
     let count = records.len();
+    // Numbers have no gaps: a gap is the part of the log pruned while
+    // this node was away (only the snapshots remember it).
+    if records[0].0 != after + 1 {
+        return Err(ClusterError::Behind { applied: after, first: records[0].0 });
+    }
     // Feeds go to the writer in order and are awaited together: the group
     // commit stores them in the order queued.
     let mut queued: Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)> = Vec::new();

@@ -71,6 +71,16 @@ pub enum ClusterError {
     /// failed): it is applied again, never skipped.
     #[error("log record {0} could not be applied to this node's replica")]
     Apply(i64),
+    /// The replica is older than the log the store kept.
+    #[error(
+        "this replica applied the shared log up to record {applied}, and the log now starts at record {first} (pruned while this node was away): stop the node, delete its replica file, and start it again (it starts from the newest snapshot)"
+    )]
+    Behind {
+        /// The last record applied here.
+        applied: i64,
+        /// The first record the log still has.
+        first: i64,
+    },
     /// The group of records this one was appended with failed.
     #[error("PostgreSQL: appending to the log failed: {0}")]
     Append(String),

@@ -169,3 +169,82 @@ impl Node {
         Ok(())
     }
 }
+
+/// Log records between two snapshots.
+pub const SNAPSHOT_EVERY: i64 = 20_000;
+
+/// Snapshots kept (the newest ones).
+const KEEP: i64 = 2;
+
+/// A node not heard from for this long no longer holds the log back.
+const STALE_NODE_SECS: i64 = 86_400;
+
+/// What one round of [`upkeep`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Upkeep {
+    /// The record a new snapshot was made at.
+    pub snapshot: Option<i64>,
+    /// Log records deleted.
+    pub pruned: u64,
+}
+
+/// The shared store's upkeep, by one node at a time (hourly, from the
+/// daemon): when the log grew by `every` records since the newest
+/// snapshot, a copy of this node's replica is stored as a new one; the
+/// newest [`KEEP`] snapshots stay; and the log records that the oldest of
+/// them and every node heard from within a day have applied are deleted.
+/// A new node starts from the newest snapshot; a node away for longer
+/// than the log was kept is told to start again from one.
+pub async fn upkeep(node: &Node, store: std::sync::Arc<std::sync::Mutex<Store>>, every: i64) -> anyhow::Result<Upkeep> {
+    let mut done = Upkeep::default();
+    if !node.hold("snapshot").await? {
+        return Ok(done);
+    }
+    let head = node.log_head().await?;
+    let newest = node.snapshot_seq().await?.unwrap_or(0);
+    if head - newest >= every {
+        let from = std::sync::Arc::clone(&store);
+        let (seq, items, copy) = tokio::task::spawn_blocking(move || -> anyhow::Result<(i64, i64, PathBuf)> {
+            // The writer waits meanwhile: the copy and its position agree.
+            let store = from.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(path) = store.path() else { anyhow::bail!("the replica has no file") };
+            let copy = PathBuf::from(format!("{}.snapshot", path.display()));
+            let _ = std::fs::remove_file(&copy);
+            let Some((origin, seq)) = store.replica_position()? else { anyhow::bail!("the file is no replica") };
+            store.copy_as_replica(&copy, &origin, seq)?;
+            Ok((seq, store.counts()?.0, copy))
+        })
+        .await??;
+        let bytes = std::fs::read(&copy);
+        let _ = std::fs::remove_file(&copy);
+        if seq > newest {
+            node.put_snapshot(seq, &bytes?, items).await?;
+            done.snapshot = Some(seq);
+        }
+    }
+    done.pruned = node.prune_log().await?;
+    Ok(done)
+}
+
+impl Node {
+    /// Drops all but the newest [`KEEP`] snapshots and the log records no
+    /// kept snapshot and no live node still needs; the number deleted.
+    async fn prune_log(&self) -> Result<u64, ClusterError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT $1)", &[&KEEP]).await?;
+        let sql = format!(
+            "SELECT least((SELECT min(seq) FROM snapshots),
+                          (SELECT min(applied) FROM nodes WHERE seen_at > {NOW} - $1))"
+        );
+        let horizon: Option<i64> = tx.query_one(&sql, &[&STALE_NODE_SECS]).await?.get(0);
+        // No snapshot, no pruning: a new node could not start.
+        let has_snapshot: bool = tx.query_one("SELECT exists (SELECT 1 FROM snapshots)", &[]).await?.get(0);
+        let pruned = match horizon {
+            Some(horizon) if has_snapshot => tx.execute("DELETE FROM log WHERE seq <= $1", &[&horizon]).await?,
+            _ => 0,
+        };
+        tx.commit().await?;
+        Ok(pruned)
+    }
+}

@@ -80,6 +80,22 @@ impl Daemon {
         Ok(sources.iter().filter(|s| leased.contains(&s.id)).cloned().collect())
     }
 
+    /// The shared store's snapshots and log pruning (one node at a time,
+    /// `cluster::snapshot::upkeep`), in the background.
+    pub(super) fn shared_upkeep_in_background(&self) {
+        let Some(node) = self.ctx.cluster.clone() else { return };
+        let store = Arc::clone(&self.ctx.store);
+        tokio::spawn(async move {
+            match cluster::snapshot::upkeep(&node, store, cluster::snapshot::SNAPSHOT_EVERY).await {
+                Ok(done) if done.snapshot.is_some() || done.pruned > 0 => {
+                    tracing::info!(snapshot = ?done.snapshot, pruned = done.pruned, "shared store: snapshot and log pruning")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "shared store: snapshot or log pruning failed; will retry in an hour"),
+            }
+        });
+    }
+
     /// Gives back this node's leases at shutdown, so that another node
     /// polls its sources at once rather than after the leases expire.
     pub async fn leave(&self) {
