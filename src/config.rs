@@ -194,7 +194,7 @@ pub struct ClusterSettings {
 #[serde(deny_unknown_fields)]
 struct RawDaemon {
     database: Option<Spanned<String>>,
-    replica: Option<String>,
+    replica: Option<Spanned<String>>,
     node: Option<Spanned<String>>,
     listen: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
@@ -310,17 +310,36 @@ fn validate_daemon(raw: RawDaemon, base: &Path, report: &mut Report<'_>) -> Opti
     let shared =
         raw.database.as_ref().map(|d| d.get_ref().trim()).filter(|d| d.starts_with("postgres://") || d.starts_with("postgresql://"));
     let database = match shared {
-        Some(_) => paths::database(raw.replica.as_deref(), base),
+        Some(_) => paths::database(raw.replica.as_ref().map(|r| r.get_ref().as_str()), base),
         None => paths::database(raw.database.as_ref().map(|d| d.get_ref().as_str()), base),
     };
-    if let (Some(d), None) = (&raw.database, shared)
-        && raw.replica.is_some()
+    // A URL that is not PostgreSQL's (a typo, another database) must not
+    // become a file path: the node would quietly run alone.
+    if let Some(d) =
+        raw.database.as_ref().filter(|d| shared.is_none() && (d.get_ref().contains("://") || d.get_ref().trim().starts_with("postgres")))
     {
         report.key(
             d.span(),
-            "replica",
-            "replica is the local copy of a shared PostgreSQL database: set database = \"postgres://…\" too, or remove it",
+            "database",
+            format!("{:?} is neither a file path nor a postgres://user@host/db URL (the shared store is PostgreSQL only)", d.get_ref()),
         );
+    }
+    if shared.is_none() {
+        for (key, span) in [("replica", raw.replica.as_ref().map(|r| r.span())), ("node", raw.node.as_ref().map(|n| n.span()))] {
+            if let Some(span) = span {
+                report.key(
+                    span,
+                    key,
+                    format!("{key} belongs to a node of a shared PostgreSQL database: set database = \"postgres://…\" too, or remove it"),
+                );
+            }
+        }
+    }
+    if let Some(url) = shared
+        && let Err(e) = url.parse::<tokio_postgres::Config>()
+        && let Some(d) = &raw.database
+    {
+        report.key(d.span(), "database", format!("not a PostgreSQL URL: {e}"));
     }
     let node = match &raw.node {
         Some(n) if n.get_ref().trim().is_empty() || n.get_ref().len() > 64 => {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{CommandFactory as _, Parser, Subcommand};
 use syndic::cli::files::{self, Database};
 use syndic::config::{self, LogFormat};
@@ -180,10 +181,15 @@ fn main() -> ExitCode {
             // One daemon per database, held until the process ends.
             let _lock = syndic::store::lock::acquire(&c.daemon.database)?;
             let runtime = runtime()?;
+            if c.daemon.cluster.is_some() {
+                syndic::cluster::follow::check_file(&c.daemon.database)?;
+            }
             if let Some(shared) = c.daemon.cluster.as_ref().filter(|_| !c.daemon.database.exists()) {
                 // A new node starts from the shared store's snapshot.
                 runtime.block_on(async {
-                    let node = syndic::cluster::Node::connect(shared).await?;
+                    let node = syndic::cluster::Node::connect(shared)
+                        .await
+                        .with_context(|| format!("cannot use the shared database {}", syndic::cluster::redacted(&shared.url)))?;
                     syndic::cluster::snapshot::restore(&node, &c.daemon.database).await
                 })?;
             }
@@ -270,6 +276,12 @@ fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
     if !path.is_file() {
         anyhow::bail!("no database at {}", path.display());
     }
+    // Not a file migrate would make a database of (an empty or foreign file).
+    let readable = syndic::store::Store::open_reader(&path).and_then(|s| s.has_items().map(|_| s.schema_behind()));
+    if !matches!(readable, Ok(Ok(_))) || std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+        anyhow::bail!("{} is not a syndic database", path.display());
+    }
+    eprintln!("syndic: database {}", path.display());
     if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
         anyhow::bail!("--to: expected a postgres://… URL");
     }
@@ -288,7 +300,7 @@ fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
         moved.stories,
         moved.bytes as f64 / 1e6
     );
-    println!("next: set database = \"{}\" on every node and start them", syndic::cluster::redacted(to));
+    println!("next: set database = \"postgres://…\" (this URL) and a new `replica` path on every node, and start them");
     Ok(())
 }
 
@@ -301,7 +313,10 @@ fn check(flag: Option<PathBuf>) -> anyhow::Result<()> {
 async fn fetch(c: config::Config, only: Option<String>, all: bool) -> anyhow::Result<()> {
     let shared = match &c.daemon.cluster {
         Some(settings) => {
-            let node = syndic::cluster::Node::connect(settings).await?;
+            syndic::cluster::follow::check_file(&c.daemon.database)?;
+            let node = syndic::cluster::Node::connect(settings)
+                .await
+                .with_context(|| format!("cannot use the shared database {}", syndic::cluster::redacted(&settings.url)))?;
             syndic::cluster::snapshot::restore(&node, &c.daemon.database).await?;
             Some(settings.clone())
         }

@@ -250,6 +250,32 @@ fn a_standalone_database_moves_into_postgres_and_a_new_node_serves_the_same_feed
 }
 
 #[test]
+fn a_node_missing_a_source_waits_on_its_record_says_so_and_catches_up_after_a_reload() {
+    let Some(url) = pg::database() else { return };
+    let up = Upstream::start();
+    let urls: Vec<String> = (0..2).map(|i| up.put(&format!("s{i}.xml"), feed(i, false), "application/rss+xml")).collect();
+    let source = |i: usize| TestSource { id: ["s0", "s1"][i], url: urls[i].clone(), kind: "partner", category: "politics", priority: 0 };
+    let (a, b) = (node(&[source(0), source(1)], &url, "a"), node(&[source(0)], &url, "b"));
+    let (node_a, node_b) = (a.start_daemon(), b.start_daemon());
+    // s1's items reach b's log before b knows s1: b waits on that record,
+    // polls nothing meanwhile, and /status says which source it lacks.
+    let stuck = || {
+        let (_, _, status) = get(&format!("{}/status.json", node_b.base), &[]).unwrap();
+        let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+        status["shared_store"]["error"].as_str().is_some_and(|e| e.contains("source s1") && e.contains("sources.toml"))
+    };
+    assert!(wait_until(30, stuck), "b does not say it lacks s1");
+    // The admin gives b the same source list: b applies the record, and
+    // the two nodes serve the same feeds.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::copy(a.dir.path().join("sources.toml"), b.dir.path().join("sources.toml")).unwrap();
+    let same = || body(&node_a.base, "/feeds/all.rss") == body(&node_b.base, "/feeds/all.rss");
+    assert!(wait_until(30, same), "b did not catch up after the reload");
+    assert!(wait_until(10, || !stuck()));
+    assert_eq!(up.log().iter().filter(|r| r.path == "s1.xml").count(), 1);
+}
+
+#[test]
 fn snapshots_let_the_log_be_pruned_and_a_new_node_start_from_them() {
     use syndic::cluster::log::Record;
     use syndic::cluster::snapshot;

@@ -32,9 +32,30 @@ pub struct Replica {
     pub changed: Box<dyn Fn(&Touched) + Send + Sync>,
 }
 
+/// Refuses, before anything writes to it, a replica file that holds a
+/// database of its own (the old single node's file, kept as a backup).
+pub fn check_file(path: &std::path::Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let store = Store::open_reader(path)?;
+    // A file older than the `replica` table is no replica either.
+    let position = store.replica_position().ok().flatten();
+    if position.is_none() && store.has_items().unwrap_or(false) {
+        anyhow::bail!(
+            "{} holds a database of its own: move it into PostgreSQL with `syndic migrate`, or give this node a new `replica` file",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Checks that `store` may follow the shared store `node`: a replica of
-/// it, or a new file. Returns the last record applied.
-pub fn position(store: &Store, node: &Node) -> anyhow::Result<i64> {
+/// it, or a new file, which is marked as its replica at once (a process
+/// that ends before its follower first records how far it got, such as a
+/// `syndic fetch`, must not leave a file that looks like a database of its
+/// own). Returns the last record applied.
+pub fn position(store: &mut Store, node: &Node) -> anyhow::Result<i64> {
     let file = store.path().map(|p| p.display().to_string()).unwrap_or_default();
     match store.replica_position()? {
         Some((origin, seq)) if origin == node.origin() => Ok(seq),
@@ -47,7 +68,10 @@ pub fn position(store: &Store, node: &Node) -> anyhow::Result<i64> {
             "{} holds a database of its own: move it into PostgreSQL with `syndic migrate`, or give this node a new `replica` file",
             file
         ),
-        None => Ok(0),
+        None => {
+            store.set_replica_position(node.origin(), 0)?;
+            Ok(0)
+        }
     }
 }
 
@@ -58,10 +82,15 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
     let wake = Arc::new(Notify::new());
     tokio::spawn(listen(node.url().to_string(), Arc::clone(&wake)));
     let mut applied = from;
+    let mut stuck = None;
     loop {
         match step(&node, &replica, applied).await {
             Ok(Some(last)) => {
                 applied = last;
+                if stuck.take().is_some() {
+                    tracing::info!(applied, "the replica applies the shared log again");
+                    node.stall(false);
+                }
                 node.report(started_at, applied).await;
                 continue;
             }
@@ -78,10 +107,17 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
                 node.stop_following(&format!("{e}: this node stopped following the log and polling; upgrade syndic on it"));
                 return;
             }
-            Err(e @ ClusterError::Apply(seq)) => {
-                // Applied up to the record before; the loop tries again.
+            Err(e @ ClusterError::Apply { .. }) => {
+                // Applied up to the record before; the loop tries again
+                // (said once per record, and on /status until it passes).
+                let ClusterError::Apply { seq, .. } = &e else { continue };
+                if stuck != Some(*seq) {
+                    tracing::error!(error = %e, "the replica waits on this record, and tries again every second");
+                    stuck = Some(*seq);
+                }
                 applied = seq - 1;
-                tracing::warn!(error = %e, "retrying in a second");
+                node.set_error(&e.to_string());
+                node.stall(true);
             }
             Err(e) => tracing::warn!(error = %e, "reading the shared log failed; retrying"),
         }
@@ -103,7 +139,7 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
     }
     // Feeds go to the writer in order and are awaited together: the group
     // commit stores them in the order queued.
-    let mut queued: Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)> = Vec::new();
+    let mut queued: Vec<Queued> = Vec::new();
     let mut failed = None;
     for (seq, body) in records {
         let record = Record::decode(seq, &body)?;
@@ -113,15 +149,16 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
                 let Some(prints) = prints.filter(|p| p.len() == items.len()) else {
                     return Err(ClusterError::Record { seq, reason: "a fingerprint does not read".into() });
                 };
+                let id = source.clone();
                 let feed = Pending { items, prints, priority, now, ticket: None, record: Some((source, record)) };
-                queued.push((seq, replica.commits.submit(feed)));
+                queued.push((seq, id, replica.commits.submit(feed)));
             }
             other => {
                 failed = failed.or(settle(node, replica, &mut queued).await);
+                let source = other.source().to_string();
                 let stored = apply_other(&replica.store, other).await;
                 if let Err(e) = &stored {
-                    tracing::error!(seq, error = %e, "a record of the shared log could not be applied here");
-                    failed = failed.or(Some(seq));
+                    failed = failed.or(Some(Failed { seq, source, error: e.to_string() }));
                 }
                 node.answer(seq, stored);
             }
@@ -131,7 +168,7 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
     // A record that could not be applied (a full disk) is applied again,
     // with those after it, on the next try: the replica never skips one.
     // Applying a record twice changes nothing.
-    let upto = failed.map_or(last, |seq| seq - 1);
+    let upto = failed.as_ref().map_or(last, |f| f.seq - 1);
     let store = Arc::clone(&replica.store);
     let origin = node.origin().to_string();
     let saved = tokio::task::spawn_blocking(move || lock(&store).set_replica_position(&origin, upto)).await;
@@ -140,22 +177,31 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
     }
     tracing::debug!(records = count, upto, ms = began.elapsed().as_millis() as u64, "applied from the shared log");
     match failed {
-        Some(seq) => Err(ClusterError::Apply(seq)),
+        Some(Failed { seq, source, error }) => Err(ClusterError::Apply { seq, feed: source, error }),
         None => Ok(Some(last)),
     }
 }
 
+/// A feed queued for the writer: its record, source and answer.
+type Queued = (i64, String, tokio::sync::oneshot::Receiver<Stored>);
+
+/// The first record of a step that could not be applied.
+struct Failed {
+    seq: i64,
+    source: String,
+    error: String,
+}
+
 /// Waits for the queued feeds and hands out their answers; the first
 /// that failed.
-async fn settle(node: &Node, replica: &Replica, queued: &mut Vec<(i64, tokio::sync::oneshot::Receiver<Stored>)>) -> Option<i64> {
+async fn settle(node: &Node, replica: &Replica, queued: &mut Vec<Queued>) -> Option<Failed> {
     let mut failed = None;
-    for (seq, answer) in queued.drain(..) {
+    for (seq, source, answer) in queued.drain(..) {
         let stored = answer.await.unwrap_or_else(|_| Err(Failure::writer_gone()));
         match &stored {
             Ok((_, touched)) => (replica.changed)(touched),
             Err(e) => {
-                tracing::error!(seq, error = %e, "a feed of the shared log could not be stored here");
-                failed = failed.or(Some(seq));
+                failed = failed.or(Some(Failed { seq, source, error: e.to_string() }));
             }
         }
         node.answer(seq, stored);

@@ -53,7 +53,7 @@ pub enum ClusterError {
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
     /// No connection could be had from the pool.
-    #[error("PostgreSQL: no connection: {0}")]
+    #[error("PostgreSQL: no connection: {}", innermost(.0))]
     Pool(#[from] deadpool_postgres::PoolError),
     /// The shared store was set up by a newer syndic.
     #[error("the shared database is at schema version {found}, newer than this build's {latest}: upgrade syndic on this node")]
@@ -69,8 +69,17 @@ pub enum ClusterError {
     LeaseLost(String),
     /// A record could not be applied to this node's replica (its store
     /// failed): it is applied again, never skipped.
-    #[error("log record {0} could not be applied to this node's replica")]
-    Apply(i64),
+    #[error(
+        "log record {seq} (source {feed}) could not be applied to this node's replica: {error}; a source this node does not know yet is one the other nodes' configuration has: give every node the same sources.toml"
+    )]
+    Apply {
+        /// The record.
+        seq: i64,
+        /// Its source.
+        feed: String,
+        /// The store's error.
+        error: String,
+    },
     /// The replica is older than the log the store kept.
     #[error(
         "this replica applied the shared log up to record {applied}, and the log now starts at record {first} (pruned while this node was away): stop the node, delete its replica file, and start it again (it starts from the newest snapshot)"
@@ -119,6 +128,9 @@ pub struct Node {
     /// The follower stopped for good (a record this build cannot read):
     /// the node stops leasing, or its polls would never be applied here.
     stopped: std::sync::atomic::AtomicBool,
+    /// The follower waits on a record it cannot apply yet: the node polls
+    /// nothing meanwhile (its results could not be applied here either).
+    stalled: std::sync::atomic::AtomicBool,
 }
 
 /// The shared store as this node last saw it (`/status`).
@@ -130,17 +142,39 @@ pub struct View {
     pub applied: i64,
     /// The log's last record.
     pub head: i64,
-    /// Every node that said it was alive: name, seconds since, last record applied.
-    pub nodes: Vec<(String, i64, i64)>,
+    /// Every node that said it was alive.
+    pub nodes: Vec<Peer>,
     /// Why the shared store could not be read, when it could not.
     pub error: Option<String>,
 }
 
+/// A node as the shared store last heard of it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Peer {
+    /// Its name.
+    pub name: String,
+    /// Seconds since it last said it was alive.
+    pub seen_secs_ago: i64,
+    /// The last log record it applied.
+    pub applied: i64,
+    /// Not heard from for over a minute (stopped, or cut off).
+    pub silent: bool,
+}
+
+/// A node silent this long is shown as such.
+const SILENT_AFTER_SECS: i64 = 60;
+
 impl View {
     /// One line for the status page.
     pub fn line(&self) -> String {
-        let nodes: Vec<String> =
-            self.nodes.iter().map(|(name, ago, applied)| format!("{name} ({ago} с назад, запись {applied})")).collect();
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|p| {
+                let state = if p.silent { "молчит " } else { "" };
+                format!("{} ({state}{} с назад, запись {})", p.name, p.seen_secs_ago, p.applied)
+            })
+            .collect();
         let mut line = format!(
             "Общая база PostgreSQL: этот узел — {}, применено записей журнала: {} из {}. Узлы: {}.",
             self.node,
@@ -193,7 +227,7 @@ impl Node {
         let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(append::run(pool.clone(), settings.node.clone(), Arc::clone(&waiters), queue));
         let stopped = Default::default();
-        Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view, stopped })
+        Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view, stopped, stalled: Default::default() })
     }
 }
 
@@ -258,11 +292,20 @@ impl Node {
 
     /// Whether this node still applies the log (and so may poll).
     pub fn following(&self) -> bool {
-        !self.stopped.load(std::sync::atomic::Ordering::Relaxed)
+        !self.stopped.load(std::sync::atomic::Ordering::Relaxed) && !self.stalled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn stall(&self, stalled: bool) {
+        self.stalled.store(stalled, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn stop_following(&self, why: &str) {
         self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.view.lock().unwrap_or_else(PoisonError::into_inner).error = Some(why.to_string());
+    }
+
+    /// Shows why the follower is stuck (cleared by its next good step).
+    pub(crate) fn set_error(&self, why: &str) {
         self.view.lock().unwrap_or_else(PoisonError::into_inner).error = Some(why.to_string());
     }
 
@@ -283,7 +326,10 @@ impl Node {
         view.applied = applied;
         match seen {
             Ok((nodes, head)) => {
-                view.nodes = nodes;
+                view.nodes = nodes
+                    .into_iter()
+                    .map(|(name, ago, applied)| Peer { name, seen_secs_ago: ago, applied, silent: ago > SILENT_AFTER_SECS })
+                    .collect();
                 view.head = head;
                 view.error = None;
             }
@@ -296,6 +342,15 @@ impl Node {
             let _ = tx.send(stored);
         }
     }
+}
+
+/// The last cause of `e` (the pool's errors repeat their sources' texts).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
 }
 
 /// The URL without its password, for messages.

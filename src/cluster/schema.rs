@@ -112,11 +112,13 @@ pub async fn migrate(client: &mut Object) -> Result<String, ClusterError> {
 }
 
 async fn apply(client: &mut Object) -> Result<String, ClusterError> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS syndic_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .await?;
+    // Checked first: `IF NOT EXISTS` logs a notice at every start.
+    let exists: bool = client.query_one("SELECT to_regclass('syndic_schema') IS NOT NULL", &[]).await?.get(0);
+    if !exists {
+        client
+            .batch_execute("CREATE TABLE syndic_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            .await?;
+    }
     let found: i32 = client.query_one("SELECT coalesce(max(version), 0) FROM syndic_schema", &[]).await?.get(0);
     if found > latest() {
         return Err(ClusterError::TooNew { found, latest: latest() });

@@ -43,9 +43,13 @@ fn counts(store: &Store) -> anyhow::Result<(i64, i64)> {
 /// back and counting.
 pub async fn migrate(node: &Node, from: &Path) -> anyhow::Result<Moved> {
     let head = node.log_head().await?;
-    let existing = node.snapshot_seq().await?;
-    if head > 0 || existing.is_some() {
-        anyhow::bail!("the shared database already holds a log ({head} records) or a snapshot: migrate into a new, empty database");
+    if head > 0 {
+        anyhow::bail!("the shared database already holds a log of {head} records: migrate into a new, empty database");
+    }
+    if let Some(seq) = node.snapshot_seq().await? {
+        anyhow::bail!(
+            "the shared database already holds a snapshot (at record {seq}; a migration was made into it): migrate into a new, empty database"
+        );
     }
     let parent = from.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let dir = Scratch(parent.join(format!(".syndic-migrate-{}", std::process::id())));

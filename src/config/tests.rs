@@ -296,3 +296,22 @@ fn trusted_proxy_ranges() {
         assert_eq!(parsed.contains(ip.parse().unwrap()), inside, "{range} ∋ {ip}");
     }
 }
+
+#[test]
+fn a_shared_database_is_a_postgres_url_and_its_keys_need_one() {
+    let shared = |daemon: &str| format!("[daemon]\nsources = \"sources.toml\"\n{daemon}");
+    let ok = load_pair(&shared("database = \"postgres://syndic@db.internal/syndic\"\nreplica = \"r.db\"\nnode = \"web1\"\n"), GOOD_SOURCES)
+        .unwrap();
+    let cluster = ok.daemon.cluster.expect("a shared store");
+    assert_eq!((cluster.node.as_str(), cluster.lease), ("web1", Duration::from_secs(130)));
+    assert!(ok.daemon.database.ends_with("r.db"), "{}", ok.daemon.database.display());
+    // A typo or another database is an error, not a file of that name.
+    for typo in ["postgres:/syndic@db/syndic", "mysql://x@y/z"] {
+        let e = only_error(&shared(&format!("database = \"{typo}\"\n")), GOOD_SOURCES);
+        assert!(e.contains("neither a file path nor a postgres://"), "{e}");
+    }
+    for key in ["replica = \"r.db\"", "node = \"web1\""] {
+        let e = only_error(&shared(&format!("{key}\n")), GOOD_SOURCES);
+        assert!(e.contains("belongs to a node of a shared PostgreSQL database"), "{e}");
+    }
+}

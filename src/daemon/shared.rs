@@ -27,7 +27,7 @@ impl Daemon {
             .with_context(|| format!("cannot use the shared database {}", cluster::redacted(&settings.url)))?;
         let (store, checked) = (Arc::clone(&self.ctx.store), Arc::clone(&node));
         let from =
-            tokio::task::spawn_blocking(move || follow::position(&store.lock().unwrap_or_else(|p| p.into_inner()), &checked)).await??;
+            tokio::task::spawn_blocking(move || follow::position(&mut store.lock().unwrap_or_else(|p| p.into_inner()), &checked)).await??;
         if let Err(e) = sync(&node, &self.config).await {
             // Started on its replica while the store is down: the sources
             // are recorded once it answers (leasing waits for it anyway).
