@@ -273,6 +273,21 @@ fn a_node_missing_a_source_waits_on_its_record_says_so_and_catches_up_after_a_re
     assert!(wait_until(30, same), "b did not catch up after the reload");
     assert!(wait_until(10, || !stuck()));
     assert_eq!(up.log().iter().filter(|r| r.path == "s1.xml").count(), 1);
+
+    // A third node given a's name would take a's leases for its own: it
+    // does not start.
+    let twin = node(&[source(0), source(1)], &url, "a");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_syndic"))
+        .args(["run", "--config"])
+        .arg(twin.config())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(20, || child.try_wait().unwrap().is_some()), "a second node named a started");
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(said.contains("a node named \"a\" was alive"), "{said}");
+    drop((node_a, node_b));
 }
 
 #[test]

@@ -144,9 +144,13 @@ impl Node {
         Ok(())
     }
 
-    /// Gives back every lease this node holds (at shutdown).
+    /// Gives back every lease this node holds (at shutdown), and says it
+    /// left, so that it may start again at once under its name.
     pub async fn release_all(&self) -> Result<u64, ClusterError> {
+        self.left.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _beat = self.beat.lock().await;
         let client = self.client().await?;
+        client.execute("DELETE FROM nodes WHERE name = $1", &[&self.name()]).await?;
         Ok(client.execute("UPDATE sources SET leased_by = NULL, lease_until = NULL WHERE leased_by = $1", &[&self.name()]).await?)
     }
 
@@ -168,6 +172,15 @@ impl Node {
         let client = self.client().await?;
         let sql = format!("SELECT until - {NOW} FROM host_blocks WHERE host = $1 AND until > {NOW}");
         Ok(client.query_opt(&sql, &[&host]).await?.map(|r| r.get(0)))
+    }
+
+    /// Seconds since a node of this name last said it was alive, if one did.
+    /// Two live nodes of one name would take each other's leases for their
+    /// own, so a node does not start beside another of its name.
+    pub async fn last_seen(&self) -> Result<Option<i64>, ClusterError> {
+        let client = self.client().await?;
+        let sql = format!("SELECT {NOW} - seen_at FROM nodes WHERE name = $1");
+        Ok(client.query_opt(&sql, &[&self.name()]).await?.map(|r| r.get(0)))
     }
 
     /// Says this node is alive and how far it applied the log.

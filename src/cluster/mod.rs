@@ -131,6 +131,11 @@ pub struct Node {
     /// The follower waits on a record it cannot apply yet: the node polls
     /// nothing meanwhile (its results could not be applied here either).
     stalled: std::sync::atomic::AtomicBool,
+    /// The node said it leaves: it no longer says it is alive.
+    left: std::sync::atomic::AtomicBool,
+    /// Held while the node says it is alive, and while it says it leaves:
+    /// a heartbeat in flight must not bring a node that left back.
+    beat: tokio::sync::Mutex<()>,
 }
 
 /// The shared store as this node last saw it (`/status`).
@@ -227,7 +232,18 @@ impl Node {
         let (appends, queue) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(append::run(pool.clone(), settings.node.clone(), Arc::clone(&waiters), queue));
         let stopped = Default::default();
-        Arc::new(Node { pool, settings: settings.clone(), origin, waiters, appends, view, stopped, stalled: Default::default() })
+        Arc::new(Node {
+            pool,
+            settings: settings.clone(),
+            origin,
+            waiters,
+            appends,
+            view,
+            stopped,
+            stalled: Default::default(),
+            left: Default::default(),
+            beat: Default::default(),
+        })
     }
 }
 
@@ -317,11 +333,16 @@ impl Node {
     /// Says this node is alive and how far it applied the log, and reads
     /// the other nodes for [`Node::view`].
     pub(crate) async fn report(&self, started_at: i64, applied: i64) {
+        let beat = self.beat.lock().await;
+        if self.left.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let seen = async {
             self.heartbeat(started_at, applied).await?;
             self.nodes().await
         }
         .await;
+        drop(beat);
         let mut view = self.view.lock().unwrap_or_else(PoisonError::into_inner);
         view.applied = applied;
         match seen {

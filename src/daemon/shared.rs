@@ -25,6 +25,15 @@ impl Daemon {
         let node = Node::connect_or_wait(settings, known.map(|(origin, _)| origin))
             .await
             .with_context(|| format!("cannot use the shared database {}", cluster::redacted(&settings.url)))?;
+        // The follower says a node is alive at least every second.
+        if let Ok(Some(ago)) = node.last_seen().await
+            && ago < 3
+        {
+            anyhow::bail!(
+                "a node named {:?} was alive {ago} s ago: every node needs a `node` name of its own (if this is that node restarting, it starts in a few seconds)",
+                node.name()
+            );
+        }
         let (store, checked) = (Arc::clone(&self.ctx.store), Arc::clone(&node));
         let from =
             tokio::task::spawn_blocking(move || follow::position(&mut store.lock().unwrap_or_else(|p| p.into_inner()), &checked)).await??;
