@@ -107,13 +107,12 @@ pub async fn run(node: Arc<Node>, replica: Replica, from: i64, started_at: i64) 
                 node.stop_following(&format!("{e}: this node stopped following the log and polling; upgrade syndic on it"));
                 return;
             }
-            Err(e @ ClusterError::Apply { .. }) => {
+            Err(e @ ClusterError::Apply { seq, .. }) => {
                 // Applied up to the record before; the loop tries again
                 // (said once per record, and on /status until it passes).
-                let ClusterError::Apply { seq, .. } = &e else { continue };
-                if stuck != Some(*seq) {
+                if stuck != Some(seq) {
                     tracing::error!(error = %e, "the replica waits on this record, and tries again every second");
-                    stuck = Some(*seq);
+                    stuck = Some(seq);
                 }
                 applied = seq - 1;
                 node.set_error(&e.to_string());
@@ -156,7 +155,7 @@ async fn step(node: &Node, replica: &Replica, after: i64) -> Result<Option<i64>,
             other => {
                 failed = failed.or(settle(node, replica, &mut queued).await);
                 let source = other.source().to_string();
-                let stored = apply_other(&replica.store, other).await;
+                let stored = apply(&replica.store, other).await;
                 if let Err(e) = &stored {
                     failed = failed.or(Some(Failed { seq, source, error: e.to_string() }));
                 }
@@ -209,8 +208,9 @@ async fn settle(node: &Node, replica: &Replica, queued: &mut Vec<Queued>) -> Opt
     failed
 }
 
-/// Applies a record other than a feed on the writer connection.
-async fn apply_other(store: &Arc<Mutex<Store>>, record: Record) -> Stored {
+/// Applies a record other than a feed on the writer connection (a lone
+/// node's polls write theirs so too).
+pub(crate) async fn apply(store: &Arc<Mutex<Store>>, record: Record) -> Stored {
     let store = Arc::clone(store);
     let done = tokio::task::spawn_blocking(move || {
         let mut store = lock(&store);

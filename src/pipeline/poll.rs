@@ -480,7 +480,7 @@ fn next(now: DateTime<Utc>, source: &Source, failures: u32, retry_after: Option<
 }
 
 /// Runs `f` on the blocking pool; a panic there becomes an error.
-pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, PollError> + Send + 'static) -> Result<T, PollError> {
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, PollError> + Send + 'static) -> Result<T, PollError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(PollError::Internal(format!("internal error: {e}"))))
 }
 

@@ -6,8 +6,6 @@
 //! answered once it is applied here, so the poll's report (and the feeds
 //! it invalidates) is the same on both paths.
 
-use std::sync::Arc;
-
 use super::PollError;
 use super::poll::Context;
 use crate::cluster::log::{Page, Print, Record};
@@ -22,7 +20,7 @@ pub async fn store_feed(ctx: &Context, feed: Pending) -> Stored {
         return ctx.commits.submit(feed).await.unwrap_or_else(|_| Err(Failure::writer_gone()));
     };
     let Some((source, record)) = feed.record else {
-        return Err(Failure::from(crate::cluster::ClusterError::Url("a shared store keeps polls only".into())));
+        return Err(Failure { kind: crate::store::FailureKind::Other, message: "internal error: a feed without its fetch".into() });
     };
     let shared = Record::Feed {
         source,
@@ -33,11 +31,11 @@ pub async fn store_feed(ctx: &Context, feed: Pending) -> Stored {
         items: feed.items,
     };
     // The place in the backlog is given back once the log has the feed.
-    let _ticket = feed.ticket;
+    let ticket = feed.ticket;
     let began = std::time::Instant::now();
     let (seq, answer) = node.append(&shared).await?;
     let appended = began.elapsed();
-    drop(_ticket);
+    drop(ticket);
     let stored = applied(node, answer).await;
     tracing::debug!(
         seq,
@@ -50,43 +48,25 @@ pub async fn store_feed(ctx: &Context, feed: Pending) -> Stored {
 
 /// Records a fetch that stored nothing (304, an error).
 pub async fn record_fetch(ctx: &Context, id: &str, record: FetchRecord) -> Result<(), PollError> {
-    match &ctx.cluster {
-        Some(node) => append(node, Record::Fetch { source: id.to_string(), record }).await,
-        None => {
-            let (store, id) = (Arc::clone(&ctx.store), id.to_string());
-            super::poll::blocking(move || {
-                store.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(&id, &record).map_err(|e| PollError::Store(e.into()))
-            })
-            .await
-        }
-    }
+    write(ctx, Record::Fetch { source: id.to_string(), record }).await
 }
 
 /// Records where the feed moved to (or that it no longer does).
 pub async fn set_moved_to(ctx: &Context, id: &str, to: Option<String>) -> Result<(), PollError> {
-    match &ctx.cluster {
-        Some(node) => append(node, Record::MovedTo { source: id.to_string(), to }).await,
-        None => {
-            let (store, id) = (Arc::clone(&ctx.store), id.to_string());
-            super::poll::blocking(move || {
-                store.lock().unwrap_or_else(|p| p.into_inner()).set_moved_to(&id, to.as_deref()).map_err(|e| PollError::Store(e.into()))
-            })
-            .await
-        }
-    }
+    write(ctx, Record::MovedTo { source: id.to_string(), to }).await
 }
 
 /// Stops polling a source (410 Gone) until its URL changes.
 pub async fn disable(ctx: &Context, id: &str, reason: String) -> Result<(), PollError> {
+    write(ctx, Record::Disabled { source: id.to_string(), reason }).await
+}
+
+/// A write other than a feed's items: to the log on a shared store, else
+/// applied here as a follower applies it.
+async fn write(ctx: &Context, record: Record) -> Result<(), PollError> {
     match &ctx.cluster {
-        Some(node) => append(node, Record::Disabled { source: id.to_string(), reason }).await,
-        None => {
-            let (store, id) = (Arc::clone(&ctx.store), id.to_string());
-            super::poll::blocking(move || {
-                store.lock().unwrap_or_else(|p| p.into_inner()).disable_source(&id, &reason).map_err(|e| PollError::Store(e.into()))
-            })
-            .await
-        }
+        Some(node) => append(node, record).await,
+        None => crate::cluster::follow::apply(&ctx.store, record).await.map(|_| ()).map_err(PollError::Store),
     }
 }
 
